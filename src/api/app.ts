@@ -1,0 +1,49 @@
+/**
+ * Builds the HTTP API without listening, so tests and the CLI wire it to real dependencies the same way.
+ */
+import express from 'express';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/pool';
+import type { Logger } from '../logger';
+import type { SecretBox } from '../security/secret-box';
+import { ApiError, errorMiddleware } from './errors';
+import { requireApiKey } from './auth';
+import { createAppsRouter } from './routes/apps';
+import { createWebhooksRouter } from './routes/webhooks';
+import { createEventsRouter } from './routes/events';
+
+export interface ApiDeps {
+  db: Db;
+  temporal: { client: Client; taskQueue: string; startTimeoutMs?: number };
+  secrets: SecretBox;
+  adminApiKey: string;
+  delivery: { allowHttp: boolean };
+  logger: Logger;
+}
+
+/** Bodies larger than this are refused with 413 before they are parsed. */
+export const BODY_LIMIT = '256kb';
+
+export function createApp(deps: ApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  const v1 = express.Router();
+  v1.use(requireApiKey(deps.adminApiKey));
+  v1.use('/apps', createAppsRouter(deps));
+  v1.use('/apps/:app_id/webhooks', createWebhooksRouter(deps));
+  v1.use('/apps/:app_id/events', createEventsRouter(deps));
+  app.use('/v1', v1);
+
+  app.use((req, _res) => {
+    throw new ApiError(404, 'not_found', `No route for ${req.method} ${req.path}`);
+  });
+  app.use(errorMiddleware(deps.logger));
+  return app;
+}

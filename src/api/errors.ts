@@ -1,0 +1,65 @@
+import type { ErrorRequestHandler } from 'express';
+import { z } from 'zod';
+import type { Logger } from '../logger';
+
+/** An answer other than success, with the one error shape every route uses: `{ error: { code, message, details? } }`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+
+/** A 400 naming every bad field: `type: Invalid option: expected one of ...`. */
+export function validationError(error: z.ZodError, where: 'body' | 'query' | 'header' | 'params' = 'body'): ApiError {
+  const details = error.issues.map((issue) => {
+    // An unknown key is named as the field itself, so the caller sees which one to remove.
+    const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys.join(', ')] : issue.path;
+    return { field: path.length ? path.join('.') : `(${where})`, message: issue.message };
+  });
+  const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
+  return new ApiError(400, 'validation_failed', `Invalid request ${where}: ${summary}`, details);
+}
+
+/** Parses with zod, turning a failure into a 400 that names each field. */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where?: 'body' | 'query' | 'header' | 'params'): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(result.error, where);
+  return result.data;
+}
+
+/** body-parser's error types, mapped to answers a caller can act on. */
+function fromBodyParser(err: { type?: string; message?: string; limit?: number }): ApiError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new ApiError(413, 'body_too_large', `Request body is larger than the ${Math.round((err.limit ?? 0) / 1024)} KB limit`);
+    case 'entity.parse.failed':
+      return new ApiError(400, 'invalid_json', 'Request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'unsupported_encoding', err.message ?? 'Unsupported body encoding');
+    case 'request.aborted':
+      return new ApiError(400, 'request_aborted', 'The request body was not received in full');
+    default:
+      return undefined;
+  }
+}
+
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = err instanceof ApiError ? err : fromBodyParser(err);
+    if (known) {
+      res.status(known.status).json({ error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) } });
+      return;
+    }
+    // Only the method, path and error: request bodies may hold message contents.
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error in request');
+    res.status(500).json({ error: { code: 'internal', message: 'Internal server error' } });
+  };
+}

@@ -1,0 +1,253 @@
+#!/usr/bin/env node
+/**
+ * `chat-webhooks <command>`: the only place that wires real dependencies together and listens.
+ *
+ *   dev       everything in one process: Temporal dev server, embedded Postgres (unless DATABASE_URL), migrations,
+ *             worker and API. What `npm start` runs.
+ *   api       the HTTP API (production; run any number)
+ *   worker    the Temporal worker (production; run any number)
+ *   migrate   apply database migrations, then exit (production: run before api and worker)
+ *   receiver  a local webhook receiver that prints and verifies what it gets
+ */
+import http from 'node:http';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Agent } from 'undici';
+import { ConfigError, loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { createPool, type Db } from './db/pool';
+import { migrate } from './db/migrate';
+import { startEmbeddedPostgres } from './db/embedded';
+import { createApp } from './api/app';
+import { createTemporalClient } from './temporal/client';
+import { startWorker, type WorkerHandle } from './temporal/worker';
+import { startDevServer } from './temporal/dev-server';
+import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from './security/secret-box';
+import { generateApiKey } from './security/api-keys';
+import { loadOrCreateDevSecret } from './dev-secrets';
+import { startDevReceiver } from './dev-receiver';
+import { VERSION } from './version';
+
+type Stop = () => Promise<void>;
+
+/** Runs the stops in order when SIGTERM or SIGINT arrives; a second signal exits at once. */
+function onShutdown(logger: Logger, stops: Stop[]): void {
+  let stopping = false;
+  const handler = async (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    for (const stop of stops) {
+      try {
+        await stop();
+      } catch (error) {
+        logger.error({ err: error }, 'error during shutdown');
+      }
+    }
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+function deliveryAgent(config: Config): Agent {
+  // Keep-alive connections to receivers are reused across deliveries; a receiver that hangs is cut by the per-attempt
+  // timeout, not by the agent.
+  return new Agent({ keepAliveTimeout: 4_000, connect: { timeout: Math.min(config.delivery.timeoutMs, 10_000) } });
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/** Stops accepting connections, lets requests in flight finish, and closes idle keep-alive sockets. */
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; adminApiKey: string; temporalAddress: string; logger: Logger }) {
+  const temporal = createTemporalClient({ address: deps.temporalAddress, namespace: config.temporal.namespace });
+  const app = createApp({
+    db: deps.db,
+    temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
+    secrets: deps.secrets,
+    adminApiKey: deps.adminApiKey,
+    delivery: { allowHttp: config.delivery.allowHttp },
+    logger: deps.logger,
+  });
+  const server = http.createServer(app);
+  await listen(server, config.http.port, config.http.host);
+  return {
+    server,
+    stop: async () => {
+      await closeServer(server);
+      await temporal.close();
+    },
+  };
+}
+
+async function startConfiguredWorker(config: Config, deps: { db: Db; secrets: SecretBox; temporalAddress: string }): Promise<WorkerHandle> {
+  const agent = deliveryAgent(config);
+  const handle = await startWorker({
+    address: deps.temporalAddress,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    deps: { db: deps.db, secrets: deps.secrets, http: { dispatcher: agent }, delivery: config.delivery },
+    workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
+    shutdownGraceMs: config.shutdownGraceMs,
+  });
+  return { ...handle, shutdown: async () => { await handle.shutdown(); await agent.close(); } };
+}
+
+function required(value: string | undefined, name: string): string {
+  if (!value) throw new ConfigError(`${name} is required`);
+  return value;
+}
+
+async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env, 'dev');
+  const logger = createLogger(config.log.level);
+  const stops: Stop[] = [];
+  onShutdown(logger, stops);
+
+  const admin = config.auth.adminApiKey
+    ? { value: config.auth.adminApiKey, file: null, created: false }
+    : loadOrCreateDevSecret(config.dataDir, 'admin-api-key', () => generateApiKey('cwk_admin_'));
+  const secretsKey = config.secrets.key ?? loadOrCreateDevSecret(config.dataDir, 'secrets-key', generateSecretsKey).value;
+  const secrets = createSecretBox(parseSecretsKey(secretsKey));
+
+  let databaseUrl = config.db.url;
+  const stopDb: Stop[] = [];
+  if (!databaseUrl) {
+    // One pool in this process plus the migration runner's own connection.
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite'), maxConnections: config.db.poolMax + 5 });
+    databaseUrl = embedded.url;
+    stopDb.push(embedded.stop);
+  }
+  const applied = await migrate(databaseUrl);
+  if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+
+  let temporalAddress = config.temporal.address;
+  const stopTemporal: Stop[] = [];
+  if (!temporalAddress) {
+    const devServer = await startDevServer({
+      cliPath: config.temporal.cliPath,
+      namespace: config.temporal.namespace,
+      dbFilename: path.join(config.dataDir, 'temporal.db'),
+      port: config.temporal.devServerPort,
+      uiPort: config.temporal.uiPort,
+    });
+    temporalAddress = devServer.address;
+    stopTemporal.push(devServer.stop);
+  }
+
+  const db = createPool(databaseUrl, config.db.poolMax);
+  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress });
+  const api = await startApi(config, { db, secrets, adminApiKey: admin.value, temporalAddress, logger });
+  // Stop order: no new requests, then no new tasks, then the stores they use.
+  stops.push(api.stop, worker.shutdown, () => db.end(), ...stopTemporal, ...stopDb);
+  worker.running.catch((error) => {
+    logger.fatal({ err: error }, 'worker crashed');
+    process.kill(process.pid, 'SIGTERM');
+  });
+
+  const lines = [
+    '',
+    `chat-webhooks ${VERSION} is running (dev mode)`,
+    `  API          http://localhost:${config.http.port}`,
+    `  Temporal UI  ${config.temporal.address ? '(external Temporal at ' + config.temporal.address + ')' : config.temporal.uiUrl}`,
+    `  Database     ${config.db.url ? 'DATABASE_URL' : 'embedded PGlite in ' + path.join(config.dataDir, 'pglite')}`,
+  ];
+  if (admin.created) lines.push(`  Admin key    ${admin.value}`, `               (shown once; kept in ${admin.file})`);
+  else if (admin.file) lines.push(`  Admin key    in ${admin.file}`);
+  else lines.push('  Admin key    ADMIN_API_KEY');
+  lines.push('Stop with Ctrl+C.', '');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function runApi(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env, 'api');
+  const logger = createLogger(config.log.level);
+  const secrets = createSecretBox(parseSecretsKey(required(config.secrets.key, 'SECRETS_KEY')));
+  const db = createPool(required(config.db.url, 'DATABASE_URL'), config.db.poolMax);
+  const api = await startApi(config, {
+    db,
+    secrets,
+    adminApiKey: required(config.auth.adminApiKey, 'ADMIN_API_KEY'),
+    temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'),
+    logger,
+  });
+  onShutdown(logger, [api.stop, () => db.end()]);
+  logger.info({ port: config.http.port, version: VERSION }, 'api listening');
+}
+
+async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env, 'worker');
+  const logger = createLogger(config.log.level);
+  const secrets = createSecretBox(parseSecretsKey(required(config.secrets.key, 'SECRETS_KEY')));
+  const db = createPool(required(config.db.url, 'DATABASE_URL'), config.db.poolMax);
+  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
+  onShutdown(logger, [worker.shutdown, () => db.end()]);
+  logger.info({ task_queue: config.temporal.taskQueue, version: VERSION }, 'worker running');
+  await worker.running;
+}
+
+async function runMigrate(env: NodeJS.ProcessEnv): Promise<void> {
+  const config = loadConfig(env, 'migrate');
+  const logger = createLogger(config.log.level);
+  const applied = await migrate(required(config.db.url, 'DATABASE_URL'));
+  logger.info({ migrations: applied }, applied.length ? 'migrations applied' : 'database is up to date');
+}
+
+async function runReceiver(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: '4000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      secret: { type: 'string' },
+      status: { type: 'string', default: '200' },
+    },
+  });
+  const server = await startDevReceiver({ port: Number(values.port), host: values.host!, secret: values.secret, status: Number(values.status) });
+  const address = server.address() as { port: number };
+  process.stdout.write(`receiver listening on http://${values.host}:${address.port}/ (answers ${values.status})\n`);
+}
+
+const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver> [options]';
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  const commands: Record<string, () => Promise<void>> = {
+    dev: () => runDev(process.env),
+    api: () => runApi(process.env),
+    worker: () => runWorker(process.env),
+    migrate: () => runMigrate(process.env),
+    receiver: () => runReceiver(rest),
+  };
+  const run = command ? commands[command] : undefined;
+  if (!run) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(2);
+  }
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`chat-webhooks ${command} failed: ${(error as Error).stack ?? error}\n`);
+    process.exit(1);
+  }
+}
+
+
+if (require.main === module) void main(process.argv.slice(2));

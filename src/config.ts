@@ -1,0 +1,175 @@
+/**
+ * The one place that reads `process.env`. Every setting is parsed once, with zod, into a grouped and typed object.
+ *
+ * Two modes:
+ * - dev (`chat-webhooks dev`, `npm start`): safe defaults everywhere; missing secrets are generated under DATA_DIR.
+ * - production (`NODE_ENV=production`, or the `api`, `worker` and `migrate` subcommands): the values each role needs
+ *   (see PRODUCTION_REQUIREMENTS) must be set, and start-up names every one that is missing.
+ */
+import { z } from 'zod';
+import { parseRetrySchedule, parseDuration } from './domain/durations';
+
+export type Role = 'dev' | 'api' | 'worker' | 'migrate' | 'tool';
+
+/** What each production process refuses to start without. docker-compose.yml is tested against this list. */
+export const PRODUCTION_REQUIREMENTS = {
+  api: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY'],
+  worker: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SECRETS_KEY'],
+  migrate: ['DATABASE_URL'],
+} as const satisfies Record<string, readonly string[]>;
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+const duration = z.string().transform((text, ctx) => {
+  const parsed = parseDuration(text);
+  if (typeof parsed === 'number') return parsed;
+  ctx.addIssue({ code: 'custom', message: parsed.error });
+  return z.NEVER;
+});
+
+const retrySchedule = z.string().transform((text, ctx) => {
+  const parsed = parseRetrySchedule(text);
+  if (Array.isArray(parsed)) return parsed;
+  ctx.addIssue({ code: 'custom', message: parsed.error });
+  return z.NEVER;
+});
+
+const cidrList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+/** Raw environment schema. Optional values without a default are filled per mode in `loadConfig`. */
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  /** HTTP port of the API. */
+  PORT: positiveInt.max(65535).default(3000),
+  /** Interface the API binds to; dev binds to loopback only. */
+  HOST: z.string().optional(),
+  /** Bearer key that can reach every app. Dev: generated and kept under DATA_DIR. */
+  ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
+  /** 32-byte key (base64 or hex) that encrypts webhook signing secrets at rest. Dev: generated under DATA_DIR. */
+  SECRETS_KEY: z.string().optional(),
+  /** Postgres connection string. Unset: embedded PGlite under DATA_DIR (dev only). */
+  DATABASE_URL: z.string().url().optional(),
+  /** Connections in each process's pool. */
+  PG_POOL_MAX: positiveInt.max(100).default(10),
+  /** Where dev mode keeps the Temporal SQLite file, the embedded database and generated keys. */
+  DATA_DIR: z.string().default('.data'),
+  /** host:port of a Temporal frontend. Unset: dev mode starts a Temporal dev server. */
+  TEMPORAL_ADDRESS: z.string().optional(),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('chat-webhooks'),
+  /** Path of the `temporal` CLI used for the dev server. Unset: PATH, then Python's scripts folder. */
+  TEMPORAL_CLI_PATH: z.string().optional(),
+  /** gRPC port of the dev server that dev mode starts. */
+  TEMPORAL_PORT: positiveInt.max(65535).default(7233),
+  /** Web UI port of the dev server that dev mode starts. */
+  TEMPORAL_UI_PORT: positiveInt.max(65535).default(8233),
+  /** Base URL of the Temporal UI, for links in API answers. Dev: http://localhost:TEMPORAL_UI_PORT. */
+  TEMPORAL_UI_URL: z.string().url().optional(),
+  /** Time one delivery attempt may take, connection to last body byte. */
+  DELIVERY_TIMEOUT_MS: positiveInt.max(120_000).default(15_000),
+  /** Delays between attempts, comma-separated. Default: Svix's schedule, 8 attempts over about 28 hours. */
+  RETRY_SCHEDULE: retrySchedule.prefault(['5s', '5m', '30m', '2h', '5h', '10h', '10h'].join(',')),
+  /** Allow plain-http webhook URLs. Dev: true; production: false. */
+  ALLOW_HTTP_WEBHOOKS: bool.optional(),
+  /** Destination CIDRs allowed even though they are private. Dev: loopback, so local receivers work. */
+  DELIVERY_ALLOWED_CIDRS: cidrList.optional(),
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** How long a worker waits for running activities on SIGTERM before it gives up. */
+  SHUTDOWN_GRACE: duration.prefault('30s'),
+});
+
+export type Env = Record<string, string | undefined>;
+
+export interface Config {
+  mode: 'dev' | 'production';
+  http: { port: number; host: string };
+  auth: { adminApiKey: string | undefined };
+  secrets: { key: string | undefined };
+  db: { url: string | undefined; poolMax: number };
+  dataDir: string;
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    cliPath: string | undefined;
+    devServerPort: number;
+    uiPort: number;
+    uiUrl: string;
+  };
+  delivery: {
+    timeoutMs: number;
+    retryScheduleMs: number[];
+    allowHttp: boolean;
+    allowedCidrs: string[];
+  };
+  log: { level: string };
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment once. Throws ConfigError naming every bad or missing variable. */
+export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
+  // Empty strings mean "unset", as they do in docker-compose files and shells.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production' || role === 'api' || role === 'worker' || role === 'migrate';
+
+  if (production && role !== 'dev' && role !== 'tool') {
+    const missing = PRODUCTION_REQUIREMENTS[role].filter((name) => cleaned[name] === undefined);
+    if (missing.length > 0) {
+      throw new ConfigError(`Missing required configuration for \`${role}\` in production: ${missing.join(', ')}`);
+    }
+  }
+  if (production && role === 'dev') {
+    const missing = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY'].filter(
+      (name) => cleaned[name] === undefined,
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(`NODE_ENV=production needs: ${missing.join(', ')}`);
+    }
+  }
+
+  return {
+    mode: production ? 'production' : 'dev',
+    http: { port: e.PORT, host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1') },
+    auth: { adminApiKey: e.ADMIN_API_KEY },
+    secrets: { key: e.SECRETS_KEY },
+    db: { url: e.DATABASE_URL, poolMax: e.PG_POOL_MAX },
+    dataDir: e.DATA_DIR,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      devServerPort: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      uiUrl: e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`,
+    },
+    delivery: {
+      timeoutMs: e.DELIVERY_TIMEOUT_MS,
+      retryScheduleMs: e.RETRY_SCHEDULE,
+      allowHttp: e.ALLOW_HTTP_WEBHOOKS ?? !production,
+      allowedCidrs: e.DELIVERY_ALLOWED_CIDRS ?? (production ? [] : ['127.0.0.0/8', '::1/128']),
+    },
+    log: { level: e.LOG_LEVEL },
+    shutdownGraceMs: e.SHUTDOWN_GRACE,
+  };
+}

@@ -1,0 +1,144 @@
+import type { Queryable } from '../pool';
+import { newId } from '../ids';
+import type { DeliveryStatus } from '../../domain/delivery';
+
+export interface DeliveryRow {
+  id: string;
+  app_id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  conversation_id: string | null;
+  workflow_id: string;
+  payload: string;
+  status: DeliveryStatus;
+  attempt_count: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  next_attempt_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+}
+
+export interface AttemptRow {
+  delivery_id: string;
+  attempt: number;
+  started_at: Date;
+  duration_ms: number;
+  status_code: number | null;
+  error_class: string | null;
+  error_message: string | null;
+  response_headers: Record<string, string> | null;
+  response_excerpt: string | null;
+  next_attempt_at: Date | null;
+}
+
+/**
+ * Creates one pending delivery per webhook, or returns the ones an earlier run of the same activity created, so a
+ * retried activity never makes a second delivery (and a second `webhook-id`) for the same event and webhook.
+ */
+export async function upsertDeliveries(
+  db: Queryable,
+  d: { appId: string; eventId: string; eventType: string; conversationId: string | null; workflowId: string; payload: string; webhookIds: string[] },
+): Promise<Array<{ id: string; webhook_id: string }>> {
+  if (d.webhookIds.length === 0) return [];
+  const ids = d.webhookIds.map(() => newId('msg'));
+  const { rows } = await db.query<{ id: string; webhook_id: string }>(
+    `INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, conversation_id, workflow_id, payload)
+     SELECT id, $3, webhook_id, $4, $5, $6, $7, $8 FROM unnest($1::text[], $2::text[]) AS t (id, webhook_id)
+     ON CONFLICT (app_id, event_id, webhook_id) DO UPDATE SET updated_at = deliveries.updated_at
+     RETURNING id, webhook_id`,
+    [ids, d.webhookIds, d.appId, d.eventId, d.eventType, d.conversationId, d.workflowId, d.payload],
+  );
+  return rows;
+}
+
+/** What one attempt needs: the delivery, and its webhook's current URL and secret (null when the webhook is gone). */
+export interface DeliveryTarget {
+  delivery: DeliveryRow;
+  webhook: { url: string; secret_encrypted: string; enabled: boolean } | null;
+}
+
+export async function findDeliveryTarget(db: Queryable, deliveryId: string): Promise<DeliveryTarget | undefined> {
+  const { rows } = await db.query<DeliveryRow & { w_url: string | null; w_secret: string | null; w_enabled: boolean | null }>(
+    `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled
+     FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.app_id = d.app_id
+     WHERE d.id = $1`,
+    [deliveryId],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const { w_url, w_secret, w_enabled, ...delivery } = row;
+  return {
+    delivery,
+    webhook: w_url !== null && w_secret !== null ? { url: w_url, secret_encrypted: w_secret, enabled: w_enabled ?? false } : null,
+  };
+}
+
+/**
+ * Records one attempt and the delivery's new state together. Recording the same attempt twice (an activity retried
+ * after the database write but before Temporal heard of it) keeps the later record.
+ */
+export async function recordAttempt(
+  db: Queryable,
+  a: Omit<AttemptRow, 'response_headers'> & { response_headers: Record<string, string> | null; status: DeliveryStatus },
+): Promise<void> {
+  await db.query(
+    `WITH attempt AS (
+       INSERT INTO delivery_attempts
+         (delivery_id, attempt, started_at, duration_ms, status_code, error_class, error_message, response_headers, response_excerpt, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (delivery_id, attempt) DO UPDATE SET
+         started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
+         error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message,
+         response_headers = EXCLUDED.response_headers, response_excerpt = EXCLUDED.response_excerpt,
+         next_attempt_at = EXCLUDED.next_attempt_at
+     )
+     UPDATE deliveries SET
+       status = $11, attempt_count = GREATEST(attempt_count, $2), last_status_code = $5,
+       last_error = CASE WHEN $6::text IS NULL THEN NULL ELSE $6 || ': ' || $7 END,
+       next_attempt_at = $10, updated_at = now(),
+       completed_at = CASE WHEN $11 = 'pending' THEN NULL ELSE now() END
+     WHERE id = $1`,
+    [
+      a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message,
+      a.response_headers, a.response_excerpt, a.next_attempt_at, a.status,
+    ],
+  );
+}
+
+/** Ends a delivery without an attempt (its webhook was deleted or disabled before it could be sent). */
+export async function finishDeliveryWithoutAttempt(
+  db: Queryable,
+  id: string,
+  status: Exclude<DeliveryStatus, 'pending' | 'succeeded'>,
+  reason: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE deliveries SET status = $2, last_error = $3, next_attempt_at = NULL, updated_at = now(), completed_at = now()
+     WHERE id = $1`,
+    [id, status, reason],
+  );
+}
+
+export async function findDelivery(db: Queryable, appId: string, id: string): Promise<DeliveryRow | undefined> {
+  const { rows } = await db.query<DeliveryRow>('SELECT * FROM deliveries WHERE app_id = $1 AND id = $2', [appId, id]);
+  return rows[0];
+}
+
+export async function listDeliveriesForEvent(db: Queryable, appId: string, eventId: string): Promise<DeliveryRow[]> {
+  const { rows } = await db.query<DeliveryRow>(
+    'SELECT * FROM deliveries WHERE app_id = $1 AND event_id = $2 ORDER BY created_at, id',
+    [appId, eventId],
+  );
+  return rows;
+}
+
+export async function listAttempts(db: Queryable, deliveryId: string): Promise<AttemptRow[]> {
+  const { rows } = await db.query<AttemptRow>(
+    'SELECT * FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt',
+    [deliveryId],
+  );
+  return rows;
+}

@@ -1,0 +1,66 @@
+/**
+ * Accepting a chat event: deduplicate, start its workflow, remember it. Outcomes are values; the route maps them.
+ *
+ * Order matters. The workflow is started before the event is recorded, so an unreachable Temporal leaves nothing
+ * written. Temporal refuses a second workflow with the same id (concurrent duplicates); the events table catches
+ * duplicates that arrive after Temporal's retention has dropped the workflow.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Db } from '../db/pool';
+import { findApp } from '../db/queries/apps';
+import { findEvent, recordEvent } from '../db/queries/events';
+import { chatEventWorkflowId, EVENT_LABELS, type ChatEvent } from '../domain/events';
+import { SearchAttributes } from '../temporal/search-attributes';
+import type { Logger } from '../logger';
+
+export interface EventServiceDeps {
+  db: Db;
+  temporal: { client: Client; taskQueue: string; startTimeoutMs?: number };
+  logger: Logger;
+}
+
+export type AcceptOutcome =
+  | { outcome: 'accepted'; workflowId: string }
+  | { outcome: 'duplicate'; workflowId: string }
+  | { outcome: 'app_not_found' }
+  | { outcome: 'temporal_unavailable' };
+
+export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Promise<AcceptOutcome> {
+  const { db, temporal, logger } = deps;
+  if (!(await findApp(db, event.appId))) return { outcome: 'app_not_found' };
+
+  const known = await findEvent(db, event.appId, event.eventId);
+  if (known) return { outcome: 'duplicate', workflowId: known.workflow_id };
+
+  const workflowId = chatEventWorkflowId(event.appId, event.eventId);
+  const record = () =>
+    recordEvent(db, { appId: event.appId, eventId: event.eventId, type: event.type, conversationId: event.conversationId, workflowId });
+  try {
+    await temporal.client.connection.withDeadline(Date.now() + (temporal.startTimeoutMs ?? 5_000), () =>
+      temporal.client.workflow.start('chatEventWorkflow', {
+        workflowId,
+        taskQueue: temporal.taskQueue,
+        args: [event],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+        staticSummary: `${EVENT_LABELS[event.type]} · app ${event.appId}${event.conversationId ? ` · conversation ${event.conversationId}` : ''}`,
+        typedSearchAttributes: [
+          { key: SearchAttributes.AppId, value: event.appId },
+          { key: SearchAttributes.EventType, value: event.type },
+          ...(event.conversationId ? [{ key: SearchAttributes.ConversationId, value: event.conversationId }] : []),
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      // A concurrent request with the same id won the start; make sure the event is remembered either way.
+      await record();
+      return { outcome: 'duplicate', workflowId };
+    }
+    logger.warn({ err: error, app_id: event.appId, event_id: event.eventId, workflow_id: workflowId }, 'could not start workflow');
+    return { outcome: 'temporal_unavailable' };
+  }
+  await record();
+  logger.info({ app_id: event.appId, event_id: event.eventId, event_type: event.type, workflow_id: workflowId }, 'event accepted');
+  return { outcome: 'accepted', workflowId };
+}

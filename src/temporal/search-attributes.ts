@@ -1,0 +1,10 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** Search attributes of chat-event workflows: what operators filter on in the Temporal UI and CLI. */
+export const SearchAttributes = {
+  AppId: defineSearchAttributeKey('AppId', SearchAttributeType.KEYWORD),
+  EventType: defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD),
+  ConversationId: defineSearchAttributeKey('ConversationId', SearchAttributeType.KEYWORD),
+} as const;
+
+export const ALL_SEARCH_ATTRIBUTES = Object.values(SearchAttributes);

@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../../activities';
+
+export const WORKFLOWS_PATH = require.resolve(path.resolve(__dirname, '../../workflows'));
+
+export interface WorkerHandle {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after `shutdown()`), rejects if it crashed. */
+  running: Promise<void>;
+  /** Stops polling, lets running activities finish within the grace time, then closes the connection. */
+  shutdown(): Promise<void>;
+}
+
+export async function startWorker(opts: {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** A prebuilt bundle (tests, production images); otherwise workflows are bundled at start. */
+  workflowBundlePath?: string;
+  shutdownGraceMs?: number;
+  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>>;
+}): Promise<WorkerHandle> {
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...(opts.workflowBundlePath
+      ? { workflowBundle: { codePath: opts.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(opts.deps),
+    shutdownGraceTime: opts.shutdownGraceMs ?? 30_000,
+    ...opts.tuning,
+  });
+  const running = worker.run().finally(() => connection.close());
+  return {
+    worker,
+    running,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow the task queue runs.
+export { chatEventWorkflow } from './chat-event';
