@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { ALL_SEARCH_ATTRIBUTES } from './search-attributes';
+import { installTemporalRuntime } from './runtime';
 
 export const TEMPORAL_CLI_INSTALL_HELP = [
   'No Temporal CLI was found, and the SDK could not download one. Install it with one of:',
@@ -70,6 +71,7 @@ export async function startDevServer(opts: {
   /** Web UI port; undefined runs headless. */
   uiPort?: number;
 }): Promise<DevServer> {
+  installTemporalRuntime();
   const cli = findTemporalCli(opts.cliPath);
   if (opts.dbFilename) fs.mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
   const extraArgs = [

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../../activities';
+import { installTemporalRuntime } from './runtime';
 
 export const WORKFLOWS_PATH = require.resolve(path.resolve(__dirname, '../../workflows'));
 
@@ -20,8 +21,9 @@ export async function startWorker(opts: {
   /** A prebuilt bundle (tests, production images); otherwise workflows are bundled at start. */
   workflowBundlePath?: string;
   shutdownGraceMs?: number;
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>>;
+  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'stickyQueueScheduleToStartTimeout'>>;
 }): Promise<WorkerHandle> {
+  installTemporalRuntime();
   const connection = await NativeConnection.connect({ address: opts.address });
   const worker = await Worker.create({
     connection,

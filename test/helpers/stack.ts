@@ -1,0 +1,159 @@
+/**
+ * The whole service wired over real parts for one test file: its own database, its own task queue on the shared
+ * Temporal dev server, a worker running the prebuilt workflow bundle, and the API listening on 127.0.0.1:0.
+ */
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { Agent } from 'undici';
+import { createApp } from '../../src/api/app';
+import { createLogger } from '../../src/logger';
+import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
+import { startWorker, type WorkerHandle } from '../../src/temporal/worker';
+import { parseRetrySchedule } from '../../src/domain/durations';
+import { createTestDatabase, type TestDatabase } from './database';
+
+export function temporalAddress(): string {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the suite with `npm test`');
+  return address;
+}
+
+export interface StackOptions {
+  /** Delays between attempts, as RETRY_SCHEDULE is written. Default: `1s,1s`. */
+  retrySchedule?: string;
+  deliveryTimeoutMs?: number;
+  forceEmbeddedDb?: boolean;
+  poolMax?: number;
+}
+
+export interface Stack {
+  db: TestDatabase;
+  client: Client;
+  taskQueue: string;
+  adminKey: string;
+  secrets: SecretBox;
+  apiUrl: string;
+  /** JSON request to the API with the admin key (unless `key` says otherwise). */
+  request(method: string, path: string, body?: unknown, opts?: { key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  /** Creates an app and a webhook on `url`; returns their ids and the secret. */
+  createAppWithWebhook(url: string, opts?: { events?: string[]; name?: string; enabled?: boolean }): Promise<{ appId: string; webhookId: string; secret: string }>;
+  close(): Promise<void>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const db = await createTestDatabase({ forceEmbedded: opts.forceEmbeddedDb, poolMax: opts.poolMax });
+  const taskQueue = `test-${crypto.randomBytes(6).toString('hex')}`;
+  const adminKey = `cwk_admin_test_${crypto.randomBytes(12).toString('hex')}`;
+  const secrets = createSecretBox(parseSecretsKey(generateSecretsKey()));
+  const schedule = parseRetrySchedule(opts.retrySchedule ?? '1s,1s');
+  if (!Array.isArray(schedule)) throw new Error(schedule.error);
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+  const connection = await Connection.connect({ address: temporalAddress() });
+  const client = new Client({ connection });
+  const app = createApp({
+    db: db.pool,
+    temporal: { client, taskQueue },
+    secrets,
+    adminApiKey: adminKey,
+    delivery: { allowHttp: true },
+    logger,
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  const agent = new Agent({ keepAliveTimeout: 1_000 });
+  let worker: WorkerHandle | undefined;
+
+  const stack: Stack = {
+    db,
+    client,
+    taskQueue,
+    adminKey,
+    secrets,
+    apiUrl,
+    async request(method, path, body, ropts = {}) {
+      const key = ropts.key === undefined ? adminKey : ropts.key;
+      const res = await fetch(`${apiUrl}${path}`, {
+        method,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(key !== null ? { authorization: `Bearer ${key}` } : {}),
+          ...ropts.headers,
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // Not JSON: the test sees the text.
+      }
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async startWorker() {
+      if (worker) throw new Error('worker already running');
+      worker = await startWorker({
+        address: temporalAddress(),
+        namespace: 'default',
+        taskQueue,
+        deps: {
+          db: db.pool,
+          secrets,
+          http: { dispatcher: agent },
+          delivery: { timeoutMs: opts.deliveryTimeoutMs ?? 5_000, retryScheduleMs: schedule },
+        },
+        workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
+        shutdownGraceMs: 5_000,
+        // A stopped worker's cached workflows move to the normal queue after this; the default (10 s) slows restarts.
+        tuning: { stickyQueueScheduleToStartTimeout: '1s' },
+      });
+    },
+    async stopWorker() {
+      const w = worker;
+      worker = undefined;
+      await w?.shutdown();
+    },
+    async createAppWithWebhook(url, o = {}) {
+      const app = await stack.request('POST', '/v1/apps', { name: o.name ?? 'My App' });
+      if (app.status !== 201) throw new Error(`create app: ${app.status} ${JSON.stringify(app.body)}`);
+      const webhook = await stack.request('POST', `/v1/apps/${app.body.id}/webhooks`, {
+        url,
+        events: o.events ?? ['message_sent'],
+        ...(o.enabled === undefined ? {} : { enabled: o.enabled }),
+      });
+      if (webhook.status !== 201) throw new Error(`create webhook: ${webhook.status} ${JSON.stringify(webhook.body)}`);
+      return { appId: app.body.id, webhookId: webhook.body.id, secret: webhook.body.secret };
+    },
+    async close() {
+      await stack.stopWorker();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      await agent.close();
+      await db.stop();
+    },
+  };
+  await stack.startWorker();
+  return stack;
+}
+
+/** A message_sent event body with a fresh id. */
+export function messageEvent(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: `evt_${crypto.randomBytes(6).toString('hex')}`,
+    type: 'message_sent',
+    occurred_at: '2024-01-01T12:00:00.000Z',
+    conversation_id: 'conv_1',
+    user: { id: 'u_1', email: 'user@example.com', name: 'John Doe', logged_in: true },
+    message: 'User message',
+    response: 'App response message',
+    ...overrides,
+  };
+}
