@@ -30,8 +30,25 @@ export function createApp(deps: ApiDeps): express.Express {
   app.set('query parser', 'simple');
   app.use(express.json({ limit: BODY_LIMIT, strict: true }));
 
+  // Liveness: the process answers. Needs no key.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+
+  // Readiness: Postgres and Temporal both answer within 2 s. Needs no key; names no detail beyond up or down.
+  app.get('/readyz', async (_req, res) => {
+    const deadline = Date.now() + 2_000;
+    const [postgres, temporal] = await Promise.all([
+      Promise.race([
+        deps.db.query('SELECT 1'),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), deadline - Date.now()).unref()),
+      ]).then(() => 'up', () => 'down'),
+      deps.temporal.client.connection
+        .withDeadline(deadline, () => deps.temporal.client.workflowService.getSystemInfo({}))
+        .then(() => 'up', () => 'down'),
+    ]);
+    const ready = postgres === 'up' && temporal === 'up';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { postgres, temporal } });
   });
 
   const v1 = express.Router();

@@ -6,6 +6,7 @@ import { generateWebhookSecret } from '../../src/security/secret-box';
 import { messageEvent, startStack, type Stack } from '../helpers/stack';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import type { ChatEventResult } from '../../src/domain/delivery';
+import { SearchAttributes } from '../../src/temporal/search-attributes';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -76,6 +77,25 @@ describe('delivery', () => {
     assert.equal(delivery!.status, 'succeeded');
     assert.equal(delivery!.payload, req!.body, 'the delivery log keeps the exact bytes sent');
     assert.ok(secret.startsWith('whsec_'));
+  });
+
+  test('the workflow is found in Temporal by its AppId, EventType and ConversationId search attributes', async () => {
+    const { appId } = await stack.createAppWithWebhook(receiver.url);
+    const event = messageEvent({ conversation_id: `conv-${Date.now()}` });
+    await postAndWait(appId, event);
+    const query = `AppId = '${appId}' AND EventType = 'message_sent' AND ConversationId = '${event.conversation_id}'`;
+    // Visibility is eventually consistent: allow it a few seconds to catch up.
+    let found: string[] = [];
+    for (let i = 0; i < 50 && found.length === 0; i++) {
+      found = [];
+      for await (const wf of stack.client.workflow.list({ query })) found.push(wf.workflowId);
+      if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.deepEqual(found, [`chat-event:${appId}:${event.id}`]);
+    const description = await stack.client.workflow.getHandle(found[0]!).describe();
+    assert.equal(description.status.name, 'COMPLETED');
+    assert.equal(description.typedSearchAttributes.get(SearchAttributes.AppId), appId);
+    assert.equal(description.typedSearchAttributes.get(SearchAttributes.EventType), 'message_sent');
   });
 
   test('the signature verifies with standardwebhooks and fails with a wrong secret', async () => {

@@ -128,6 +128,15 @@ describe('bad requests', () => {
   });
 });
 
+describe('health', () => {
+  test('/healthz and /readyz answer without a key', async () => {
+    const health = await stack.request('GET', '/healthz', undefined, { key: null });
+    assert.deepEqual({ status: health.status, body: health.body }, { status: 200, body: { status: 'ok' } });
+    const ready = await stack.request('GET', '/readyz', undefined, { key: null });
+    assert.deepEqual({ status: ready.status, body: ready.body }, { status: 200, body: { status: 'ready', checks: { postgres: 'up', temporal: 'up' } } });
+  });
+});
+
 describe('Temporal unreachable', () => {
   test('503 with a clear message, and nothing half-written', async () => {
     // A port that nothing listens on: bind, note the port, close.
@@ -161,6 +170,10 @@ describe('Temporal unreachable', () => {
       assert.match(body.error.message, /not accepted/);
       const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM events WHERE app_id = $1 AND event_id = $2', [appId, event.id]);
       assert.equal(rows[0].n, 0, 'the event is not recorded, so a retry is accepted');
+
+      const ready = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.deepEqual(await ready.json(), { status: 'not_ready', checks: { postgres: 'up', temporal: 'down' } });
 
       // The same event, retried against the healthy API, is accepted rather than called a duplicate.
       const retry = await stack.request('POST', eventsPath(), event);
