@@ -100,7 +100,7 @@ async function startConfiguredWorker(config: Config, deps: { db: Db; secrets: Se
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     deps: { db: deps.db, secrets: deps.secrets, http: { dispatcher: agent }, delivery: config.delivery },
-    workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
+    workflowBundlePath: config.temporal.workflowBundlePath,
     shutdownGraceMs: config.shutdownGraceMs,
   });
   return { ...handle, shutdown: async () => { await handle.shutdown(); await agent.close(); } };

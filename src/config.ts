@@ -84,6 +84,8 @@ const envSchema = z.object({
   DELIVERY_ALLOWED_CIDRS: cidrList.optional(),
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); unset: bundled at worker start. */
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** How long a worker waits for running activities on SIGTERM before it gives up. */
   SHUTDOWN_GRACE: duration.prefault('30s'),
 });
@@ -105,6 +107,7 @@ export interface Config {
     devServerPort: number;
     uiPort: number;
     uiUrl: string;
+    workflowBundlePath: string | undefined;
   };
   delivery: {
     timeoutMs: number;
@@ -162,6 +165,7 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
       devServerPort: e.TEMPORAL_PORT,
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     delivery: {
       timeoutMs: e.DELIVERY_TIMEOUT_MS,

@@ -1,4 +1,6 @@
-// package.json sits two levels above both src/ and dist/src/, so this path holds for tsx and for the build.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const VERSION: string = require('../package.json').version;
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from './package-root';
+
+export const VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
 export const USER_AGENT = `chat-webhooks/${VERSION}`;

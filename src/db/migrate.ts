@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../package-root';
 
-export const MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations');
 
 /** Applies every pending migration in `migrations/`, under node-pg-migrate's advisory lock, so concurrent runs are safe. */
 export async function migrate(databaseUrl: string, log: (msg: string) => void = () => {}): Promise<string[]> {

@@ -1,0 +1,19 @@
+/**
+ * Prebuilds the workflow bundle into dist/workflow-bundle.js, so production workers start without webpack
+ * (set WORKFLOW_BUNDLE_PATH to it; the Dockerfile does).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../src/temporal/worker';
+import { PACKAGE_ROOT } from '../src/package-root';
+
+async function main() {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const out = path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js');
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, code);
+  process.stdout.write(`wrote ${path.relative(process.cwd(), out)} (${Math.round(code.length / 1024)} KB)\n`);
+}
+
+void main();

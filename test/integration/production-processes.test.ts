@@ -1,0 +1,146 @@
+/**
+ * The production build, run as operators run it: `npm run build`, then `chat-webhooks migrate`, `api` and `worker` as
+ * separate processes with only environment variables, an event delivered through them, and SIGTERM stopping each
+ * cleanly.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Webhook } from 'standardwebhooks';
+import { generateSecretsKey } from '../../src/security/secret-box';
+import { PACKAGE_ROOT } from '../../src/package-root';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import { temporalAddress } from '../helpers/stack';
+
+const run = promisify(execFile);
+const BIN = path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js');
+
+let db: TestDatabase;
+let receiver: Receiver;
+const children: ChildProcess[] = [];
+
+before(async () => {
+  await run('npm', ['run', 'build'], { cwd: PACKAGE_ROOT });
+  db = await createTestDatabase({ poolMax: 2 });
+  receiver = await startReceiver();
+});
+after(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  await receiver.close();
+  await db.stop();
+});
+
+/** A bare environment: what a container gets, nothing inherited but PATH. */
+function productionEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', ...extra };
+}
+
+function start(command: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [BIN, command], { env, cwd: PACKAGE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  child.stdout!.on('data', (c) => (output += c));
+  child.stderr!.on('data', (c) => (output += c));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${command}: no ${pattern} within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);
+      const check = () => {
+        if (pattern.test(output)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', check);
+      child.stderr!.on('data', check);
+      check();
+    });
+  return { child, exited, waitFor, output: () => output };
+}
+
+test('api and worker refuse to start without their required values, and name them', async () => {
+  for (const [command, names] of [
+    ['api', ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY']],
+    ['worker', ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SECRETS_KEY']],
+    ['migrate', ['DATABASE_URL']],
+  ] as const) {
+    const proc = start(command, productionEnv({}));
+    assert.equal(await proc.exited, 2, proc.output());
+    for (const name of names) assert.match(proc.output(), new RegExp(name), `${command} names ${name}`);
+  }
+});
+
+test('migrate, api and worker from the build deliver an event, and stop cleanly on SIGTERM', async () => {
+  // A database with no tables yet: migrate must create them.
+  await db.pool.query('DROP TABLE delivery_attempts, deliveries, events, webhooks, apps, schema_migrations');
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+
+  const adminKey = `cwk_admin_${crypto.randomBytes(16).toString('hex')}`;
+  const env = productionEnv({
+    DATABASE_URL: db.url,
+    PG_POOL_MAX: '3',
+    TEMPORAL_ADDRESS: temporalAddress(),
+    TEMPORAL_TASK_QUEUE: `prod-${crypto.randomBytes(4).toString('hex')}`,
+    ADMIN_API_KEY: adminKey,
+    SECRETS_KEY: generateSecretsKey(),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    ALLOW_HTTP_WEBHOOKS: 'true',
+    DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
+    WORKFLOW_BUNDLE_PATH: path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js'),
+  });
+
+  const migrate = start('migrate', env);
+  assert.equal(await migrate.exited, 0, migrate.output());
+  assert.match(migrate.output(), /migrations applied/);
+  const again = start('migrate', env);
+  assert.equal(await again.exited, 0, again.output());
+  assert.match(again.output(), /database is up to date/);
+
+  const worker = start('worker', env);
+  const api = start('api', env);
+  await Promise.all([worker.waitFor(/worker running/), api.waitFor(/api listening/)]);
+
+  const call = async (p: string, body: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${p}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const app = await call('/v1/apps', { name: 'Prod App' });
+  assert.equal(app.status, 201);
+  const hook = await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['user_signup'] });
+  assert.equal(hook.status, 201);
+  const event = await call(`/v1/apps/${app.body.id}/events`, { id: 'signup-1', type: 'user_signup', user: { email: 'a@b.co', logged_in: true } });
+  assert.equal(event.status, 202);
+
+  const [req] = await receiver.waitForRequests(1);
+  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<string, unknown>;
+  assert.equal(payload.event, 'New user signup');
+  assert.equal(payload.app_name, 'Prod App');
+  assert.equal(payload.user_email, 'a@b.co');
+
+  api.child.kill('SIGTERM');
+  worker.child.kill('SIGTERM');
+  assert.equal(await api.exited, 0, api.output());
+  assert.equal(await worker.exited, 0, worker.output());
+  assert.match(api.output(), /"msg":"stopped"/);
+  assert.match(worker.output(), /"msg":"stopped"/);
+  // Logs never carry the secret, the admin key or the user's email.
+  for (const out of [api.output(), worker.output()]) {
+    assert.ok(!out.includes(hook.body.secret.slice(6)), 'no signing secret in logs');
+    assert.ok(!out.includes(adminKey), 'no admin key in logs');
+    assert.ok(!out.includes('a@b.co'), 'no user data in logs');
+  }
+});
