@@ -8,6 +8,11 @@ import { Webhook } from 'standardwebhooks';
 export function startDevReceiver(opts: { port: number; host: string; secret?: string; status: number }): Promise<http.Server> {
   const verifier = opts.secret ? new Webhook(opts.secret) : undefined;
   const server = http.createServer((req, res) => {
+    if (req.method !== 'POST') {
+      // A GET is someone checking that the receiver is up: answer without printing anything.
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('chat-webhooks dev receiver\n');
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
