@@ -6,39 +6,73 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Dispatcher } from 'undici';
 import type { Db } from '../src/db/pool';
 import type { SecretBox } from '../src/security/secret-box';
+import { checkDestination, type DestinationPolicy, type Resolver } from '../src/security/destination';
 import type { ChatEvent } from '../src/domain/events';
-import { buildPayload } from '../src/domain/payload';
+import { buildPayload, type PayloadExtras } from '../src/domain/payload';
 import { withJitter, type AttemptResult, type PreparedDelivery } from '../src/domain/delivery';
 import { ErrorType } from '../src/domain/errors';
 import { findApp } from '../src/db/queries/apps';
-import { listWebhooksForEvent } from '../src/db/queries/webhooks';
+import { findWebhook, listWebhooksForEvent, type WebhookRow } from '../src/db/queries/webhooks';
 import { findDeliveryTarget, finishDeliveryWithoutAttempt, recordAttempt, upsertDeliveries } from '../src/db/queries/deliveries';
-import { sendSignedRequest } from './send-signed-request';
+import { sendSignedRequest, type SendOutcome } from './send-signed-request';
 
 export interface DeliveryActivityDeps {
   db: Db;
   secrets: SecretBox;
+  /** The dispatcher must connect through the destination policy's guarded lookup (see createDeliveryAgent). */
   http: { dispatcher: Dispatcher };
   delivery: { timeoutMs: number; retryScheduleMs: number[] };
+  destination: DestinationPolicy & { resolver?: Resolver };
   /** Source of randomness for retry jitter; tests pin it. */
   random?: () => number;
+}
+
+/** The sample a test send carries: the seed document's example values, flagged `"test": true`. */
+function testSendExtras(webhook: WebhookRow): PayloadExtras {
+  const condition = webhook.events[0] === 'custom_condition' ? webhook.conditions[0] : undefined;
+  return {
+    test: true,
+    ...(condition ? { condition: { id: condition.id, prompt: condition.prompt, reason: 'Test send: no conversation was judged.' } } : {}),
+  };
 }
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const random = deps.random ?? Math.random;
 
+  async function decryptOrFail(deliveryId: string, webhookId: string, sealed: string): Promise<string> {
+    try {
+      return deps.secrets.decrypt(sealed);
+    } catch {
+      await finishDeliveryWithoutAttempt(deps.db, deliveryId, 'failed', ErrorType.SecretUndecryptable);
+      throw ApplicationFailure.create({
+        type: ErrorType.SecretUndecryptable,
+        message: `the signing secret of webhook ${webhookId} cannot be decrypted with SECRETS_KEY`,
+        nonRetryable: true,
+      });
+    }
+  }
+
   return {
     /**
-     * Finds the app's enabled webhooks for the event's type, builds the payload and records one pending delivery per
-     * webhook. Safe to retry: a second run returns the deliveries the first one created.
+     * Finds the app's enabled webhooks for the event's type (or, for a test send, the one webhook tested), builds the
+     * payload and records one pending delivery per webhook. Safe to retry: a second run returns the deliveries the
+     * first one created.
      */
     async prepareDeliveries(input: { event: ChatEvent; workflowId: string }): Promise<PreparedDelivery[]> {
       const { event } = input;
       const app = await findApp(deps.db, event.appId);
       if (!app) return []; // The app was deleted after the event was accepted: nobody to deliver to.
-      const webhooks = await listWebhooksForEvent(deps.db, event.appId, event.type);
+      let webhooks: WebhookRow[];
+      let extras: PayloadExtras = {};
+      if (event.testWebhookId) {
+        const webhook = await findWebhook(deps.db, event.appId, event.testWebhookId);
+        webhooks = webhook ? [webhook] : [];
+        if (webhook) extras = testSendExtras(webhook);
+      } else {
+        webhooks = await listWebhooksForEvent(deps.db, event.appId, event.type);
+      }
       if (webhooks.length === 0) return [];
-      const payload = JSON.stringify(buildPayload(event, app));
+      const payload = JSON.stringify(buildPayload(event, app, extras));
       const rows = await upsertDeliveries(deps.db, {
         appId: event.appId,
         eventId: event.eventId,
@@ -47,15 +81,22 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         workflowId: input.workflowId,
         payload,
         webhookIds: webhooks.map((w) => w.id),
+        isTest: Boolean(event.testWebhookId),
       });
-      return rows.map((r) => ({ deliveryId: r.id, webhookId: r.webhook_id, timeoutMs: deps.delivery.timeoutMs }));
+      return rows.map((r) => ({
+        deliveryId: r.id,
+        webhookId: r.webhook_id,
+        timeoutMs: deps.delivery.timeoutMs,
+        // A test send is a probe: one attempt, whose outcome the caller sees at once.
+        retryScheduleMs: event.testWebhookId ? [] : deps.delivery.retryScheduleMs,
+      }));
     },
 
     /**
      * Makes attempt number `attempt` of a delivery and records it. Answers and network failures are values, never
      * exceptions: the result says whether the delivery is finished or when the next attempt is due.
      */
-    async deliverWebhook(input: { deliveryId: string; attempt: number }): Promise<AttemptResult> {
+    async deliverWebhook(input: { deliveryId: string; attempt: number; timeoutMs: number; retryScheduleMs: number[] }): Promise<AttemptResult> {
       const target = await findDeliveryTarget(deps.db, input.deliveryId);
       if (!target) {
         throw ApplicationFailure.create({
@@ -65,44 +106,51 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         });
       }
       const { delivery, webhook } = target;
-      if (!webhook || !webhook.enabled) {
+      // A test send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for.
+      if (!webhook || (!webhook.enabled && !delivery.is_test)) {
         const status = webhook ? 'skipped' : 'failed';
         const reason = webhook ? 'webhook disabled' : 'webhook deleted';
         await finishDeliveryWithoutAttempt(deps.db, delivery.id, status, reason);
         return { final: true, status, attempt: input.attempt - 1, statusCode: null, error: reason };
       }
 
-      let secret: string;
-      try {
-        secret = deps.secrets.decrypt(webhook.secret_encrypted);
-      } catch {
-        await finishDeliveryWithoutAttempt(deps.db, delivery.id, 'failed', ErrorType.SecretUndecryptable);
-        throw ApplicationFailure.create({
-          type: ErrorType.SecretUndecryptable,
-          message: `the signing secret of webhook ${delivery.webhook_id} cannot be decrypted with SECRETS_KEY`,
-          nonRetryable: true,
-        });
+      const secrets = [await decryptOrFail(delivery.id, delivery.webhook_id, webhook.secret_encrypted)];
+      if (webhook.previous_secret_encrypted) {
+        secrets.push(await decryptOrFail(delivery.id, delivery.webhook_id, webhook.previous_secret_encrypted));
       }
 
-      const sent = await sendSignedRequest({
-        url: webhook.url,
-        messageId: delivery.id,
-        body: delivery.payload,
-        secret,
-        timeoutMs: deps.delivery.timeoutMs,
-        dispatcher: deps.http.dispatcher,
-      });
+      // Checked again at every attempt: the URL may have been edited, and the name may now resolve elsewhere. The
+      // connection itself goes through the guarded lookup, so the address checked there is the one connected to.
+      const destination = await checkDestination(webhook.url, deps.destination, deps.destination.resolver);
+      const sent: SendOutcome = destination.ok
+        ? await sendSignedRequest({
+            url: webhook.url,
+            messageId: delivery.id,
+            body: delivery.payload,
+            secrets,
+            timeoutMs: input.timeoutMs,
+            dispatcher: deps.http.dispatcher,
+          })
+        : {
+            startedAt: new Date(),
+            durationMs: 0,
+            statusCode: null,
+            headers: null,
+            excerpt: null,
+            errorClass: 'blocked_destination',
+            errorMessage: destination.reason,
+          };
 
       const succeeded = sent.statusCode !== null && sent.statusCode >= 200 && sent.statusCode < 300;
-      const schedule = deps.delivery.retryScheduleMs;
+      // Sending again cannot help a destination the policy refuses.
+      const permanent = sent.errorClass === 'blocked_destination';
+      const schedule = input.retryScheduleMs;
       const exhausted = input.attempt > schedule.length;
-      const retryInMs = succeeded || exhausted ? null : withJitter(schedule[input.attempt - 1]!, random());
-      const status = succeeded ? 'succeeded' : exhausted ? 'failed' : 'pending';
-      const error = sent.errorClass
-        ? `${sent.errorClass}: ${sent.errorMessage}`
-        : succeeded
-          ? null
-          : `HTTP ${sent.statusCode}`;
+      const retryInMs = succeeded || permanent || exhausted ? null : withJitter(schedule[input.attempt - 1]!, random());
+      const status = succeeded ? 'succeeded' : retryInMs === null ? 'failed' : 'pending';
+      const errorClass = sent.errorClass ?? (succeeded ? null : 'http_status');
+      const errorMessage = sent.errorMessage ?? (succeeded ? null : `HTTP ${sent.statusCode}`);
+      const error = errorClass ? `${errorClass}: ${errorMessage}` : null;
 
       await recordAttempt(deps.db, {
         delivery_id: delivery.id,
@@ -110,8 +158,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         started_at: sent.startedAt,
         duration_ms: sent.durationMs,
         status_code: sent.statusCode,
-        error_class: sent.errorClass ?? (succeeded ? null : 'http_status'),
-        error_message: sent.errorMessage ?? (succeeded ? null : `HTTP ${sent.statusCode}`),
+        error_class: errorClass,
+        error_message: errorMessage,
         response_headers: sent.headers,
         response_excerpt: sent.excerpt,
         next_attempt_at: retryInMs === null ? null : new Date(Date.now() + retryInMs),

@@ -6,6 +6,8 @@ import { request, type Dispatcher } from 'undici';
 import { Webhook } from 'standardwebhooks';
 import { USER_AGENT } from '../src/version';
 
+const BLOCKED_DESTINATION_CODE = 'ERR_BLOCKED_DESTINATION';
+
 /** Headers worth keeping in the delivery log: enough to debug a receiver, never a cookie. */
 const KEPT_RESPONSE_HEADERS = ['content-type', 'content-length', 'retry-after', 'location', 'server', 'date', 'x-request-id'];
 export const BODY_READ_LIMIT = 64 * 1024;
@@ -17,7 +19,10 @@ export interface SendOutcome {
   statusCode: number | null;
   headers: Record<string, string> | null;
   excerpt: string | null;
-  /** Set when no HTTP answer arrived: timeout, connection_refused, connection_reset, dns, tls, network. */
+  /**
+   * Set when no HTTP answer arrived: timeout, connection_refused, connection_reset, dns, tls, network, or
+   * blocked_destination (the host resolved to an address the destination policy refuses; nothing was sent).
+   */
   errorClass: string | null;
   errorMessage: string | null;
 }
@@ -28,14 +33,16 @@ export interface SignedRequest {
   messageId: string;
   /** The exact bytes to sign and send. */
   body: string;
-  secret: string;
+  /** Signing secrets: one, or two while a rotation's overlap lasts (new first). Each adds a signature. */
+  secrets: string[];
   timeoutMs: number;
   dispatcher: Dispatcher;
 }
 
 export async function sendSignedRequest(req: SignedRequest): Promise<SendOutcome> {
   const startedAt = new Date();
-  const signature = new Webhook(req.secret).sign(req.messageId, startedAt, req.body);
+  // Standard Webhooks allows several space-separated signatures; a receiver accepts the message if any one verifies.
+  const signature = req.secrets.map((secret) => new Webhook(secret).sign(req.messageId, startedAt, req.body)).join(' ');
   const elapsed = () => Date.now() - startedAt.getTime();
   const signal = AbortSignal.timeout(req.timeoutMs);
   try {
@@ -97,9 +104,12 @@ function keptHeaders(headers: Dispatcher.ResponseData['headers']): Record<string
 
 function classifyNetworkError(error: unknown, signal: AbortSignal): { errorClass: string; message: string } {
   if (signal.aborted) return { errorClass: 'timeout', message: 'no complete answer within the delivery timeout' };
-  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = error as { code?: string; message?: string; reason?: string; cause?: { code?: string; message?: string; reason?: string } };
   const code = err.code ?? err.cause?.code ?? '';
   const message = err.cause?.message ?? err.message ?? String(error);
+  if (code === BLOCKED_DESTINATION_CODE || err.cause?.code === BLOCKED_DESTINATION_CODE) {
+    return { errorClass: 'blocked_destination', message: err.reason ?? err.cause?.reason ?? message };
+  }
   if (code === 'ECONNREFUSED') return { errorClass: 'connection_refused', message };
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return { errorClass: 'connection_reset', message };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { errorClass: 'dns', message };

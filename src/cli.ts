@@ -12,7 +12,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent } from 'undici';
+import { createDeliveryAgent } from '../activities/delivery-agent';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { createPool, type Db } from './db/pool';
@@ -51,10 +51,8 @@ function onShutdown(logger: Logger, stops: Stop[]): void {
   process.on('SIGINT', handler);
 }
 
-function deliveryAgent(config: Config): Agent {
-  // Keep-alive connections to receivers are reused across deliveries; a receiver that hangs is cut by the per-attempt
-  // timeout, not by the agent.
-  return new Agent({ keepAliveTimeout: 4_000, connect: { timeout: Math.min(config.delivery.timeoutMs, 10_000) } });
+function destinationPolicy(config: Config) {
+  return { allowHttp: config.delivery.allowHttp, allowedCidrs: config.delivery.allowedCidrs };
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<void> {
@@ -79,7 +77,8 @@ async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; admi
     temporal: { client: temporal.client, taskQueue: config.temporal.taskQueue },
     secrets: deps.secrets,
     adminApiKey: deps.adminApiKey,
-    delivery: { allowHttp: config.delivery.allowHttp },
+    destination: destinationPolicy(config),
+    secretRotationOverlapMs: config.secrets.rotationOverlapMs,
     logger: deps.logger,
   });
   const server = http.createServer(app);
@@ -94,12 +93,18 @@ async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; admi
 }
 
 async function startConfiguredWorker(config: Config, deps: { db: Db; secrets: SecretBox; temporalAddress: string }): Promise<WorkerHandle> {
-  const agent = deliveryAgent(config);
+  const agent = createDeliveryAgent({ policy: destinationPolicy(config), connectTimeoutMs: Math.min(config.delivery.timeoutMs, 10_000) });
   const handle = await startWorker({
     address: deps.temporalAddress,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    deps: { db: deps.db, secrets: deps.secrets, http: { dispatcher: agent }, delivery: config.delivery },
+    deps: {
+      db: deps.db,
+      secrets: deps.secrets,
+      http: { dispatcher: agent },
+      delivery: config.delivery,
+      destination: destinationPolicy(config),
+    },
     workflowBundlePath: config.temporal.workflowBundlePath,
     shutdownGraceMs: config.shutdownGraceMs,
   });

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { parseRetrySchedule, parseDuration } from './domain/durations';
+import { invalidCidrs } from './security/destination';
 
 export type Role = 'dev' | 'api' | 'worker' | 'migrate' | 'tool';
 
@@ -38,12 +39,15 @@ const retrySchedule = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
-const cidrList = z.string().transform((text) =>
-  text
+const cidrList = z.string().transform((text, ctx) => {
+  const list = text
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean),
-);
+    .filter(Boolean);
+  const bad = invalidCidrs(list);
+  if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `not CIDR ranges: ${bad.join(', ')}` });
+  return list;
+});
 
 /** Raw environment schema. Optional values without a default are filled per mode in `loadConfig`. */
 const envSchema = z.object({
@@ -56,6 +60,8 @@ const envSchema = z.object({
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
   /** 32-byte key (base64 or hex) that encrypts webhook signing secrets at rest. Dev: generated under DATA_DIR. */
   SECRETS_KEY: z.string().optional(),
+  /** How long the previous signing secret keeps signing beside the new one after a rotation. */
+  SECRET_ROTATION_OVERLAP: duration.prefault('24h'),
   /** Postgres connection string. Unset: embedded PGlite under DATA_DIR (dev only). */
   DATABASE_URL: z.string().url().optional(),
   /** Connections in each process's pool. */
@@ -96,7 +102,7 @@ export interface Config {
   mode: 'dev' | 'production';
   http: { port: number; host: string };
   auth: { adminApiKey: string | undefined };
-  secrets: { key: string | undefined };
+  secrets: { key: string | undefined; rotationOverlapMs: number };
   db: { url: string | undefined; poolMax: number };
   dataDir: string;
   temporal: {
@@ -154,7 +160,7 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
     mode: production ? 'production' : 'dev',
     http: { port: e.PORT, host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1') },
     auth: { adminApiKey: e.ADMIN_API_KEY },
-    secrets: { key: e.SECRETS_KEY },
+    secrets: { key: e.SECRETS_KEY, rotationOverlapMs: e.SECRET_ROTATION_OVERLAP },
     db: { url: e.DATABASE_URL, poolMax: e.PG_POOL_MAX },
     dataDir: e.DATA_DIR,
     temporal: {

@@ -2,10 +2,21 @@
  * One workflow per chat event: prepare the deliveries, then carry each out in parallel, attempt by attempt, waiting
  * between attempts on durable timers. A worker restart resumes exactly where the history says.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { ChatEvent } from '../src/domain/events';
+import { WEBHOOKS_CHANGED_SIGNAL, type ChatEvent } from '../src/domain/events';
 import type { ChatEventResult, DeliverySummary, PreparedDelivery } from '../src/domain/delivery';
+
+/** Sent by the API when webhooks are deleted or disabled: their waiting deliveries try once more now, and end. */
+export const webhooksChanged = defineSignal<[string[]]>(WEBHOOKS_CHANGED_SIGNAL);
 
 const { prepareDeliveries } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -13,10 +24,11 @@ const { prepareDeliveries } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
-/** Activity options for one attempt: its HTTP timeout plus room for the database reads and writes around it. */
-function attemptActivities(timeoutMs: number) {
+/** Activity options for one delivery's attempts: the HTTP timeout plus room for the database work around it. */
+function attemptActivities(delivery: PreparedDelivery) {
   return proxyActivities<Activities>({
-    startToCloseTimeout: timeoutMs + 15_000,
+    startToCloseTimeout: delivery.timeoutMs + 15_000,
+    summary: `deliver to webhook ${delivery.webhookId}`,
     // These retries cover a crashed worker or an unreachable database, not the receiver's answers: those come back
     // as values and are retried on the delivery schedule below.
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
@@ -27,12 +39,17 @@ function summaryBase(delivery: PreparedDelivery) {
   return { deliveryId: delivery.deliveryId, webhookId: delivery.webhookId };
 }
 
-async function carryOut(delivery: PreparedDelivery): Promise<DeliverySummary> {
-  const { deliverWebhook } = attemptActivities(delivery.timeoutMs);
+async function carryOut(delivery: PreparedDelivery, changed: Set<string>): Promise<DeliverySummary> {
+  const { deliverWebhook } = attemptActivities(delivery);
   for (let attempt = 1; ; attempt++) {
     let result;
     try {
-      result = await deliverWebhook({ deliveryId: delivery.deliveryId, attempt });
+      result = await deliverWebhook({
+        deliveryId: delivery.deliveryId,
+        attempt,
+        timeoutMs: delivery.timeoutMs,
+        retryScheduleMs: delivery.retryScheduleMs,
+      });
     } catch (error) {
       // One delivery that cannot go on must not sink its siblings: it is summarised as failed, with the cause.
       if (!(error instanceof ActivityFailure)) throw error;
@@ -41,20 +58,21 @@ async function carryOut(delivery: PreparedDelivery): Promise<DeliverySummary> {
       return { ...summaryBase(delivery), status: 'failed', attempts: attempt - 1, statusCode: null, error: reason };
     }
     if (result.final) {
-      return {
-        ...summaryBase(delivery),
-        status: result.status,
-        attempts: result.attempt,
-        statusCode: result.statusCode,
-        error: result.error,
-      };
+      return { ...summaryBase(delivery), status: result.status, attempts: result.attempt, statusCode: result.statusCode, error: result.error };
     }
-    await sleep(result.retryInMs);
+    // Wait for the retry delay, or less if the webhook is deleted or disabled meanwhile: the next attempt then sees
+    // that and ends the delivery without sending.
+    changed.delete(delivery.webhookId);
+    await condition(() => changed.has(delivery.webhookId), result.retryInMs);
   }
 }
 
 export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResult> {
+  const changed = new Set<string>();
+  setHandler(webhooksChanged, (webhookIds) => {
+    for (const id of webhookIds) changed.add(id);
+  });
   const deliveries = await prepareDeliveries({ event, workflowId: workflowInfo().workflowId });
-  const summaries = await Promise.all(deliveries.map(carryOut));
+  const summaries = await Promise.all(deliveries.map((d) => carryOut(d, changed)));
   return { appId: event.appId, eventId: event.eventId, deliveries: summaries };
 }

@@ -6,8 +6,9 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
+import type { DestinationPolicy, Resolver } from '../security/destination';
 import { ApiError, errorMiddleware } from './errors';
-import { requireApiKey } from './auth';
+import { requireApiKey, scopeToApp } from './auth';
 import { createAppsRouter } from './routes/apps';
 import { createWebhooksRouter } from './routes/webhooks';
 import { createEventsRouter } from './routes/events';
@@ -17,7 +18,11 @@ export interface ApiDeps {
   temporal: { client: Client; taskQueue: string; startTimeoutMs?: number };
   secrets: SecretBox;
   adminApiKey: string;
-  delivery: { allowHttp: boolean };
+  /** Where webhooks may point; `resolver` is injectable so tests need no outside DNS. */
+  destination: DestinationPolicy & { resolver?: Resolver };
+  secretRotationOverlapMs: number;
+  /** How long `POST .../test` waits for the outcome before answering 202. */
+  testSendWaitMs?: number;
   logger: Logger;
 }
 
@@ -52,9 +57,11 @@ export function createApp(deps: ApiDeps): express.Express {
   });
 
   const v1 = express.Router();
-  v1.use(requireApiKey(deps.adminApiKey));
+  v1.use(requireApiKey(deps));
+  // Every route under an app checks first that the key reaches it.
+  v1.use('/apps/:app_id', scopeToApp(deps));
   v1.use('/apps', createAppsRouter(deps));
-  v1.use('/apps/:app_id/webhooks', createWebhooksRouter(deps));
+  v1.use('/apps/:app_id/webhooks', createWebhooksRouter({ ...deps, testSendWaitMs: deps.testSendWaitMs ?? 10_000 }));
   v1.use('/apps/:app_id/events', createEventsRouter(deps));
   app.use('/v1', v1);
 

@@ -1,24 +1,60 @@
-import type { RequestHandler } from 'express';
-import { ApiError } from './errors';
-import { apiKeyMatches } from '../security/api-keys';
+import type { RequestHandler, Response } from 'express';
+import type { Db } from '../db/pool';
+import { findApp, findAppIdByKeyHash, type AppRow } from '../db/queries/apps';
+import { ApiError, notFound } from './errors';
+import { apiKeyMatches, hashApiKey } from '../security/api-keys';
 
-export type Principal = { kind: 'admin' };
+/** Who is calling: the admin key reaches every app; an app key reaches its own app only. */
+export type Principal = { kind: 'admin' } | { kind: 'app'; appId: string };
+
+export function principalOf(res: Response): Principal {
+  return res.locals.principal as Principal;
+}
+
+/** The app that `/v1/apps/:app_id/...` names, once `scopeToApp` has checked access to it. */
+export function scopedApp(res: Response): AppRow {
+  return res.locals.app as AppRow;
+}
 
 /**
- * Requires `Authorization: Bearer <key>`. The admin key reaches every app. Per-app keys are checked here too once
- * they exist; until then, only the admin key is accepted.
+ * Requires `Authorization: Bearer <key>`: the admin key (compared in constant time) or an app key (looked up by its
+ * SHA-256, so the database never compares the key itself).
  */
-export function requireApiKey(adminApiKey: string): RequestHandler {
-  return (req, res, next) => {
+export function requireApiKey(deps: { db: Db; adminApiKey: string }): RequestHandler {
+  return async (req, res, next) => {
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) {
       throw new ApiError(401, 'unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>"');
     }
-    if (!apiKeyMatches(match[1]!, adminApiKey)) {
-      throw new ApiError(401, 'unauthorized', 'Invalid API key');
+    const key = match[1]!;
+    if (apiKeyMatches(key, deps.adminApiKey)) {
+      res.locals.principal = { kind: 'admin' } satisfies Principal;
+      return next();
     }
-    res.locals.principal = { kind: 'admin' } satisfies Principal;
+    const appId = key.startsWith('cwk_') ? await findAppIdByKeyHash(deps.db, hashApiKey(key)) : undefined;
+    if (!appId) throw new ApiError(401, 'unauthorized', 'Invalid API key');
+    res.locals.principal = { kind: 'app', appId } satisfies Principal;
+    next();
+  };
+}
+
+export const requireAdmin: RequestHandler = (_req, res, next) => {
+  if (principalOf(res).kind !== 'admin') throw new ApiError(403, 'forbidden', 'Only the admin key can do this');
+  next();
+};
+
+/**
+ * Guards every `/v1/apps/:app_id/...` route: the app must exist and the key must reach it. Another app's id answers
+ * exactly as an unknown one does, so a key never learns which apps exist.
+ */
+export function scopeToApp(deps: { db: Db }): RequestHandler {
+  return async (req, res, next) => {
+    const appId = (req.params as { app_id: string }).app_id;
+    const principal = principalOf(res);
+    const app = principal.kind === 'app' && principal.appId !== appId ? undefined : await findApp(deps.db, appId);
+    if (!app) throw notFound(`App ${appId}`);
+    res.locals.app = app;
     next();
   };
 }

@@ -9,6 +9,8 @@ export interface PreparedDelivery {
   webhookId: string;
   /** Time one attempt may take; the activity's own timeout is derived from it. */
   timeoutMs: number;
+  /** Delays between attempts; empty means a single attempt (test sends). */
+  retryScheduleMs: number[];
 }
 
 /** What one attempt ended in. `retryInMs` is set when another attempt must follow after that delay. */

@@ -68,6 +68,8 @@ export interface ChatEvent {
   user: { id: string | null; email: string | null; name: string | null; loggedIn: boolean } | null;
   message: string | null;
   response: string | null;
+  /** Set for a test send: deliver only to this webhook, once, with `"test": true` in the payload. */
+  testWebhookId?: string;
 }
 
 export function toChatEvent(appId: string, eventId: string, body: ChatEventBody, receivedAt: Date): ChatEvent {
@@ -91,6 +93,9 @@ export function toChatEvent(appId: string, eventId: string, body: ChatEventBody,
     response: isMessage ? (body.response ?? null) : null,
   };
 }
+
+/** Signal to chat-event workflows: these webhooks were deleted or disabled, so stop waiting to retry them. */
+export const WEBHOOKS_CHANGED_SIGNAL = 'webhooksChanged';
 
 /** One workflow per (app, event id): Temporal refuses a second start, which is the first line of deduplication. */
 export function chatEventWorkflowId(appId: string, eventId: string): string {

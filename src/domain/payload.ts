@@ -25,16 +25,28 @@ export interface WebhookPayload {
   event_id: string;
   app_id: string;
   conversation_id: string | null;
+  /** Custom-condition deliveries only: which condition matched, its prompt, and the judge's one-sentence reason. */
+  condition_id?: string;
+  condition?: string;
+  condition_reason?: string;
+  /** Test sends only. */
+  test?: true;
+}
+
+export interface PayloadExtras {
+  condition?: { id: string; prompt: string; reason: string };
+  test?: boolean;
 }
 
 export function buildPayload(
   event: ChatEvent,
   app: { name: string; privacy: PrivacySettings },
+  extras: PayloadExtras = {},
 ): WebhookPayload {
   // User data is only for logged-in users: an anonymous visitor's self-reported name is not an identity.
   const user = event.user?.loggedIn ? event.user : null;
   return {
-    event: EVENT_LABELS[event.type],
+    event: EVENT_LABELS[extras.condition ? 'custom_condition' : event.type],
     timestamp: new Date(event.occurredAt).toISOString(),
     app_name: app.name,
     user_email: app.privacy.share_user_email ? (user?.email ?? null) : null,
@@ -44,5 +56,9 @@ export function buildPayload(
     event_id: event.eventId,
     app_id: event.appId,
     conversation_id: event.conversationId,
+    ...(extras.condition
+      ? { condition_id: extras.condition.id, condition: extras.condition.prompt, condition_reason: extras.condition.reason }
+      : {}),
+    ...(extras.test ? { test: true as const } : {}),
   };
 }

@@ -25,6 +25,30 @@ export type AcceptOutcome =
   | { outcome: 'app_not_found' }
   | { outcome: 'temporal_unavailable' };
 
+/**
+ * Starts the event's workflow, with its search attributes and a summary the Temporal UI shows. Throws
+ * WorkflowExecutionAlreadyStartedError for a repeated id, and a connection error when Temporal is out of reach.
+ */
+export async function startChatEventWorkflow(temporal: EventServiceDeps['temporal'], event: ChatEvent) {
+  const workflowId = chatEventWorkflowId(event.appId, event.eventId);
+  const what = event.testWebhookId ? `Test send to ${event.testWebhookId}` : EVENT_LABELS[event.type];
+  return temporal.client.connection.withDeadline(Date.now() + (temporal.startTimeoutMs ?? 5_000), () =>
+    temporal.client.workflow.start('chatEventWorkflow', {
+      workflowId,
+      taskQueue: temporal.taskQueue,
+      args: [event],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      workflowIdConflictPolicy: 'FAIL',
+      staticSummary: `${what} · app ${event.appId}${event.conversationId ? ` · conversation ${event.conversationId}` : ''}`,
+      typedSearchAttributes: [
+        { key: SearchAttributes.AppId, value: event.appId },
+        { key: SearchAttributes.EventType, value: event.type },
+        ...(event.conversationId ? [{ key: SearchAttributes.ConversationId, value: event.conversationId }] : []),
+      ],
+    }),
+  );
+}
+
 export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Promise<AcceptOutcome> {
   const { db, temporal, logger } = deps;
   if (!(await findApp(db, event.appId))) return { outcome: 'app_not_found' };
@@ -36,21 +60,7 @@ export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Pro
   const record = () =>
     recordEvent(db, { appId: event.appId, eventId: event.eventId, type: event.type, conversationId: event.conversationId, workflowId });
   try {
-    await temporal.client.connection.withDeadline(Date.now() + (temporal.startTimeoutMs ?? 5_000), () =>
-      temporal.client.workflow.start('chatEventWorkflow', {
-        workflowId,
-        taskQueue: temporal.taskQueue,
-        args: [event],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'FAIL',
-        staticSummary: `${EVENT_LABELS[event.type]} · app ${event.appId}${event.conversationId ? ` · conversation ${event.conversationId}` : ''}`,
-        typedSearchAttributes: [
-          { key: SearchAttributes.AppId, value: event.appId },
-          { key: SearchAttributes.EventType, value: event.type },
-          ...(event.conversationId ? [{ key: SearchAttributes.ConversationId, value: event.conversationId }] : []),
-        ],
-      }),
-    );
+    await startChatEventWorkflow(temporal, event);
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       // A concurrent request with the same id won the start; make sure the event is remembered either way.

@@ -6,7 +6,8 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { Agent } from 'undici';
+import { createDeliveryAgent } from '../../activities/delivery-agent';
+import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
@@ -26,6 +27,10 @@ export interface StackOptions {
   deliveryTimeoutMs?: number;
   forceEmbeddedDb?: boolean;
   poolMax?: number;
+  /** Answers name lookups for the API and the worker; default: the system resolver. */
+  resolver?: Resolver;
+  /** Default: http allowed, loopback allowed (receivers listen on 127.0.0.1). */
+  destination?: DestinationPolicy;
 }
 
 export interface Stack {
@@ -40,7 +45,10 @@ export interface Stack {
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Creates an app and a webhook on `url`; returns their ids and the secret. */
-  createAppWithWebhook(url: string, opts?: { events?: string[]; name?: string; enabled?: boolean }): Promise<{ appId: string; webhookId: string; secret: string }>;
+  createAppWithWebhook(
+    url: string,
+    opts?: { events?: string[]; name?: string; enabled?: boolean; conditions?: unknown[] },
+  ): Promise<{ appId: string; appKey: string; webhookId: string; secret: string }>;
   close(): Promise<void>;
 }
 
@@ -52,6 +60,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const schedule = parseRetrySchedule(opts.retrySchedule ?? '1s,1s');
   if (!Array.isArray(schedule)) throw new Error(schedule.error);
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
 
   const connection = await Connection.connect({ address: temporalAddress() });
   const client = new Client({ connection });
@@ -60,14 +69,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     temporal: { client, taskQueue },
     secrets,
     adminApiKey: adminKey,
-    delivery: { allowHttp: true },
+    destination: { ...destination, resolver: opts.resolver },
+    secretRotationOverlapMs: 24 * 3_600_000,
     logger,
   });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const agent = new Agent({ keepAliveTimeout: 1_000 });
+  const agent = createDeliveryAgent({ policy: destination, resolver: opts.resolver, connectTimeoutMs: 5_000 });
   let worker: WorkerHandle | undefined;
 
   const stack: Stack = {
@@ -108,6 +118,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           secrets,
           http: { dispatcher: agent },
           delivery: { timeoutMs: opts.deliveryTimeoutMs ?? 5_000, retryScheduleMs: schedule },
+          destination: { ...destination, resolver: opts.resolver },
         },
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
         shutdownGraceMs: 5_000,
@@ -127,9 +138,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         url,
         events: o.events ?? ['message_sent'],
         ...(o.enabled === undefined ? {} : { enabled: o.enabled }),
+        ...(o.conditions === undefined ? {} : { conditions: o.conditions }),
       });
       if (webhook.status !== 201) throw new Error(`create webhook: ${webhook.status} ${JSON.stringify(webhook.body)}`);
-      return { appId: app.body.id, webhookId: webhook.body.id, secret: webhook.body.secret };
+      return { appId: app.body.id, appKey: app.body.api_key, webhookId: webhook.body.id, secret: webhook.body.secret };
     },
     async close() {
       await stack.stopWorker();

@@ -151,7 +151,8 @@ describe('Temporal unreachable', () => {
       temporal: { client: new Client({ connection }), taskQueue: stack.taskQueue, startTimeoutMs: 2_000 },
       secrets: stack.secrets,
       adminApiKey: stack.adminKey,
-      delivery: { allowHttp: true },
+      destination: { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] },
+      secretRotationOverlapMs: 0,
       logger: createLogger('silent'),
     });
     const server = http.createServer(app);

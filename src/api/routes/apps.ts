@@ -1,14 +1,20 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/pool';
-import { findApp, insertApp, type AppRow } from '../../db/queries/apps';
-import { notFound, parseOr400 } from '../errors';
-import { requireJson } from '../auth';
+import { deleteApp, insertApp, listApps, replaceAppKey, updateApp, type AppRow } from '../../db/queries/apps';
+import { listWebhookIds } from '../../db/queries/webhooks';
+import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/api-keys';
+import { notifyWebhooksChanged } from '../../services/webhooks';
+import type { EventServiceDeps } from '../../services/events';
+import type { Logger } from '../../logger';
+import { parseOr400 } from '../errors';
+import { principalOf, requireAdmin, requireJson, scopedApp } from '../auth';
+import { page, pageQuerySchema } from '../pagination';
 
-const privacySchema = z.strictObject({
-  share_user_email: z.boolean().optional(),
-  share_user_name: z.boolean().optional(),
-  share_messages: z.boolean().optional(),
+export const privacySchema = z.strictObject({
+  share_user_email: z.boolean().optional().describe('Send user_email (default true).'),
+  share_user_name: z.boolean().optional().describe('Send user_name (default true).'),
+  share_messages: z.boolean().optional().describe('Send last_message and response (default true).'),
 });
 
 export const createAppBodySchema = z.strictObject({
@@ -16,29 +22,69 @@ export const createAppBodySchema = z.strictObject({
   privacy: privacySchema.optional(),
 });
 
+export const updateAppBodySchema = z
+  .strictObject({ name: z.string().trim().min(1).max(200).optional(), privacy: privacySchema.optional() })
+  .refine((b) => b.name !== undefined || b.privacy !== undefined, 'send name, privacy or both');
+
 export function appJson(app: AppRow) {
   return {
     id: app.id,
     name: app.name,
     privacy: app.privacy,
+    api_key_prefix: app.api_key_prefix,
     created_at: app.created_at.toISOString(),
     updated_at: app.updated_at.toISOString(),
   };
 }
 
-export function createAppsRouter(deps: { db: Db }): Router {
+function newAppKey() {
+  const key = generateApiKey('cwk_');
+  return { key, hash: hashApiKey(key), prefix: apiKeyPrefix(key) };
+}
+
+export function createAppsRouter(deps: { db: Db; temporal: EventServiceDeps['temporal']; logger: Logger }): Router {
   const router = Router();
 
-  router.post('/', requireJson, async (req, res) => {
+  router.post('/', requireAdmin, requireJson, async (req, res) => {
     const body = parseOr400(createAppBodySchema, req.body);
-    const app = await insertApp(deps.db, body);
-    res.status(201).json(appJson(app));
+    const key = newAppKey();
+    const app = await insertApp(deps.db, { ...body, apiKeyHash: key.hash, apiKeyPrefix: key.prefix });
+    // The only answer that carries the key: the database keeps its hash.
+    res.status(201).json({ ...appJson(app), api_key: key.key });
   });
 
-  router.get('/:app_id', async (req, res) => {
-    const app = await findApp(deps.db, req.params.app_id);
-    if (!app) throw notFound(`App ${req.params.app_id}`);
-    res.json(appJson(app));
+  // The admin key lists every app; an app key sees its own.
+  router.get('/', async (req, res) => {
+    const query = parseOr400(pageQuerySchema, req.query, 'query');
+    const principal = principalOf(res);
+    const onlyId = principal.kind === 'app' ? principal.appId : undefined;
+    res.json(await page(query, (p) => listApps(deps.db, { ...p, onlyId }), appJson));
+  });
+
+  // `/:app_id` routes run after scopeToApp (mounted in createApp), which checks the key reaches the app.
+  router.get('/:app_id', (_req, res) => {
+    res.json(appJson(scopedApp(res)));
+  });
+
+  router.patch('/:app_id', requireJson, async (req, res) => {
+    const body = parseOr400(updateAppBodySchema, req.body);
+    const app = await updateApp(deps.db, scopedApp(res).id, body);
+    res.json(appJson(app!));
+  });
+
+  router.post('/:app_id/rotate-key', async (_req, res) => {
+    const key = newAppKey();
+    const app = await replaceAppKey(deps.db, scopedApp(res).id, key.hash, key.prefix);
+    res.json({ ...appJson(app!), api_key: key.key });
+  });
+
+  // Deletes the app and its webhooks, and ends their waiting retries. The delivery log is kept.
+  router.delete('/:app_id', async (_req, res) => {
+    const appId = scopedApp(res).id;
+    const webhookIds = await listWebhookIds(deps.db, appId);
+    await deleteApp(deps.db, appId);
+    await notifyWebhooksChanged(deps, appId, webhookIds);
+    res.status(204).end();
   });
 
   return router;

@@ -6,15 +6,20 @@ export interface AppRow {
   id: string;
   name: string;
   privacy: PrivacySettings;
+  api_key_hash: string | null;
+  api_key_prefix: string | null;
   created_at: Date;
   updated_at: Date;
 }
 
-export async function insertApp(db: Queryable, input: { name: string; privacy?: Partial<PrivacySettings> }): Promise<AppRow> {
+export async function insertApp(
+  db: Queryable,
+  input: { name: string; privacy?: Partial<PrivacySettings>; apiKeyHash: string; apiKeyPrefix: string },
+): Promise<AppRow> {
   const privacy = { ...DEFAULT_PRIVACY, ...input.privacy };
   const { rows } = await db.query<AppRow>(
-    'INSERT INTO apps (id, name, privacy) VALUES ($1, $2, $3) RETURNING *',
-    [newId('app'), input.name, privacy],
+    'INSERT INTO apps (id, name, privacy, api_key_hash, api_key_prefix) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+    [newId('app'), input.name, privacy, input.apiKeyHash, input.apiKeyPrefix],
   );
   return rows[0]!;
 }
@@ -22,4 +27,52 @@ export async function insertApp(db: Queryable, input: { name: string; privacy?: 
 export async function findApp(db: Queryable, id: string): Promise<AppRow | undefined> {
   const { rows } = await db.query<AppRow>('SELECT * FROM apps WHERE id = $1', [id]);
   return rows[0];
+}
+
+export async function findAppIdByKeyHash(db: Queryable, hash: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM apps WHERE api_key_hash = $1', [hash]);
+  return rows[0]?.id;
+}
+
+/** Apps oldest first after the (created_at, id) cursor; `onlyId` narrows the list to one app (an app key's view). */
+export async function listApps(
+  db: Queryable,
+  page: { limit: number; after?: { createdAt: Date; id: string }; onlyId?: string },
+): Promise<AppRow[]> {
+  const { rows } = await db.query<AppRow>(
+    `SELECT * FROM apps
+     WHERE ($1::text IS NULL OR id = $1)
+       AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::text))
+     ORDER BY created_at, id LIMIT $4`,
+    [page.onlyId ?? null, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
+  );
+  return rows;
+}
+
+export async function updateApp(
+  db: Queryable,
+  id: string,
+  patch: { name?: string; privacy?: Partial<PrivacySettings> },
+): Promise<AppRow | undefined> {
+  const { rows } = await db.query<AppRow>(
+    `UPDATE apps SET name = COALESCE($2, name), privacy = privacy || $3::jsonb, updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [id, patch.name ?? null, patch.privacy ?? {}],
+  );
+  return rows[0];
+}
+
+/** Replaces the app's key; the old one stops working at once. */
+export async function replaceAppKey(db: Queryable, id: string, hash: string, prefix: string): Promise<AppRow | undefined> {
+  const { rows } = await db.query<AppRow>(
+    'UPDATE apps SET api_key_hash = $2, api_key_prefix = $3, updated_at = now() WHERE id = $1 RETURNING *',
+    [id, hash, prefix],
+  );
+  return rows[0];
+}
+
+/** Deletes the app and (by cascade) its webhooks. The delivery log is kept: it has no foreign key to either. */
+export async function deleteApp(db: Queryable, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM apps WHERE id = $1', [id]);
+  return (rowCount ?? 0) > 0;
 }

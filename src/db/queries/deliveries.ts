@@ -11,6 +11,7 @@ export interface DeliveryRow {
   conversation_id: string | null;
   workflow_id: string;
   payload: string;
+  is_test: boolean;
   status: DeliveryStatus;
   attempt_count: number;
   last_status_code: number | null;
@@ -40,40 +41,68 @@ export interface AttemptRow {
  */
 export async function upsertDeliveries(
   db: Queryable,
-  d: { appId: string; eventId: string; eventType: string; conversationId: string | null; workflowId: string; payload: string; webhookIds: string[] },
+  d: {
+    appId: string;
+    eventId: string;
+    eventType: string;
+    conversationId: string | null;
+    workflowId: string;
+    payload: string;
+    webhookIds: string[];
+    isTest: boolean;
+  },
 ): Promise<Array<{ id: string; webhook_id: string }>> {
   if (d.webhookIds.length === 0) return [];
   const ids = d.webhookIds.map(() => newId('msg'));
   const { rows } = await db.query<{ id: string; webhook_id: string }>(
-    `INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, conversation_id, workflow_id, payload)
-     SELECT id, $3, webhook_id, $4, $5, $6, $7, $8 FROM unnest($1::text[], $2::text[]) AS t (id, webhook_id)
+    `INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, conversation_id, workflow_id, payload, is_test)
+     SELECT id, $3, webhook_id, $4, $5, $6, $7, $8, $9 FROM unnest($1::text[], $2::text[]) AS t (id, webhook_id)
      ON CONFLICT (app_id, event_id, webhook_id) DO UPDATE SET updated_at = deliveries.updated_at
      RETURNING id, webhook_id`,
-    [ids, d.webhookIds, d.appId, d.eventId, d.eventType, d.conversationId, d.workflowId, d.payload],
+    [ids, d.webhookIds, d.appId, d.eventId, d.eventType, d.conversationId, d.workflowId, d.payload, d.isTest],
   );
   return rows;
 }
 
-/** What one attempt needs: the delivery, and its webhook's current URL and secret (null when the webhook is gone). */
+/**
+ * What one attempt needs: the delivery, and its webhook's current URL and secrets (null when the webhook is gone).
+ * `previous_secret_encrypted` is set only while a rotation's overlap lasts.
+ */
 export interface DeliveryTarget {
   delivery: DeliveryRow;
-  webhook: { url: string; secret_encrypted: string; enabled: boolean } | null;
+  webhook: { url: string; secret_encrypted: string; previous_secret_encrypted: string | null; enabled: boolean } | null;
 }
 
 export async function findDeliveryTarget(db: Queryable, deliveryId: string): Promise<DeliveryTarget | undefined> {
-  const { rows } = await db.query<DeliveryRow & { w_url: string | null; w_secret: string | null; w_enabled: boolean | null }>(
-    `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled
+  const { rows } = await db.query<
+    DeliveryRow & { w_url: string | null; w_secret: string | null; w_previous: string | null; w_enabled: boolean | null }
+  >(
+    `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled,
+       CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_encrypted END AS w_previous
      FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.app_id = d.app_id
      WHERE d.id = $1`,
     [deliveryId],
   );
   const row = rows[0];
   if (!row) return undefined;
-  const { w_url, w_secret, w_enabled, ...delivery } = row;
+  const { w_url, w_secret, w_previous, w_enabled, ...delivery } = row;
   return {
     delivery,
-    webhook: w_url !== null && w_secret !== null ? { url: w_url, secret_encrypted: w_secret, enabled: w_enabled ?? false } : null,
+    webhook:
+      w_url !== null && w_secret !== null
+        ? { url: w_url, secret_encrypted: w_secret, previous_secret_encrypted: w_previous, enabled: w_enabled ?? false }
+        : null,
   };
+}
+
+/** Workflows that still have a delivery waiting for one of these webhooks (or for any webhook of the app). */
+export async function listPendingWorkflowIds(db: Queryable, appId: string, webhookIds?: string[]): Promise<string[]> {
+  const { rows } = await db.query<{ workflow_id: string }>(
+    `SELECT DISTINCT workflow_id FROM deliveries
+     WHERE app_id = $1 AND status = 'pending' AND ($2::text[] IS NULL OR webhook_id = ANY($2))`,
+    [appId, webhookIds ?? null],
+  );
+  return rows.map((r) => r.workflow_id);
 }
 
 /**

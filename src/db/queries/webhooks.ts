@@ -1,6 +1,7 @@
 import type { Queryable } from '../pool';
 import { newId } from '../ids';
 import type { WebhookEventType } from '../../domain/events';
+import type { WebhookCondition } from '../../domain/conditions';
 
 export interface WebhookRow {
   id: string;
@@ -8,7 +9,10 @@ export interface WebhookRow {
   url: string;
   description: string | null;
   events: WebhookEventType[];
+  conditions: WebhookCondition[];
   secret_encrypted: string;
+  previous_secret_encrypted: string | null;
+  previous_secret_expires_at: Date | null;
   enabled: boolean;
   disabled_reason: string | null;
   created_at: Date;
@@ -17,12 +21,20 @@ export interface WebhookRow {
 
 export async function insertWebhook(
   db: Queryable,
-  input: { appId: string; url: string; description: string | null; events: WebhookEventType[]; secretEncrypted: string; enabled: boolean },
+  input: {
+    appId: string;
+    url: string;
+    description: string | null;
+    events: WebhookEventType[];
+    conditions: WebhookCondition[];
+    secretEncrypted: string;
+    enabled: boolean;
+  },
 ): Promise<WebhookRow> {
   const { rows } = await db.query<WebhookRow>(
-    `INSERT INTO webhooks (id, app_id, url, description, events, secret_encrypted, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [newId('wh'), input.appId, input.url, input.description, input.events, input.secretEncrypted, input.enabled],
+    `INSERT INTO webhooks (id, app_id, url, description, events, conditions, secret_encrypted, enabled)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+    [newId('wh'), input.appId, input.url, input.description, input.events, JSON.stringify(input.conditions), input.secretEncrypted, input.enabled],
   );
   return rows[0]!;
 }
@@ -54,4 +66,59 @@ export async function listWebhooksForEvent(db: Queryable, appId: string, type: W
     [appId, type],
   );
   return rows;
+}
+
+export interface WebhookPatch {
+  url?: string;
+  description?: string | null;
+  events?: WebhookEventType[];
+  conditions?: WebhookCondition[];
+  enabled?: boolean;
+}
+
+/** Applies the fields present in `patch`. Turning a webhook on clears the reason it was turned off. */
+export async function updateWebhook(db: Queryable, appId: string, id: string, patch: WebhookPatch): Promise<WebhookRow | undefined> {
+  const { rows } = await db.query<WebhookRow>(
+    `UPDATE webhooks SET
+       url = COALESCE($3, url),
+       description = CASE WHEN $4::boolean THEN $5 ELSE description END,
+       events = COALESCE($6, events),
+       conditions = COALESCE($7::jsonb, conditions),
+       enabled = COALESCE($8, enabled),
+       disabled_reason = CASE WHEN $8 IS NULL THEN disabled_reason WHEN $8 THEN NULL ELSE 'disabled by user' END,
+       updated_at = now()
+     WHERE app_id = $1 AND id = $2 RETURNING *`,
+    [
+      appId, id, patch.url ?? null, 'description' in patch, patch.description ?? null, patch.events ?? null,
+      patch.conditions ? JSON.stringify(patch.conditions) : null, patch.enabled ?? null,
+    ],
+  );
+  return rows[0];
+}
+
+/** Makes `newSecretEncrypted` the signing secret; the current one keeps signing beside it until `overlapUntil`. */
+export async function rotateWebhookSecret(
+  db: Queryable,
+  appId: string,
+  id: string,
+  newSecretEncrypted: string,
+  overlapUntil: Date,
+): Promise<WebhookRow | undefined> {
+  const { rows } = await db.query<WebhookRow>(
+    `UPDATE webhooks SET previous_secret_encrypted = secret_encrypted, previous_secret_expires_at = $4,
+       secret_encrypted = $3, updated_at = now()
+     WHERE app_id = $1 AND id = $2 RETURNING *`,
+    [appId, id, newSecretEncrypted, overlapUntil],
+  );
+  return rows[0];
+}
+
+export async function deleteWebhook(db: Queryable, appId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM webhooks WHERE app_id = $1 AND id = $2', [appId, id]);
+  return (rowCount ?? 0) > 0;
+}
+
+export async function listWebhookIds(db: Queryable, appId: string): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM webhooks WHERE app_id = $1', [appId]);
+  return rows.map((r) => r.id);
 }
