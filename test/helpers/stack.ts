@@ -40,6 +40,8 @@ export interface Stack {
   adminKey: string;
   secrets: SecretBox;
   apiUrl: string;
+  /** Every log line the API wrote, as JSON text. */
+  logs: string[];
   /** JSON request to the API with the admin key (unless `key` says otherwise). */
   request(method: string, path: string, body?: unknown, opts?: { key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   startWorker(): Promise<void>;
@@ -59,7 +61,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const secrets = createSecretBox(parseSecretsKey(generateSecretsKey()));
   const schedule = parseRetrySchedule(opts.retrySchedule ?? '1s,1s');
   if (!Array.isArray(schedule)) throw new Error(schedule.error);
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  // Logs are captured, so tests can prove what never appears in them.
+  const logs: string[] = [];
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'debug', { write: (line: string) => void logs.push(line) });
   const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
 
   const connection = await Connection.connect({ address: temporalAddress() });
@@ -87,6 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     adminKey,
     secrets,
     apiUrl,
+    logs,
     async request(method, path, body, ropts = {}) {
       const key = ropts.key === undefined ? adminKey : ropts.key;
       const res = await fetch(`${apiUrl}${path}`, {

@@ -1,0 +1,378 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
+import { messageEvent, startStack, type Stack } from '../helpers/stack';
+import { startReceiver, type Receiver } from '../helpers/receiver';
+import type { ChatEventResult } from '../../src/domain/delivery';
+
+// Names the tests resolve without outside DNS: public-looking ones for saving, and one that later rebinds.
+const dnsAnswers = new Map<string, string[]>([
+  ['hooks.example-receiver.test', ['93.184.216.34']],
+  ['rebind.example-receiver.test', ['93.184.216.34']],
+  ['internal.example-receiver.test', ['10.1.2.3']],
+]);
+
+let stack: Stack;
+let receiver: Receiver;
+
+before(async () => {
+  stack = await startStack({
+    retrySchedule: '1s',
+    resolver: async (host) => {
+      const answer = dnsAnswers.get(host);
+      if (!answer) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      return answer;
+    },
+  });
+  receiver = await startReceiver();
+});
+after(async () => {
+  await receiver.close();
+  await stack.close();
+});
+
+describe('apps', () => {
+  test('create, read, update, list with pagination, rotate the key, delete', async () => {
+    const created = await stack.request('POST', '/v1/apps', { name: 'Pricing Bot', privacy: { share_messages: false } });
+    assert.equal(created.status, 201);
+    assert.match(created.body.api_key, /^cwk_[A-Za-z0-9_-]{32}$/);
+    assert.deepEqual(created.body.privacy, { share_user_email: true, share_user_name: true, share_messages: false });
+    assert.equal(created.body.api_key_prefix, created.body.api_key.slice(0, 12));
+    const id = created.body.id;
+
+    const read = await stack.request('GET', `/v1/apps/${id}`);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.name, 'Pricing Bot');
+    assert.equal(read.body.api_key, undefined, 'the key is shown only on creation and rotation');
+
+    const patched = await stack.request('PATCH', `/v1/apps/${id}`, { name: 'Pricing Bot 2', privacy: { share_user_email: false } });
+    assert.equal(patched.status, 200);
+    assert.equal(patched.body.name, 'Pricing Bot 2');
+    assert.deepEqual(patched.body.privacy, { share_user_email: false, share_user_name: true, share_messages: false });
+    assert.ok(patched.body.updated_at >= read.body.updated_at);
+    assert.equal((await stack.request('PATCH', `/v1/apps/${id}`, {})).status, 400);
+
+    // The app's own key works; after rotation the old one does not and the new one does.
+    assert.equal((await stack.request('GET', `/v1/apps/${id}`, undefined, { key: created.body.api_key })).status, 200);
+    const rotated = await stack.request('POST', `/v1/apps/${id}/rotate-key`);
+    assert.equal(rotated.status, 200);
+    assert.notEqual(rotated.body.api_key, created.body.api_key);
+    assert.equal((await stack.request('GET', `/v1/apps/${id}`, undefined, { key: created.body.api_key })).status, 401);
+    assert.equal((await stack.request('GET', `/v1/apps/${id}`, undefined, { key: rotated.body.api_key })).status, 200);
+
+    const deleted = await stack.request('DELETE', `/v1/apps/${id}`);
+    assert.equal(deleted.status, 204);
+    assert.equal((await stack.request('GET', `/v1/apps/${id}`)).status, 404);
+    assert.equal((await stack.request('GET', `/v1/apps/${id}`, undefined, { key: rotated.body.api_key })).status, 401);
+  });
+
+  test('the admin key lists every app page by page; an app key sees only its own; only the admin creates apps', async () => {
+    const ids: string[] = [];
+    let appKey = '';
+    for (let i = 0; i < 5; i++) {
+      const res = await stack.request('POST', '/v1/apps', { name: `Paged ${i}` });
+      ids.push(res.body.id);
+      appKey = res.body.api_key;
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: { status: number; body: any } = await stack.request('GET', `/v1/apps?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(res.status, 200);
+      assert.ok(res.body.data.length <= 2);
+      seen.push(...res.body.data.map((a: { id: string }) => a.id));
+      cursor = res.body.next_cursor;
+      pages++;
+    } while (cursor && pages < 100);
+    assert.equal(new Set(seen).size, seen.length, 'no app twice');
+    for (const id of ids) assert.ok(seen.includes(id));
+
+    const own = await stack.request('GET', '/v1/apps', undefined, { key: appKey });
+    assert.deepEqual(own.body.data.map((a: { id: string }) => a.id), [ids[4]]);
+    const forbidden = await stack.request('POST', '/v1/apps', { name: 'nope' }, { key: appKey });
+    assert.equal(forbidden.status, 403);
+    assert.equal((await stack.request('GET', '/v1/apps?cursor=garbage')).status, 400);
+    assert.equal((await stack.request('GET', '/v1/apps?limit=1000')).status, 400);
+  });
+});
+
+describe('webhooks', () => {
+  test('create, read, update, list with pagination, delete; the secret is never in list or get output', async () => {
+    const app = await stack.request('POST', '/v1/apps', { name: 'Hooks' });
+    const base = `/v1/apps/${app.body.id}/webhooks`;
+    const created = await stack.request('POST', base, {
+      url: 'https://hooks.example-receiver.test/catch/1',
+      description: 'Zapier',
+      events: ['message_sent', 'conversation_end'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.match(created.body.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
+    assert.deepEqual(
+      { url: created.body.url, events: created.body.events, enabled: created.body.enabled, conditions: created.body.conditions },
+      { url: 'https://hooks.example-receiver.test/catch/1', events: ['message_sent', 'conversation_end'], enabled: true, conditions: [] },
+    );
+    for (let i = 0; i < 4; i++) {
+      await stack.request('POST', base, { url: `https://hooks.example-receiver.test/catch/${i + 2}`, events: ['user_signup'] });
+    }
+
+    const page1 = await stack.request('GET', `${base}?limit=3`);
+    const page2 = await stack.request('GET', `${base}?limit=3&cursor=${page1.body.next_cursor}`);
+    assert.equal(page1.body.data.length, 3);
+    assert.equal(page2.body.data.length, 2);
+    assert.equal(page2.body.next_cursor, null);
+    assert.equal(page1.body.data[0].id, created.body.id, 'oldest first');
+
+    const got = await stack.request('GET', `${base}/${created.body.id}`);
+    for (const text of [JSON.stringify(page1.body), JSON.stringify(page2.body), JSON.stringify(got.body)]) {
+      assert.ok(!text.includes(created.body.secret.slice(6)), 'no secret in list or get output');
+      assert.ok(!text.includes('secret'), 'no secret field at all');
+    }
+    const secret = await stack.request('GET', `${base}/${created.body.id}/secret`);
+    assert.equal(secret.body.secret, created.body.secret);
+
+    const patched = await stack.request('PATCH', `${base}/${created.body.id}`, {
+      events: ['custom_condition'],
+      conditions: [{ prompt: 'When a user asks about pricing or costs' }],
+      enabled: false,
+      description: null,
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.enabled, false);
+    assert.equal(patched.body.disabled_reason, 'disabled by user');
+    assert.equal(patched.body.description, null);
+    assert.match(patched.body.conditions[0].id, /^cond_/);
+    assert.equal(patched.body.conditions[0].fire, 'once_per_conversation');
+    const reenabled = await stack.request('PATCH', `${base}/${created.body.id}`, { enabled: true });
+    assert.equal(reenabled.body.disabled_reason, null);
+    assert.deepEqual(reenabled.body.conditions, patched.body.conditions, 'conditions kept while custom_condition stays');
+
+    assert.equal((await stack.request('DELETE', `${base}/${created.body.id}`)).status, 204);
+    assert.equal((await stack.request('GET', `${base}/${created.body.id}`)).status, 404);
+    assert.equal((await stack.request('DELETE', `${base}/${created.body.id}`)).status, 404);
+  });
+
+  test('conditions are required with custom_condition and refused without it', async () => {
+    const app = await stack.request('POST', '/v1/apps', { name: 'Conditions' });
+    const base = `/v1/apps/${app.body.id}/webhooks`;
+    const url = 'https://hooks.example-receiver.test/c';
+    const missing = await stack.request('POST', base, { url, events: ['custom_condition'] });
+    assert.equal(missing.status, 400);
+    assert.match(missing.body.error.message, /conditions: at least one condition/);
+    const stray = await stack.request('POST', base, { url, events: ['message_sent'], conditions: [{ prompt: 'x' }] });
+    assert.equal(stray.status, 400);
+    assert.match(stray.body.error.message, /custom_condition/);
+    const tooLong = await stack.request('POST', base, { url, events: ['custom_condition'], conditions: [{ prompt: 'x'.repeat(1001) }] });
+    assert.equal(tooLong.status, 400);
+    assert.equal(tooLong.body.error.details[0].field, 'conditions.0.prompt');
+    const empty = await stack.request('POST', base, { url, events: [] });
+    assert.equal(empty.status, 400);
+    assert.match(empty.body.error.message, /events: choose at least one event/);
+  });
+
+  test('bad URLs are refused with their reason', async () => {
+    const app = await stack.request('POST', '/v1/apps', { name: 'Bad URLs' });
+    const base = `/v1/apps/${app.body.id}/webhooks`;
+    const cases: Array<[string, RegExp]> = [
+      ['http://169.254.169.254/latest/meta-data', /link-local/],
+      ['http://[::ffff:10.0.0.1]/', /IPv4-mapped/], // (loopback itself is allowed in this stack)
+      ['http://10.0.0.1/hook', /private/],
+      ['http://localhost/hook', /localhost/],
+      ['ftp://hooks.example-receiver.test/', /scheme ftp/],
+      ['javascript:alert(1)', /scheme javascript/],
+      ['https://user:pw@hooks.example-receiver.test/', /user name or password/],
+      ['https://internal.example-receiver.test/', /resolves to 10\.1\.2\.3, a private address/],
+      ['https://nowhere.example-receiver.test/', /does not resolve/],
+    ];
+    for (const [url, reason] of cases) {
+      const res = await stack.request('POST', base, { url, events: ['message_sent'] });
+      assert.equal(res.status, 400, url);
+      assert.equal(res.body.error.code, 'invalid_url', url);
+      assert.match(res.body.error.message, reason, url);
+      assert.equal(res.body.error.details[0].field, 'url');
+    }
+    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM webhooks WHERE app_id = $1', [app.body.id]);
+    assert.equal(rows[0].n, 0, 'nothing saved');
+  });
+});
+
+describe('isolation', () => {
+  test("app A's key gets nothing of app B on any route, and cannot tell B exists", async () => {
+    const a = await stack.createAppWithWebhook(receiver.url);
+    const b = await stack.createAppWithWebhook(receiver.url);
+    const routes: Array<[string, string, unknown?]> = [
+      ['GET', `/v1/apps/${b.appId}`],
+      ['PATCH', `/v1/apps/${b.appId}`, { name: 'taken over' }],
+      ['DELETE', `/v1/apps/${b.appId}`],
+      ['POST', `/v1/apps/${b.appId}/rotate-key`],
+      ['GET', `/v1/apps/${b.appId}/webhooks`],
+      ['POST', `/v1/apps/${b.appId}/webhooks`, { url: receiver.url, events: ['message_sent'] }],
+      ['GET', `/v1/apps/${b.appId}/webhooks/${b.webhookId}`],
+      ['PATCH', `/v1/apps/${b.appId}/webhooks/${b.webhookId}`, { enabled: false }],
+      ['DELETE', `/v1/apps/${b.appId}/webhooks/${b.webhookId}`],
+      ['GET', `/v1/apps/${b.appId}/webhooks/${b.webhookId}/secret`],
+      ['POST', `/v1/apps/${b.appId}/webhooks/${b.webhookId}/rotate-secret`],
+      ['POST', `/v1/apps/${b.appId}/webhooks/${b.webhookId}/test`],
+      ['POST', `/v1/apps/${b.appId}/events`, messageEvent()],
+      // B's webhook through A's own app path is not found either.
+      ['GET', `/v1/apps/${a.appId}/webhooks/${b.webhookId}`],
+      ['GET', `/v1/apps/${a.appId}/webhooks/${b.webhookId}/secret`],
+    ];
+    const unknown = await stack.request('GET', '/v1/apps/app_00000000000000000000000000000000', undefined, { key: a.appKey });
+    for (const [method, path, body] of routes) {
+      const res = await stack.request(method, path, body, { key: a.appKey });
+      assert.equal(res.status, 404, `${method} ${path}`);
+      assert.ok(!JSON.stringify(res.body).includes(b.secret.slice(6)));
+      if (path.startsWith(`/v1/apps/${b.appId}`)) assert.equal(res.body.error.message.replace(b.appId, 'X'), unknown.body.error.message.replace('app_00000000000000000000000000000000', 'X'));
+    }
+    // B is untouched, and A's key still works on A.
+    const bNow = await stack.request('GET', `/v1/apps/${b.appId}/webhooks/${b.webhookId}`);
+    assert.equal(bNow.body.enabled, true);
+    assert.equal((await stack.request('GET', `/v1/apps/${b.appId}/webhooks/${b.webhookId}/secret`)).body.secret, b.secret);
+    assert.equal((await stack.request('GET', `/v1/apps/${a.appId}/webhooks/${a.webhookId}`, undefined, { key: a.appKey })).status, 200);
+    const ownEvent = await stack.request('POST', `/v1/apps/${a.appId}/events`, messageEvent(), { key: a.appKey });
+    assert.equal(ownEvent.status, 202);
+    await stack.client.workflow.getHandle(ownEvent.body.workflow_id).result();
+  });
+});
+
+describe('secrets', () => {
+  test('secrets are not stored in plaintext, nor written to the logs', async () => {
+    const { webhookId, secret, appKey } = await stack.createAppWithWebhook(receiver.url);
+    const { rows } = await stack.db.pool.query('SELECT * FROM webhooks WHERE id = $1', [webhookId]);
+    const dump = JSON.stringify(rows);
+    assert.ok(!dump.includes(secret), 'no whole secret');
+    assert.ok(!dump.includes(secret.slice(6)), 'no secret body');
+    const apps = JSON.stringify((await stack.db.pool.query('SELECT * FROM apps')).rows);
+    assert.ok(!apps.includes(appKey), 'app keys are kept as hashes');
+    const logs = stack.logs.join('');
+    assert.ok(stack.logs.length > 0, 'the API logged something, so the check means something');
+    assert.ok(!logs.includes(secret.slice(6)));
+    assert.ok(!logs.includes(appKey));
+    assert.ok(!logs.includes(stack.adminKey));
+  });
+
+  test('during a rotation, receivers with only the old or only the new secret both verify', async () => {
+    const { appId, webhookId, secret: oldSecret } = await stack.createAppWithWebhook(receiver.url);
+    const rotated = await stack.request('POST', `/v1/apps/${appId}/webhooks/${webhookId}/rotate-secret`);
+    assert.equal(rotated.status, 200);
+    const newSecret = rotated.body.secret;
+    assert.notEqual(newSecret, oldSecret);
+    const expires = new Date(rotated.body.previous_secret_expires_at).getTime();
+    assert.ok(Math.abs(expires - Date.now() - 24 * 3_600_000) < 60_000, 'overlap of 24 h');
+    const secrets = await stack.request('GET', `/v1/apps/${appId}/webhooks/${webhookId}/secret`);
+    assert.deepEqual([secrets.body.secret, secrets.body.previous_secret], [newSecret, oldSecret]);
+
+    const before = receiver.requests.length;
+    const res = await stack.request('POST', `/v1/apps/${appId}/events`, messageEvent());
+    await stack.client.workflow.getHandle(res.body.workflow_id).result();
+    const req = receiver.requests[before]!;
+    const headers = req.headers as Record<string, string>;
+    assert.equal(headers['webhook-signature']!.split(' ').length, 2);
+    new Webhook(oldSecret).verify(req.body, headers);
+    new Webhook(newSecret).verify(req.body, headers);
+
+    // Once the overlap is over, only the new secret signs.
+    await stack.db.pool.query("UPDATE webhooks SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1", [webhookId]);
+    const after = receiver.requests.length;
+    const res2 = await stack.request('POST', `/v1/apps/${appId}/events`, messageEvent());
+    await stack.client.workflow.getHandle(res2.body.workflow_id).result();
+    const req2 = receiver.requests[after]!;
+    new Webhook(newSecret).verify(req2.body, req2.headers as Record<string, string>);
+    assert.throws(() => new Webhook(oldSecret).verify(req2.body, req2.headers as Record<string, string>));
+  });
+});
+
+describe('delivery safety', () => {
+  test('a name that resolves to a private address at delivery time is refused, recorded as blocked_destination, and not retried', async () => {
+    const app = await stack.request('POST', '/v1/apps', { name: 'Rebind' });
+    const hook = await stack.request('POST', `/v1/apps/${app.body.id}/webhooks`, {
+      url: 'http://rebind.example-receiver.test/hook',
+      events: ['message_sent'],
+    });
+    assert.equal(hook.status, 201, 'public at save time');
+    dnsAnswers.set('rebind.example-receiver.test', ['10.9.8.7']);
+    const event = messageEvent();
+    const res = await stack.request('POST', `/v1/apps/${app.body.id}/events`, event);
+    const result: ChatEventResult = await stack.client.workflow.getHandle(res.body.workflow_id).result();
+    assert.equal(result.deliveries[0]!.status, 'failed');
+    assert.equal(result.deliveries[0]!.attempts, 1, 'not retried although the schedule allows another attempt');
+    assert.match(result.deliveries[0]!.error ?? '', /^blocked_destination: .*10\.9\.8\.7.*private/);
+    const [delivery] = await listDeliveriesForEvent(stack.db.pool, app.body.id, String(event.id));
+    const attempts = await listAttempts(stack.db.pool, delivery!.id);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0]!.error_class, 'blocked_destination');
+    assert.equal(attempts[0]!.status_code, null);
+  });
+
+  for (const what of ['webhook', 'app'] as const) {
+  test(`deleting a ${what} ends its waiting retries at once, and keeps the delivery log`, async () => {
+    const slow = await startStack({ retrySchedule: '10m' });
+    try {
+      const { appId, webhookId } = await slow.createAppWithWebhook(receiver.url);
+      receiver.answer({ status: 500 });
+      const before = receiver.requests.length;
+      const res = await slow.request('POST', `/v1/apps/${appId}/events`, messageEvent());
+      await receiver.waitForRequests(before + 1);
+      // The delivery now waits 10 minutes for its retry; deletion must end it well before that.
+      let pending = 0;
+      for (let i = 0; i < 50 && pending === 0; i++) {
+        pending = (await slow.db.pool.query("SELECT count(*)::int AS n FROM deliveries WHERE app_id = $1 AND status = 'pending' AND attempt_count = 1", [appId])).rows[0].n;
+        if (pending === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(pending, 1);
+      const path = what === 'app' ? `/v1/apps/${appId}` : `/v1/apps/${appId}/webhooks/${webhookId}`;
+      assert.equal((await slow.request('DELETE', path)).status, 204);
+      const result: ChatEventResult = await slow.client.workflow.getHandle(res.body.workflow_id).result();
+      assert.deepEqual(
+        { status: result.deliveries[0]!.status, error: result.deliveries[0]!.error, attempts: result.deliveries[0]!.attempts },
+        { status: 'failed', error: 'webhook deleted', attempts: 1 },
+      );
+      assert.equal(receiver.requests.length, before + 1, 'no further attempt was sent');
+      const log = await slow.db.pool.query('SELECT status FROM deliveries WHERE app_id = $1', [appId]);
+      assert.deepEqual(log.rows, [{ status: 'failed' }], 'the delivery log outlives the deletion');
+    } finally {
+      await slow.close();
+    }
+  });
+  }
+});
+
+describe('test sends', () => {
+  test('a test send reaches the receiver through the workflow path and returns the outcome', async () => {
+    const { appId, webhookId, secret } = await stack.createAppWithWebhook(receiver.url, { events: ['conversation_end'] });
+    receiver.answer({ status: 202, body: '{"queued":true}' });
+    const before = receiver.requests.length;
+    const res = await stack.request('POST', `/v1/apps/${appId}/webhooks/${webhookId}/test`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'succeeded');
+    assert.equal(res.body.attempt.status_code, 202);
+    assert.equal(res.body.attempt.response_excerpt, '{"queued":true}');
+    assert.ok(res.body.attempt.duration_ms >= 0);
+    assert.match(res.body.workflow_id, new RegExp(`^chat-event:${appId}:test_`));
+
+    const req = receiver.requests[before]!;
+    assert.equal(req.headers['webhook-id'], res.body.delivery_id);
+    const payload = new Webhook(secret).verify(req.body, req.headers as Record<string, string>) as Record<string, unknown>;
+    assert.equal(payload.event, 'Conversation end');
+    assert.equal(payload.test, true);
+    const [delivery] = (await stack.db.pool.query('SELECT * FROM deliveries WHERE id = $1', [res.body.delivery_id])).rows;
+    assert.equal(delivery.is_test, true);
+    assert.equal(delivery.status, 'succeeded');
+  });
+
+  test('a failing test send makes one attempt and reports it', async () => {
+    const { appId, webhookId } = await stack.createAppWithWebhook(receiver.url);
+    receiver.answer({ status: 500, body: 'nope' });
+    const before = receiver.requests.length;
+    const res = await stack.request('POST', `/v1/apps/${appId}/webhooks/${webhookId}/test`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'failed');
+    assert.deepEqual(
+      { code: res.body.attempt.status_code, excerpt: res.body.attempt.response_excerpt, error: res.body.attempt.error },
+      { code: 500, excerpt: 'nope', error: 'http_status: HTTP 500' },
+    );
+    assert.equal(receiver.requests.length, before + 1);
+  });
+});
