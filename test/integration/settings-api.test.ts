@@ -307,7 +307,7 @@ describe('delivery safety', () => {
   });
 
   for (const what of ['webhook', 'app'] as const) {
-  test(`deleting a ${what} ends its waiting retries at once, and keeps the delivery log`, async () => {
+  test(`deleting the ${what} ends its waiting retries at once, and keeps the delivery log`, async () => {
     const slow = await startStack({ retrySchedule: '10m' });
     try {
       const { appId, webhookId } = await slow.createAppWithWebhook(receiver.url);
