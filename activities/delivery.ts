@@ -10,6 +10,8 @@ import { checkDestination, type DestinationPolicy, type Resolver } from '../src/
 import type { ChatEvent } from '../src/domain/events';
 import { buildPayload, type PayloadExtras } from '../src/domain/payload';
 import { withJitter, type AttemptResult, type PreparedDelivery } from '../src/domain/delivery';
+import type { ConditionMatch } from '../src/domain/conditions';
+import { claimConversationEnd, claimFiring } from '../src/db/queries/conditions';
 import { ErrorType } from '../src/domain/errors';
 import { findApp } from '../src/db/queries/apps';
 import { findWebhook, listWebhooksForEvent, type WebhookRow } from '../src/db/queries/webhooks';
@@ -52,6 +54,31 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     }
   }
 
+  /** Records pending deliveries for an event's targets and says how to carry each out. */
+  async function createDeliveries(
+    event: ChatEvent,
+    workflowId: string,
+    targets: Array<{ webhookId: string; conditionId?: string; payload: string }>,
+  ): Promise<PreparedDelivery[]> {
+    const rows = await upsertDeliveries(deps.db, {
+      appId: event.appId,
+      eventId: event.eventId,
+      eventType: event.type,
+      conversationId: event.conversationId,
+      workflowId,
+      isTest: Boolean(event.testWebhookId),
+      targets,
+    });
+    return rows.map((r) => ({
+      deliveryId: r.id,
+      webhookId: r.webhook_id,
+      ...(r.condition_id ? { conditionId: r.condition_id } : {}),
+      timeoutMs: deps.delivery.timeoutMs,
+      // A test send is a probe: one attempt, whose outcome the caller sees at once.
+      retryScheduleMs: event.testWebhookId ? [] : deps.delivery.retryScheduleMs,
+    }));
+  }
+
   return {
     /**
      * Finds the app's enabled webhooks for the event's type (or, for a test send, the one webhook tested), builds the
@@ -72,24 +99,35 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         webhooks = await listWebhooksForEvent(deps.db, event.appId, event.type);
       }
       if (webhooks.length === 0) return [];
+      // "Conversation end" goes out once per conversation, whether the backend or the idle timer said so first.
+      if (event.type === 'conversation_end' && event.conversationId && !event.testWebhookId) {
+        if (!(await claimConversationEnd(deps.db, event.appId, event.conversationId, event.eventId))) return [];
+      }
       const payload = JSON.stringify(buildPayload(event, app, extras));
-      const rows = await upsertDeliveries(deps.db, {
-        appId: event.appId,
-        eventId: event.eventId,
-        eventType: event.type,
-        conversationId: event.conversationId,
-        workflowId: input.workflowId,
-        payload,
-        webhookIds: webhooks.map((w) => w.id),
-        isTest: Boolean(event.testWebhookId),
-      });
-      return rows.map((r) => ({
-        deliveryId: r.id,
-        webhookId: r.webhook_id,
-        timeoutMs: deps.delivery.timeoutMs,
-        // A test send is a probe: one attempt, whose outcome the caller sees at once.
-        retryScheduleMs: event.testWebhookId ? [] : deps.delivery.retryScheduleMs,
-      }));
+      return createDeliveries(
+        event,
+        input.workflowId,
+        webhooks.map((w) => ({ webhookId: w.id, payload })),
+      );
+    },
+
+    /**
+     * Claims the conditions that matched (once-per-conversation ones can fire only once, however many events race)
+     * and records a "Custom condition" delivery for each that fires. Safe to retry.
+     */
+    async prepareConditionDeliveries(input: { event: ChatEvent; workflowId: string; matches: ConditionMatch[] }): Promise<PreparedDelivery[]> {
+      const { event } = input;
+      const app = await findApp(deps.db, event.appId);
+      if (!app || !event.conversationId) return [];
+      const targets: Array<{ webhookId: string; conditionId: string; payload: string }> = [];
+      for (const match of input.matches) {
+        if (match.fire === 'once_per_conversation' && !(await claimFiring(deps.db, event.appId, event.conversationId, match.conditionId, event.eventId))) {
+          continue;
+        }
+        const condition = { id: match.conditionId, prompt: match.prompt, reason: match.reason };
+        targets.push({ webhookId: match.webhookId, conditionId: match.conditionId, payload: JSON.stringify(buildPayload(event, app, { condition })) });
+      }
+      return createDeliveries(event, input.workflowId, targets);
     },
 
     /**

@@ -13,6 +13,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDeliveryAgent } from '../activities/delivery-agent';
+import { createLlmClient } from '../activities/llm-judge';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { createPool, type Db } from './db/pool';
@@ -92,8 +93,16 @@ async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; admi
   };
 }
 
-async function startConfiguredWorker(config: Config, deps: { db: Db; secrets: SecretBox; temporalAddress: string }): Promise<WorkerHandle> {
+async function startConfiguredWorker(
+  config: Config,
+  deps: { db: Db; secrets: SecretBox; temporalAddress: string; logger: Logger },
+): Promise<WorkerHandle> {
   const agent = createDeliveryAgent({ policy: destinationPolicy(config), connectTimeoutMs: Math.min(config.delivery.timeoutMs, 10_000) });
+  if (!config.llm.configured) {
+    deps.logger.warn('no LLM configured (OPENAI_API_KEY or OPENAI_BASE_URL): custom conditions are recorded as skipped and never fire');
+  }
+  // The worker's own client: conversation idle timers are armed by signal-with-start from an activity.
+  const temporal = createTemporalClient({ address: deps.temporalAddress, namespace: config.temporal.namespace });
   const handle = await startWorker({
     address: deps.temporalAddress,
     namespace: config.temporal.namespace,
@@ -104,11 +113,23 @@ async function startConfiguredWorker(config: Config, deps: { db: Db; secrets: Se
       http: { dispatcher: agent },
       delivery: config.delivery,
       destination: destinationPolicy(config),
+      llm: config.llm.configured ? { client: createLlmClient(config.llm), model: config.llm.model } : undefined,
+      conditions: config.conditions,
+      conversations: config.conversation.idleTimeoutMs > 0
+        ? { client: temporal.client, taskQueue: config.temporal.taskQueue, idleTimeoutMs: config.conversation.idleTimeoutMs }
+        : undefined,
     },
     workflowBundlePath: config.temporal.workflowBundlePath,
     shutdownGraceMs: config.shutdownGraceMs,
   });
-  return { ...handle, shutdown: async () => { await handle.shutdown(); await agent.close(); } };
+  return {
+    ...handle,
+    shutdown: async () => {
+      await handle.shutdown();
+      await agent.close();
+      await temporal.close();
+    },
+  };
 }
 
 function required(value: string | undefined, name: string): string {
@@ -154,7 +175,7 @@ async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   }
 
   const db = createPool(databaseUrl, config.db.poolMax);
-  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress });
+  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress, logger });
   const api = await startApi(config, { db, secrets, adminApiKey: admin.value, temporalAddress, logger });
   // Stop order: no new requests, then no new tasks, then the stores they use.
   stops.push(api.stop, worker.shutdown, () => db.end(), ...stopTemporal, ...stopDb);
@@ -198,7 +219,7 @@ async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const logger = createLogger(config.log.level);
   const secrets = createSecretBox(parseSecretsKey(required(config.secrets.key, 'SECRETS_KEY')));
   const db = createPool(required(config.db.url, 'DATABASE_URL'), config.db.poolMax);
-  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS') });
+  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'), logger });
   onShutdown(logger, [worker.shutdown, () => db.end()]);
   logger.info({ task_queue: config.temporal.taskQueue, version: VERSION }, 'worker running');
   await worker.running;

@@ -88,6 +88,20 @@ const envSchema = z.object({
   ALLOW_HTTP_WEBHOOKS: bool.optional(),
   /** Destination CIDRs allowed even though they are private. Dev: loopback, so local receivers work. */
   DELIVERY_ALLOWED_CIDRS: cidrList.optional(),
+  /** Key for the OpenAI-compatible LLM that judges custom conditions. */
+  OPENAI_API_KEY: z.string().optional(),
+  /** Any OpenAI-compatible server: OpenAI, Azure OpenAI, Ollama (http://localhost:11434/v1), vLLM, LM Studio. */
+  OPENAI_BASE_URL: z.string().url().optional(),
+  /** Model that judges conditions: a small, cheap one is enough for yes/no verdicts. */
+  OPENAI_MODEL: z.string().default('gpt-4o-mini'),
+  /** Time one LLM call may take. */
+  CONDITIONS_TIMEOUT_MS: positiveInt.max(120_000).default(20_000),
+  /** Most recent turns of a conversation an evaluation sees. */
+  CONDITIONS_MAX_TURNS: positiveInt.max(500).default(20),
+  /** Character budget of the transcript an evaluation sees (older turns are dropped first). */
+  CONDITIONS_MAX_CHARS: positiveInt.max(200_000).default(12_000),
+  /** Idle time after which a conversation counts as ended and "Conversation end" is sent; 0 turns it off. */
+  CONVERSATION_IDLE_TIMEOUT: z.union([z.literal('0'), duration]).prefault('30m').transform((v) => (v === '0' ? 0 : v)),
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); unset: bundled at worker start. */
@@ -121,6 +135,16 @@ export interface Config {
     allowHttp: boolean;
     allowedCidrs: string[];
   };
+  llm: {
+    /** False when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set: conditions are then recorded as skipped. */
+    configured: boolean;
+    apiKey: string | undefined;
+    baseUrl: string | undefined;
+    model: string;
+    timeoutMs: number;
+  };
+  conditions: { maxTurns: number; maxChars: number };
+  conversation: { idleTimeoutMs: number };
   log: { level: string };
   shutdownGraceMs: number;
 }
@@ -179,6 +203,15 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
       allowHttp: e.ALLOW_HTTP_WEBHOOKS ?? !production,
       allowedCidrs: e.DELIVERY_ALLOWED_CIDRS ?? (production ? [] : ['127.0.0.0/8', '::1/128']),
     },
+    llm: {
+      configured: e.OPENAI_API_KEY !== undefined || e.OPENAI_BASE_URL !== undefined,
+      apiKey: e.OPENAI_API_KEY,
+      baseUrl: e.OPENAI_BASE_URL,
+      model: e.OPENAI_MODEL,
+      timeoutMs: e.CONDITIONS_TIMEOUT_MS,
+    },
+    conditions: { maxTurns: e.CONDITIONS_MAX_TURNS, maxChars: e.CONDITIONS_MAX_CHARS },
+    conversation: { idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT },
     log: { level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE,
   };

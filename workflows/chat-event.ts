@@ -14,14 +14,24 @@ import {
 import type { Activities } from '../activities';
 import { WEBHOOKS_CHANGED_SIGNAL, type ChatEvent } from '../src/domain/events';
 import type { ChatEventResult, DeliverySummary, PreparedDelivery } from '../src/domain/delivery';
+import type { ConditionsSummary } from '../src/domain/conditions';
 
 /** Sent by the API when webhooks are deleted or disabled: their waiting deliveries try once more now, and end. */
 export const webhooksChanged = defineSignal<[string[]]>(WEBHOOKS_CHANGED_SIGNAL);
 
-const { prepareDeliveries } = proxyActivities<Activities>({
+const { prepareDeliveries, prepareConditionDeliveries, touchConversation } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   // Database trouble is transient: keep trying for a while rather than drop the event.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+/** The LLM judge's retry limit; the activity records a failed evaluation on the last attempt instead of throwing. */
+const EVALUATION_MAX_ATTEMPTS = 8;
+const { evaluateConditions } = proxyActivities<Activities>({
+  // Longer than any CONDITIONS_TIMEOUT_MS allows, plus the database work around the call.
+  startToCloseTimeout: '3 minutes',
+  summary: 'judge custom conditions',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: EVALUATION_MAX_ATTEMPTS },
 });
 
 /** Activity options for one delivery's attempts: the HTTP timeout plus room for the database work around it. */
@@ -36,7 +46,11 @@ function attemptActivities(delivery: PreparedDelivery) {
 }
 
 function summaryBase(delivery: PreparedDelivery) {
-  return { deliveryId: delivery.deliveryId, webhookId: delivery.webhookId };
+  return {
+    deliveryId: delivery.deliveryId,
+    webhookId: delivery.webhookId,
+    ...(delivery.conditionId ? { conditionId: delivery.conditionId } : {}),
+  };
 }
 
 async function carryOut(delivery: PreparedDelivery, changed: Set<string>): Promise<DeliverySummary> {
@@ -67,12 +81,46 @@ async function carryOut(delivery: PreparedDelivery, changed: Set<string>): Promi
   }
 }
 
+/**
+ * Judges the event's custom conditions and delivers those that fire. Runs beside the event's own deliveries: a slow
+ * or failed evaluation never holds them up, and a failed one fires nothing.
+ */
+type Judged = { conditions?: ConditionsSummary; deliveries: DeliverySummary[] };
+
+async function judgeAndFire(event: ChatEvent, workflowId: string, changed: Set<string>): Promise<Judged> {
+  let evaluation;
+  try {
+    evaluation = await evaluateConditions({ event, workflowId, maxAttempts: EVALUATION_MAX_ATTEMPTS });
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    // A refused LLM call (bad key, unknown model): the activity recorded it; nothing fires.
+    const cause = error.cause;
+    return { conditions: { outcome: 'failed', reason: cause?.message ?? error.message, verdicts: [] }, deliveries: [] };
+  }
+  if (!evaluation) return { deliveries: [] };
+  const { matches, ...conditions } = evaluation;
+  if (matches.length === 0) return { conditions, deliveries: [] };
+  const prepared = await prepareConditionDeliveries({ event, workflowId, matches });
+  return { conditions, deliveries: await Promise.all(prepared.map((d) => carryOut(d, changed))) };
+}
+
 export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResult> {
   const changed = new Set<string>();
   setHandler(webhooksChanged, (webhookIds) => {
     for (const id of webhookIds) changed.add(id);
   });
-  const deliveries = await prepareDeliveries({ event, workflowId: workflowInfo().workflowId });
-  const summaries = await Promise.all(deliveries.map((d) => carryOut(d, changed)));
-  return { appId: event.appId, eventId: event.eventId, deliveries: summaries };
+  const workflowId = workflowInfo().workflowId;
+  const judging = event.type === 'message_sent' && event.conversationId && !event.testWebhookId;
+  const tracksConversation = (event.type === 'message_sent' || event.type === 'conversation_end') && event.conversationId && !event.testWebhookId;
+  const [direct, conditional] = await Promise.all([
+    prepareDeliveries({ event, workflowId }).then((prepared) => Promise.all(prepared.map((d) => carryOut(d, changed)))),
+    judging ? judgeAndFire(event, workflowId, changed) : Promise.resolve<Judged>({ deliveries: [] }),
+    tracksConversation ? touchConversation({ event }) : undefined,
+  ]);
+  return {
+    appId: event.appId,
+    eventId: event.eventId,
+    deliveries: [...direct, ...conditional.deliveries],
+    ...(conditional.conditions ? { conditions: conditional.conditions } : {}),
+  };
 }

@@ -1,2 +1,3 @@
 // The worker's workflowsPath: every workflow the task queue runs.
 export { chatEventWorkflow } from './chat-event';
+export { conversationWorkflow } from './conversation';

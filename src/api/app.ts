@@ -12,6 +12,7 @@ import { requireApiKey, scopeToApp } from './auth';
 import { createAppsRouter } from './routes/apps';
 import { createWebhooksRouter } from './routes/webhooks';
 import { createEventsRouter } from './routes/events';
+import { createDocsRouter } from './openapi';
 
 export interface ApiDeps {
   db: Db;
@@ -55,6 +56,9 @@ export function createApp(deps: ApiDeps): express.Express {
     const ready = postgres === 'up' && temporal === 'up';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { postgres, temporal } });
   });
+
+  // The OpenAPI document and its browsable reference: no key needed.
+  app.use(createDocsRouter());
 
   const v1 = express.Router();
   v1.use(requireApiKey(deps));

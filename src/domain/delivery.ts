@@ -1,3 +1,5 @@
+import type { ConditionsSummary } from './conditions';
+
 /**
  * Delivery outcomes shared by activities, workflows and the API. Pure code: workflows import it.
  */
@@ -7,6 +9,8 @@ export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'skipped';
 export interface PreparedDelivery {
   deliveryId: string;
   webhookId: string;
+  /** Set for a custom-condition delivery. */
+  conditionId?: string;
   /** Time one attempt may take; the activity's own timeout is derived from it. */
   timeoutMs: number;
   /** Delays between attempts; empty means a single attempt (test sends). */
@@ -21,6 +25,7 @@ export type AttemptResult =
 export interface DeliverySummary {
   deliveryId: string;
   webhookId: string;
+  conditionId?: string;
   status: Exclude<DeliveryStatus, 'pending'>;
   attempts: number;
   statusCode: number | null;
@@ -31,6 +36,8 @@ export interface ChatEventResult {
   appId: string;
   eventId: string;
   deliveries: DeliverySummary[];
+  /** Present when the event had conditions to judge. */
+  conditions?: ConditionsSummary;
 }
 
 /** ±20% jitter keeps many deliveries that failed together from retrying together. */

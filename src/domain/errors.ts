@@ -7,5 +7,11 @@ export const ErrorType = {
   SecretUndecryptable: 'SecretUndecryptable',
   /** The delivery row the workflow refers to does not exist. */
   DeliveryNotFound: 'DeliveryNotFound',
+  /** The LLM is rate-limited, failing or unreachable: retried, honouring Retry-After. */
+  LlmUnavailable: 'LlmUnavailable',
+  /** The LLM's answer did not parse or fit the schema: retried a few times. */
+  LlmMalformedOutput: 'LlmMalformedOutput',
+  /** The LLM refused the request (bad key, unknown model): not retried. */
+  LlmRejected: 'LlmRejected',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -101,3 +101,8 @@ export const WEBHOOKS_CHANGED_SIGNAL = 'webhooksChanged';
 export function chatEventWorkflowId(appId: string, eventId: string): string {
   return `chat-event:${appId}:${eventId}`;
 }
+
+/** One idle-timer workflow per conversation. */
+export function conversationWorkflowId(appId: string, conversationId: string): string {
+  return `conversation:${appId}:${conversationId}`;
+}

@@ -10,7 +10,7 @@ import type { Db } from '../db/pool';
 import { findApp } from '../db/queries/apps';
 import { findEvent, recordEvent } from '../db/queries/events';
 import { chatEventWorkflowId, EVENT_LABELS, type ChatEvent } from '../domain/events';
-import { SearchAttributes } from '../temporal/search-attributes';
+import { SearchAttributes } from '../domain/search-attributes';
 import type { Logger } from '../logger';
 
 export interface EventServiceDeps {

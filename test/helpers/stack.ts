@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { createDeliveryAgent } from '../../activities/delivery-agent';
+import { createLlmClient } from '../../activities/llm-judge';
 import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
@@ -31,6 +32,12 @@ export interface StackOptions {
   resolver?: Resolver;
   /** Default: http allowed, loopback allowed (receivers listen on 127.0.0.1). */
   destination?: DestinationPolicy;
+  /** The OpenAI-compatible server that judges conditions (the fake one); unset: no LLM configured. */
+  llmBaseUrl?: string;
+  llmTimeoutMs?: number;
+  conditions?: { maxTurns: number; maxChars: number };
+  /** Conversation idle timeout; default 0 (off). */
+  conversationIdleMs?: number;
 }
 
 export interface Stack {
@@ -124,6 +131,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           http: { dispatcher: agent },
           delivery: { timeoutMs: opts.deliveryTimeoutMs ?? 5_000, retryScheduleMs: schedule },
           destination: { ...destination, resolver: opts.resolver },
+          llm: opts.llmBaseUrl
+            ? { client: createLlmClient({ baseUrl: opts.llmBaseUrl, apiKey: 'test-key', model: 'test-model', timeoutMs: opts.llmTimeoutMs ?? 5_000 }), model: 'test-model' }
+            : undefined,
+          conditions: opts.conditions ?? { maxTurns: 20, maxChars: 12_000 },
+          conversations: opts.conversationIdleMs ? { client, taskQueue, idleTimeoutMs: opts.conversationIdleMs } : undefined,
         },
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
         shutdownGraceMs: 5_000,

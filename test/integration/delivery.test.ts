@@ -6,7 +6,7 @@ import { generateWebhookSecret } from '../../src/security/secret-box';
 import { messageEvent, startStack, type Stack } from '../helpers/stack';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import type { ChatEventResult } from '../../src/domain/delivery';
-import { SearchAttributes } from '../../src/temporal/search-attributes';
+import { SearchAttributes } from '../../src/domain/search-attributes';
 
 let stack: Stack;
 let receiver: Receiver;

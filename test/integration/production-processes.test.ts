@@ -78,7 +78,7 @@ test('api and worker refuse to start without their required values, and name the
 
 test('migrate, api and worker from the build deliver an event, and stop cleanly on SIGTERM', async () => {
   // A database with no tables yet: migrate must create them.
-  await db.pool.query('DROP TABLE delivery_attempts, deliveries, events, webhooks, apps, schema_migrations');
+  await db.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
   const probe = http.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as AddressInfo).port;

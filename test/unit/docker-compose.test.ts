@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { loadConfig, PRODUCTION_REQUIREMENTS } from '../../src/config';
 import { parseDuration } from '../../src/domain/durations';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/temporal/search-attributes';
+import { ALL_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 
 const ROOT = path.resolve(__dirname, '../..');
 const COMPOSE_TEXT = fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');

@@ -12,6 +12,8 @@ export interface DeliveryRow {
   workflow_id: string;
   payload: string;
   is_test: boolean;
+  /** Empty for an event's own delivery; the condition's id for a custom-condition delivery. */
+  condition_id: string;
   status: DeliveryStatus;
   attempt_count: number;
   last_status_code: number | null;
@@ -36,8 +38,8 @@ export interface AttemptRow {
 }
 
 /**
- * Creates one pending delivery per webhook, or returns the ones an earlier run of the same activity created, so a
- * retried activity never makes a second delivery (and a second `webhook-id`) for the same event and webhook.
+ * Creates one pending delivery per target, or returns the ones an earlier run of the same activity created, so a
+ * retried activity never makes a second delivery (and a second `webhook-id`) for the same event, webhook and condition.
  */
 export async function upsertDeliveries(
   db: Queryable,
@@ -47,19 +49,22 @@ export async function upsertDeliveries(
     eventType: string;
     conversationId: string | null;
     workflowId: string;
-    payload: string;
-    webhookIds: string[];
     isTest: boolean;
+    /** One delivery per target: a webhook, and for custom conditions the condition and its own payload. */
+    targets: Array<{ webhookId: string; conditionId?: string; payload: string }>;
   },
-): Promise<Array<{ id: string; webhook_id: string }>> {
-  if (d.webhookIds.length === 0) return [];
-  const ids = d.webhookIds.map(() => newId('msg'));
-  const { rows } = await db.query<{ id: string; webhook_id: string }>(
-    `INSERT INTO deliveries (id, app_id, webhook_id, event_id, event_type, conversation_id, workflow_id, payload, is_test)
-     SELECT id, $3, webhook_id, $4, $5, $6, $7, $8, $9 FROM unnest($1::text[], $2::text[]) AS t (id, webhook_id)
-     ON CONFLICT (app_id, event_id, webhook_id) DO UPDATE SET updated_at = deliveries.updated_at
-     RETURNING id, webhook_id`,
-    [ids, d.webhookIds, d.appId, d.eventId, d.eventType, d.conversationId, d.workflowId, d.payload, d.isTest],
+): Promise<Array<{ id: string; webhook_id: string; condition_id: string }>> {
+  if (d.targets.length === 0) return [];
+  const { rows } = await db.query<{ id: string; webhook_id: string; condition_id: string }>(
+    `INSERT INTO deliveries (id, app_id, webhook_id, condition_id, payload, event_id, event_type, conversation_id, workflow_id, is_test)
+     SELECT id, $5, webhook_id, condition_id, payload, $6, $7, $8, $9, $10
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (id, webhook_id, condition_id, payload)
+     ON CONFLICT (app_id, event_id, webhook_id, condition_id) DO UPDATE SET updated_at = deliveries.updated_at
+     RETURNING id, webhook_id, condition_id`,
+    [
+      d.targets.map(() => newId('msg')), d.targets.map((t) => t.webhookId), d.targets.map((t) => t.conditionId ?? ''),
+      d.targets.map((t) => t.payload), d.appId, d.eventId, d.eventType, d.conversationId, d.workflowId, d.isTest,
+    ],
   );
   return rows;
 }
