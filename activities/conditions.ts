@@ -3,7 +3,6 @@
  * event in one LLM call.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type OpenAI from 'openai';
 import type { Db } from '../src/db/pool';
 import type { ChatEvent } from '../src/domain/events';
 import type { EvaluationResult } from '../src/domain/conditions';
@@ -15,12 +14,12 @@ import {
   recentTurns,
   recordEvaluation,
 } from '../src/db/queries/conditions';
-import { judgeConditions, type TranscriptTurn } from './llm-judge';
+import { judgeConditions, type LlmClient, type TranscriptTurn } from './llm-judge';
 
 export interface ConditionActivityDeps {
   db: Db;
   /** Undefined when no LLM is configured: evaluations are then recorded as skipped. */
-  llm: { client: OpenAI; model: string } | undefined;
+  llm: LlmClient | undefined;
   conditions: { maxTurns: number; maxChars: number };
 }
 

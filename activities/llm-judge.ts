@@ -51,6 +51,12 @@ export const SYSTEM_PROMPT = [
   'met by the conversation so far. Give a reason of one short sentence. Answer only with JSON that fits the schema.',
 ].join(' ');
 
+/** A configured judge: the client and the model it asks. */
+export interface LlmClient {
+  client: OpenAI;
+  model: string;
+}
+
 export function createLlmClient(settings: LlmSettings): OpenAI {
   return new OpenAI({
     // Local servers (Ollama, vLLM, LM Studio) need no key, but the client insists on one.

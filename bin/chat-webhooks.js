@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Runs the compiled CLI when it exists (production images), and the TypeScript sources through tsx otherwise.
+// In a checkout (src/ present) the TypeScript sources run through tsx, so the command never runs a stale build;
+// in the production image, which carries only dist/, the compiled CLI runs.
 const fs = require('node:fs');
 const path = require('node:path');
-const compiled = path.join(__dirname, '..', 'dist', 'src', 'cli.js');
-if (fs.existsSync(compiled)) {
-  require(compiled).main(process.argv.slice(2));
-} else {
+const root = path.join(__dirname, '..');
+if (fs.existsSync(path.join(root, 'src', 'cli.ts'))) {
   require('tsx/cjs');
   require('../src/cli.ts').main(process.argv.slice(2));
+} else {
+  require(path.join(root, 'dist', 'src', 'cli.js')).main(process.argv.slice(2));
 }

@@ -8,12 +8,15 @@
  *   worker    the Temporal worker (production; run any number)
  *   migrate   apply database migrations, then exit (production: run before api and worker)
  *   receiver  a local webhook receiver that prints and verifies what it gets
+ *   try-condition  judge one custom condition against a transcript with the configured LLM
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDeliveryAgent } from '../activities/delivery-agent';
-import { createLlmClient } from '../activities/llm-judge';
+import { createLlmClient, judgeConditions } from '../activities/llm-judge';
+import { tryConditionBodySchema } from './api/routes/conditions';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { createPool, type Db } from './db/pool';
@@ -80,6 +83,7 @@ async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; admi
     adminApiKey: deps.adminApiKey,
     destination: destinationPolicy(config),
     secretRotationOverlapMs: config.secrets.rotationOverlapMs,
+    llm: config.llm.configured ? { client: createLlmClient(config.llm), model: config.llm.model } : undefined,
     logger: deps.logger,
   });
   const server = http.createServer(app);
@@ -247,7 +251,40 @@ async function runReceiver(args: string[]): Promise<void> {
   process.stdout.write(`receiver listening on http://${values.host}:${address.port}/ (answers ${values.status})\n`);
 }
 
-const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver> [options]';
+/**
+ * `try-condition --prompt P (--transcript FILE | --message TEXT [--response TEXT])`: judges one condition with the
+ * configured LLM, as the dashboard's "try this prompt" does. FILE holds `[{ "role": "user"|"assistant", "text" }]`.
+ */
+async function runTryCondition(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { prompt: { type: 'string' }, transcript: { type: 'string' }, message: { type: 'string' }, response: { type: 'string' } },
+  });
+  const config = loadConfig(process.env, 'tool');
+  if (!config.llm.configured) throw new ConfigError('No LLM is configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model');
+  const transcript = values.transcript
+    ? JSON.parse(fs.readFileSync(values.transcript, 'utf8'))
+    : [
+        ...(values.message ? [{ role: 'user', text: values.message }] : []),
+        ...(values.response ? [{ role: 'assistant', text: values.response }] : []),
+      ];
+  const body = tryConditionBodySchema.safeParse({ prompt: values.prompt, transcript });
+  if (!body.success) {
+    throw new ConfigError(`try-condition: ${body.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}\n${TRY_USAGE}`);
+  }
+  const outcome = await judgeConditions(createLlmClient(config.llm), config.llm.model, [{ id: 'condition', prompt: body.data.prompt }], body.data.transcript);
+  if (outcome.kind !== 'verdicts') {
+    process.stderr.write(`The LLM call failed (${outcome.kind}): ${outcome.reason}\n`);
+    process.exit(1);
+  }
+  const verdict = outcome.verdicts.get('condition');
+  process.stdout.write(
+    `${JSON.stringify({ matched: verdict?.matched ?? null, reason: verdict?.reason ?? 'no verdict given', model: outcome.model, tokens: { prompt: outcome.promptTokens, completion: outcome.completionTokens } }, null, 2)}\n`,
+  );
+}
+
+const TRY_USAGE = 'usage: chat-webhooks try-condition --prompt "When ..." (--transcript turns.json | --message TEXT [--response TEXT])';
+const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver|try-condition> [options]';
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -257,6 +294,7 @@ export async function main(argv: string[]): Promise<void> {
     worker: () => runWorker(process.env),
     migrate: () => runMigrate(process.env),
     receiver: () => runReceiver(rest),
+    'try-condition': () => runTryCondition(rest),
   };
   const run = command ? commands[command] : undefined;
   if (!run) {

@@ -13,6 +13,9 @@ import { createAppsRouter } from './routes/apps';
 import { createWebhooksRouter } from './routes/webhooks';
 import { createEventsRouter } from './routes/events';
 import { createDocsRouter } from './openapi';
+import { createConditionsRouter } from './routes/conditions';
+import { createEvaluationsRouter } from './routes/evaluations';
+import type { LlmClient } from '../../activities/llm-judge';
 
 export interface ApiDeps {
   db: Db;
@@ -22,6 +25,8 @@ export interface ApiDeps {
   /** Where webhooks may point; `resolver` is injectable so tests need no outside DNS. */
   destination: DestinationPolicy & { resolver?: Resolver };
   secretRotationOverlapMs: number;
+  /** The condition judge, for "try this prompt" and for warnings; undefined when no LLM is configured. */
+  llm: LlmClient | undefined;
   /** How long `POST .../test` waits for the outcome before answering 202. */
   testSendWaitMs?: number;
   logger: Logger;
@@ -67,6 +72,8 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use('/apps', createAppsRouter(deps));
   v1.use('/apps/:app_id/webhooks', createWebhooksRouter({ ...deps, testSendWaitMs: deps.testSendWaitMs ?? 10_000 }));
   v1.use('/apps/:app_id/events', createEventsRouter(deps));
+  v1.use('/apps/:app_id/conditions', createConditionsRouter(deps));
+  v1.use('/apps/:app_id/evaluations', createEvaluationsRouter(deps));
   app.use('/v1', v1);
 
   app.use((req, _res) => {

@@ -17,6 +17,8 @@ import { CHAT_EVENT_TYPES, WEBHOOK_EVENT_TYPES, chatEventBodySchema, identifier 
 import { createAppBodySchema, updateAppBodySchema } from './routes/apps';
 import { createWebhookBodySchema, updateWebhookBodySchema } from './routes/webhooks';
 import { pageQuerySchema } from './pagination';
+import { tryConditionBodySchema, tryConditionResultSchema } from './routes/conditions';
+import { evaluationSchema } from './routes/evaluations';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
@@ -65,10 +67,18 @@ export const webhookSchema = z.object({
   updated_at: timestamp,
 });
 
+const warningsField = z
+  .array(z.string())
+  .optional()
+  .describe('Present when the webhook is saved but cannot work as configured, e.g. conditions without an LLM.');
+
 export const webhookWithSecretSchema = z.object({
   ...webhookSchema.shape,
   secret: z.string().describe('The signing secret (Standard Webhooks, whsec_...), returned once here.'),
+  warnings: warningsField,
 });
+
+export const webhookUpdatedSchema = z.object({ ...webhookSchema.shape, warnings: warningsField });
 
 export const webhookSecretSchema = z.object({
   secret: z.string(),
@@ -136,7 +146,8 @@ const ERROR_TEXT: Record<number, string> = {
   404: 'No such app or webhook, or the key does not reach it.',
   413: 'The body is larger than 256 KB.',
   415: 'The body is not application/json, or its encoding is not supported.',
-  503: 'The workflow engine is unreachable; nothing was done. Retry after Retry-After seconds.',
+  502: 'The LLM refused the request or answered unusably.',
+  503: 'A service this needs (the workflow engine, the LLM) is unreachable or not configured; nothing was done.',
 };
 
 function buildDocument(): OpenApiDocument {
@@ -162,6 +173,10 @@ function buildDocument(): OpenApiDocument {
   const Webhook = named('Webhook', webhookSchema);
   const WebhookWithSecret = named('WebhookWithSecret', webhookWithSecretSchema);
   const WebhookList = named('WebhookList', listOf(Webhook));
+  const WebhookUpdated = named('WebhookUpdated', webhookUpdatedSchema);
+  const TryConditionBody = named('TryConditionBody', tryConditionBodySchema);
+  const TryConditionResult = named('TryConditionResult', tryConditionResultSchema);
+  const Evaluation = named('Evaluation', evaluationSchema);
   const WebhookSecret = named('WebhookSecret', webhookSecretSchema);
   const RotatedSecret = named('RotatedSecret', rotatedSecretSchema);
   const TestSendResult = named('TestSendResult', testSendResultSchema);
@@ -297,7 +312,7 @@ function buildDocument(): OpenApiDocument {
       'Send at least one field. Conditions are kept unless replaced, and dropped when `custom_condition` is. ' +
       'Disabling a webhook ends its waiting retries.',
     request: { params: webhookParams, body: body(UpdateWebhookBody) },
-    responses: { 200: json(Webhook, 'The changed webhook.'), ...errors(400, 401, 404, 413, 415) },
+    responses: { 200: json(WebhookUpdated, 'The changed webhook.'), ...errors(400, 401, 404, 413, 415) },
   });
   registry.registerPath({
     method: 'delete',
@@ -343,6 +358,34 @@ function buildDocument(): OpenApiDocument {
       202: json(TestSendResult, 'The attempt had not ended in time: status is pending.'),
       ...errors(401, 404, 503),
     },
+  });
+
+  // --- Conditions ---
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/apps/{app_id}/conditions/try',
+    operationId: 'tryCondition',
+    tags: ['Conditions'],
+    summary: 'Try a condition prompt against a transcript',
+    description:
+      'Judges one condition with the same LLM prompt and schema as real evaluations. Nothing is stored and nothing ' +
+      'fires. 503 when no LLM is configured or it is unavailable; 502 when it refuses or answers unusably.',
+    request: { params: appParams, body: body(TryConditionBody) },
+    responses: {
+      200: json(TryConditionResult, 'The verdict.'),
+      ...errors(400, 401, 404, 415, 502, 503),
+    },
+  });
+
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/apps/{app_id}/evaluations/{event_id}',
+    operationId: 'getEvaluation',
+    tags: ['Conditions'],
+    summary: "How an event's custom conditions were judged",
+    description: 'Outcome (evaluated, failed or skipped, with the reason), each verdict, the model, tokens and latency.',
+    request: { params: appParams.extend({ event_id: z.string().describe('The event id the backend sent.') }) },
+    responses: { 200: json(Evaluation, 'The evaluation.'), ...errors(401, 404) },
   });
 
   // --- Events ---

@@ -71,6 +71,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   // Logs are captured, so tests can prove what never appears in them.
   const logs: string[] = [];
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'debug', { write: (line: string) => void logs.push(line) });
+  const llm = opts.llmBaseUrl
+    ? { client: createLlmClient({ baseUrl: opts.llmBaseUrl, apiKey: 'test-key', model: 'test-model', timeoutMs: opts.llmTimeoutMs ?? 5_000 }), model: 'test-model' }
+    : undefined;
   const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
 
   const connection = await Connection.connect({ address: temporalAddress() });
@@ -82,6 +85,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     adminApiKey: adminKey,
     destination: { ...destination, resolver: opts.resolver },
     secretRotationOverlapMs: 24 * 3_600_000,
+    llm,
     logger,
   });
   const server = http.createServer(app);
@@ -131,9 +135,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           http: { dispatcher: agent },
           delivery: { timeoutMs: opts.deliveryTimeoutMs ?? 5_000, retryScheduleMs: schedule },
           destination: { ...destination, resolver: opts.resolver },
-          llm: opts.llmBaseUrl
-            ? { client: createLlmClient({ baseUrl: opts.llmBaseUrl, apiKey: 'test-key', model: 'test-model', timeoutMs: opts.llmTimeoutMs ?? 5_000 }), model: 'test-model' }
-            : undefined,
+          llm,
           conditions: opts.conditions ?? { maxTurns: 20, maxChars: 12_000 },
           conversations: opts.conversationIdleMs ? { client, taskQueue, idleTimeoutMs: opts.conversationIdleMs } : undefined,
         },

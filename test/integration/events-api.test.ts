@@ -153,6 +153,7 @@ describe('Temporal unreachable', () => {
       adminApiKey: stack.adminKey,
       destination: { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] },
       secretRotationOverlapMs: 0,
+      llm: undefined,
       logger: createLogger('silent'),
     });
     const server = http.createServer(app);

@@ -19,7 +19,8 @@ import { startReceiver, type Receiver } from '../helpers/receiver';
 import { temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);
-const BIN = path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js');
+// The compiled CLI itself, as the production image runs it (bin/ would pick the sources in a checkout).
+const BIN = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
 
 let db: TestDatabase;
 let receiver: Receiver;

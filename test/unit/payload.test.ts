@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildPayload, DEFAULT_PRIVACY } from '../../src/domain/payload';
 import { chatEventBodySchema, toChatEvent } from '../../src/domain/events';
+import { trimTranscript } from '../../activities/conditions';
 
 const app = { name: 'My App', privacy: DEFAULT_PRIVACY };
 const received = new Date('2024-05-05T10:00:00Z');
@@ -69,5 +70,19 @@ describe('payload', () => {
     assert.equal(payload.user_name, 'A');
     assert.equal(payload.last_message, null);
     assert.equal(payload.response, null);
+  });
+});
+
+describe('transcript trimming', () => {
+  test('keeps the newest turns within the character budget, oldest first', async () => {
+    const turns = [
+      { role: 'user' as const, text: 'a'.repeat(10) },
+      { role: 'assistant' as const, text: 'b'.repeat(10) },
+      { role: 'user' as const, text: 'c'.repeat(10) },
+    ];
+    assert.deepEqual(trimTranscript(turns, 25).map((t) => t.text[0]), ['b', 'c']);
+    assert.deepEqual(trimTranscript(turns, 30).map((t) => t.text[0]), ['a', 'b', 'c']);
+    // The newest turn alone is kept even when it is too long: its end, which is what was said last.
+    assert.deepEqual(trimTranscript([{ role: 'user', text: 'x'.repeat(5) + 'y'.repeat(5) }], 5), [{ role: 'user', text: 'yyyyy' }]);
   });
 });

@@ -31,6 +31,8 @@ export interface WebhooksRouterDeps {
   secretRotationOverlapMs: number;
   /** How long a test send waits for its outcome before answering 202. */
   testSendWaitMs: number;
+  /** Undefined when no LLM is configured: conditions are then saved with a warning. */
+  llm: unknown;
   logger: Logger;
 }
 
@@ -82,6 +84,9 @@ export function webhookJson(w: WebhookRow) {
   };
 }
 
+export const NO_LLM_WARNING =
+  'No LLM is configured (OPENAI_API_KEY or OPENAI_BASE_URL), so these conditions are saved but not evaluated: they never fire.';
+
 function invalid(field: string, message: string): ApiError {
   return new ApiError(400, 'validation_failed', `Invalid request body: ${field}: ${message}`, [{ field, message }]);
 }
@@ -98,6 +103,8 @@ function resolveConditions(events: readonly string[], input: z.output<typeof con
 
 export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
   const router = Router({ mergeParams: true });
+
+  const warnings = (w: WebhookRow) => (w.conditions.length > 0 && !deps.llm ? { warnings: [NO_LLM_WARNING] } : {});
 
   async function checkedUrl(raw: string): Promise<string> {
     const check = await checkDestination(raw, deps.destination, deps.destination.resolver);
@@ -126,7 +133,7 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
       enabled: body.enabled,
     });
     // The one answer that carries the secret unasked: the receiver needs it to verify signatures.
-    res.status(201).json({ ...webhookJson(webhook), secret });
+    res.status(201).json({ ...webhookJson(webhook), secret, ...warnings(webhook) });
   });
 
   router.get('/', async (req, res) => {
@@ -155,7 +162,7 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
     });
     if (!webhook) throw notFound(`Webhook ${current.id}`);
     if (body.enabled === false) await notifyWebhooksChanged(deps, webhook.app_id, [webhook.id]);
-    res.json(webhookJson(webhook));
+    res.json({ ...webhookJson(webhook), ...warnings(webhook) });
   });
 
   // Deletes the webhook and ends its waiting retries; its deliveries stay in the log.
