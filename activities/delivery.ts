@@ -9,12 +9,22 @@ import type { SecretBox } from '../src/security/secret-box';
 import { checkDestination, type DestinationPolicy, type Resolver } from '../src/security/destination';
 import type { ChatEvent } from '../src/domain/events';
 import { buildPayload, type PayloadExtras } from '../src/domain/payload';
-import { withJitter, type AttemptResult, type PreparedDelivery } from '../src/domain/delivery';
+import {
+  nextRetryDelay,
+  parseRetryAfter,
+  type AttemptResult,
+  type DeliverySummary,
+  type PreparedDelivery,
+  type PreparedEvent,
+} from '../src/domain/delivery';
+import type { Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
+import { createEndpointLimiter } from './endpoint-limiter';
 import type { ConditionMatch } from '../src/domain/conditions';
 import { claimConversationEnd, claimFiring } from '../src/db/queries/conditions';
 import { ErrorType } from '../src/domain/errors';
 import { findApp } from '../src/db/queries/apps';
-import { findWebhook, listWebhooksForEvent, type WebhookRow } from '../src/db/queries/webhooks';
+import { disableWebhook, findWebhook, listWebhooksForEvent, recordEndpointHealth, type WebhookRow } from '../src/db/queries/webhooks';
 import { findDeliveryTarget, finishDeliveryWithoutAttempt, recordAttempt, upsertDeliveries } from '../src/db/queries/deliveries';
 import { sendSignedRequest, type SendOutcome } from './send-signed-request';
 
@@ -23,10 +33,16 @@ export interface DeliveryActivityDeps {
   secrets: SecretBox;
   /** The dispatcher must connect through the destination policy's guarded lookup (see createDeliveryAgent). */
   http: { dispatcher: Dispatcher };
-  delivery: { timeoutMs: number; retryScheduleMs: number[] };
+  delivery: { timeoutMs: number; retryScheduleMs: number[]; disableAfterMs: number; maxInFlightPerEndpoint: number };
   destination: DestinationPolicy & { resolver?: Resolver };
+  logger: Logger;
+  metrics: Metrics;
   /** Source of randomness for retry jitter; tests pin it. */
   random?: () => number;
+}
+
+function blockedOutcome(reason: string): SendOutcome {
+  return { startedAt: new Date(), durationMs: 0, statusCode: null, headers: null, excerpt: null, errorClass: 'blocked_destination', errorMessage: reason };
 }
 
 /** The sample a test send carries: the seed document's example values, flagged `"test": true`. */
@@ -40,6 +56,7 @@ function testSendExtras(webhook: WebhookRow): PayloadExtras {
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const random = deps.random ?? Math.random;
+  const limiter = createEndpointLimiter(deps.delivery.maxInFlightPerEndpoint);
 
   async function decryptOrFail(deliveryId: string, webhookId: string, sealed: string): Promise<string> {
     try {
@@ -58,8 +75,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   async function createDeliveries(
     event: ChatEvent,
     workflowId: string,
-    targets: Array<{ webhookId: string; conditionId?: string; payload: string }>,
+    targets: Array<{ webhook: WebhookRow; conditionId?: string; payload: string }>,
   ): Promise<PreparedDelivery[]> {
+    const byId = new Map(targets.map((t) => [t.webhook.id, t.webhook]));
     const rows = await upsertDeliveries(deps.db, {
       appId: event.appId,
       eventId: event.eventId,
@@ -67,16 +85,19 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       conversationId: event.conversationId,
       workflowId,
       isTest: Boolean(event.testWebhookId),
-      targets,
+      targets: targets.map((t) => ({ webhookId: t.webhook.id, conditionId: t.conditionId, payload: t.payload })),
     });
-    return rows.map((r) => ({
-      deliveryId: r.id,
-      webhookId: r.webhook_id,
-      ...(r.condition_id ? { conditionId: r.condition_id } : {}),
-      timeoutMs: deps.delivery.timeoutMs,
-      // A test send is a probe: one attempt, whose outcome the caller sees at once.
-      retryScheduleMs: event.testWebhookId ? [] : deps.delivery.retryScheduleMs,
-    }));
+    return rows.map((r) => {
+      const webhook = byId.get(r.webhook_id)!;
+      return {
+        deliveryId: r.id,
+        webhookId: r.webhook_id,
+        ...(r.condition_id ? { conditionId: r.condition_id } : {}),
+        timeoutMs: webhook.timeout_ms ?? deps.delivery.timeoutMs,
+        // A test send is a probe: one attempt, whose outcome the caller sees at once.
+        retryScheduleMs: event.testWebhookId ? [] : (webhook.retry_schedule_ms ?? deps.delivery.retryScheduleMs),
+      };
+    });
   }
 
   return {
@@ -85,10 +106,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
      * payload and records one pending delivery per webhook. Safe to retry: a second run returns the deliveries the
      * first one created.
      */
-    async prepareDeliveries(input: { event: ChatEvent; workflowId: string }): Promise<PreparedDelivery[]> {
+    async prepareDeliveries(input: { event: ChatEvent; workflowId: string }): Promise<PreparedEvent> {
       const { event } = input;
+      const none: PreparedEvent = { deliveries: [], skipped: [] };
       const app = await findApp(deps.db, event.appId);
-      if (!app) return []; // The app was deleted after the event was accepted: nobody to deliver to.
+      if (!app) return none; // The app was deleted after the event was accepted: nobody to deliver to.
       let webhooks: WebhookRow[];
       let extras: PayloadExtras = {};
       if (event.testWebhookId) {
@@ -98,17 +120,23 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       } else {
         webhooks = await listWebhooksForEvent(deps.db, event.appId, event.type);
       }
-      if (webhooks.length === 0) return [];
+      if (webhooks.length === 0) return none;
       // "Conversation end" goes out once per conversation, whether the backend or the idle timer said so first.
       if (event.type === 'conversation_end' && event.conversationId && !event.testWebhookId) {
-        if (!(await claimConversationEnd(deps.db, event.appId, event.conversationId, event.eventId))) return [];
+        if (!(await claimConversationEnd(deps.db, event.appId, event.conversationId, event.eventId))) return none;
       }
       const payload = JSON.stringify(buildPayload(event, app, extras));
-      return createDeliveries(
-        event,
-        input.workflowId,
-        webhooks.map((w) => ({ webhookId: w.id, payload })),
-      );
+      const prepared = await createDeliveries(event, input.workflowId, webhooks.map((webhook) => ({ webhook, payload })));
+      // Events for a disabled webhook are recorded as skipped, never attempted, so they can be recovered later. A test
+      // send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for.
+      const disabled = new Set(webhooks.filter((w) => !w.enabled && !event.testWebhookId).map((w) => w.id));
+      const skipped: DeliverySummary[] = [];
+      for (const d of prepared.filter((p) => disabled.has(p.webhookId))) {
+        await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', 'webhook disabled');
+        deps.metrics.deliveries.inc({ outcome: 'skipped' });
+        skipped.push({ deliveryId: d.deliveryId, webhookId: d.webhookId, status: 'skipped', attempts: 0, statusCode: null, error: 'webhook disabled' });
+      }
+      return { deliveries: prepared.filter((p) => !disabled.has(p.webhookId)), skipped };
     },
 
     /**
@@ -119,13 +147,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const { event } = input;
       const app = await findApp(deps.db, event.appId);
       if (!app || !event.conversationId) return [];
-      const targets: Array<{ webhookId: string; conditionId: string; payload: string }> = [];
+      const targets: Array<{ webhook: WebhookRow; conditionId: string; payload: string }> = [];
       for (const match of input.matches) {
+        const webhook = await findWebhook(deps.db, event.appId, match.webhookId);
+        if (!webhook) continue;
         if (match.fire === 'once_per_conversation' && !(await claimFiring(deps.db, event.appId, event.conversationId, match.conditionId, event.eventId))) {
           continue;
         }
         const condition = { id: match.conditionId, prompt: match.prompt, reason: match.reason };
-        targets.push({ webhookId: match.webhookId, conditionId: match.conditionId, payload: JSON.stringify(buildPayload(event, app, { condition })) });
+        targets.push({ webhook, conditionId: match.conditionId, payload: JSON.stringify(buildPayload(event, app, { condition })) });
       }
       return createDeliveries(event, input.workflowId, targets);
     },
@@ -144,70 +174,145 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         });
       }
       const { delivery, webhook } = target;
-      // A test send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for.
+      const log = deps.logger.child({
+        app_id: delivery.app_id,
+        event_id: delivery.event_id,
+        delivery_id: delivery.id,
+        webhook_id: delivery.webhook_id,
+        workflow_id: delivery.workflow_id,
+      });
       if (!webhook || (!webhook.enabled && !delivery.is_test)) {
         const status = webhook ? 'skipped' : 'failed';
         const reason = webhook ? 'webhook disabled' : 'webhook deleted';
         await finishDeliveryWithoutAttempt(deps.db, delivery.id, status, reason);
-        return { final: true, status, attempt: input.attempt - 1, statusCode: null, error: reason };
+        deps.metrics.deliveries.inc({ outcome: status });
+        return { kind: 'final', status, attempt: input.attempt - 1, statusCode: null, error: reason };
       }
 
-      const secrets = [await decryptOrFail(delivery.id, delivery.webhook_id, webhook.secret_encrypted)];
-      if (webhook.previous_secret_encrypted) {
-        secrets.push(await decryptOrFail(delivery.id, delivery.webhook_id, webhook.previous_secret_encrypted));
+      const release = limiter.tryAcquire(webhook.url);
+      if (!release) return { kind: 'busy' };
+      let sent: SendOutcome;
+      try {
+        const secrets = [await decryptOrFail(delivery.id, delivery.webhook_id, webhook.secret_encrypted)];
+        if (webhook.previous_secret_encrypted) {
+          secrets.push(await decryptOrFail(delivery.id, delivery.webhook_id, webhook.previous_secret_encrypted));
+        }
+        // Checked again at every attempt: the URL may have been edited, and the name may now resolve elsewhere. The
+        // connection itself goes through the guarded connector, so the address checked there is the one connected to.
+        const destination = await checkDestination(webhook.url, deps.destination, deps.destination.resolver);
+        sent = destination.ok
+          ? await sendSignedRequest({
+              url: webhook.url,
+              messageId: delivery.id,
+              body: delivery.payload,
+              secrets,
+              timeoutMs: input.timeoutMs,
+              dispatcher: deps.http.dispatcher,
+            })
+          : blockedOutcome(destination.reason);
+      } finally {
+        release();
       }
 
-      // Checked again at every attempt: the URL may have been edited, and the name may now resolve elsewhere. The
-      // connection itself goes through the guarded lookup, so the address checked there is the one connected to.
-      const destination = await checkDestination(webhook.url, deps.destination, deps.destination.resolver);
-      const sent: SendOutcome = destination.ok
-        ? await sendSignedRequest({
-            url: webhook.url,
-            messageId: delivery.id,
-            body: delivery.payload,
-            secrets,
-            timeoutMs: input.timeoutMs,
-            dispatcher: deps.http.dispatcher,
-          })
-        : {
-            startedAt: new Date(),
-            durationMs: 0,
-            statusCode: null,
-            headers: null,
-            excerpt: null,
-            errorClass: 'blocked_destination',
-            errorMessage: destination.reason,
-          };
+      const code = sent.statusCode;
+      const succeeded = code !== null && code >= 200 && code < 300;
+      deps.metrics.attempts.inc({ result: code !== null ? `${Math.floor(code / 100)}xx` : (sent.errorClass ?? 'network') });
+      if (code !== null) deps.metrics.attemptDuration.observe(sent.durationMs / 1000);
 
-      const succeeded = sent.statusCode !== null && sent.statusCode >= 200 && sent.statusCode < 300;
-      // Sending again cannot help a destination the policy refuses.
-      const permanent = sent.errorClass === 'blocked_destination';
-      const schedule = input.retryScheduleMs;
-      const exhausted = input.attempt > schedule.length;
-      const retryInMs = succeeded || permanent || exhausted ? null : withJitter(schedule[input.attempt - 1]!, random());
-      const status = succeeded ? 'succeeded' : retryInMs === null ? 'failed' : 'pending';
+      // Sending again cannot help a destination the policy refuses, nor a receiver that says the hook is gone (Zapier
+      // answers 410 when a Zap is turned off).
+      const gone = code === 410;
+      const permanent = gone || sent.errorClass === 'blocked_destination';
+      const exhausted = input.attempt > input.retryScheduleMs.length;
+      const retryAfterMs = code === 429 || code === 503 ? parseRetryAfter(sent.headers?.['retry-after'], Date.now()) : undefined;
+      const retryInMs =
+        succeeded || permanent || exhausted ? null : nextRetryDelay(input.retryScheduleMs[input.attempt - 1]!, random(), retryAfterMs);
       const errorClass = sent.errorClass ?? (succeeded ? null : 'http_status');
-      const errorMessage = sent.errorMessage ?? (succeeded ? null : `HTTP ${sent.statusCode}`);
+      const errorMessage = sent.errorMessage ?? (succeeded ? null : `HTTP ${code}`);
       const error = errorClass ? `${errorClass}: ${errorMessage}` : null;
+
+      // Test sends probe an endpoint; they do not count towards its health.
+      let disabled: { reason: string } | undefined;
+      if (!delivery.is_test) {
+        if (gone) {
+          if (await disableWebhook(deps.db, delivery.webhook_id, 'gone')) disabled = { reason: 'gone' };
+        } else if (sent.errorClass !== 'blocked_destination') {
+          const health = await recordEndpointHealth(deps.db, delivery.webhook_id, succeeded, deps.delivery.disableAfterMs);
+          if (health.disabledNow) disabled = { reason: 'failing' };
+        }
+      }
+      // A webhook disabled by this attempt takes no more attempts.
+      const finalRetry = disabled ? null : retryInMs;
+      const status = succeeded ? 'succeeded' : finalRetry === null ? 'failed' : 'pending';
 
       await recordAttempt(deps.db, {
         delivery_id: delivery.id,
         attempt: input.attempt,
         started_at: sent.startedAt,
         duration_ms: sent.durationMs,
-        status_code: sent.statusCode,
+        status_code: code,
         error_class: errorClass,
         error_message: errorMessage,
         response_headers: sent.headers,
         response_excerpt: sent.excerpt,
-        next_attempt_at: retryInMs === null ? null : new Date(Date.now() + retryInMs),
+        next_attempt_at: finalRetry === null ? null : new Date(Date.now() + finalRetry),
         status,
       });
 
-      if (retryInMs === null) {
-        return { final: true, status: succeeded ? 'succeeded' : 'failed', attempt: input.attempt, statusCode: sent.statusCode, error };
+      if (disabled) {
+        deps.metrics.webhooksDisabled.inc({ reason: disabled.reason });
+        log.warn({ reason: disabled.reason }, 'webhook disabled');
       }
-      return { final: false, attempt: input.attempt, statusCode: sent.statusCode, error, retryInMs };
+      if (finalRetry === null) {
+        deps.metrics.deliveries.inc({ outcome: status });
+        return {
+          kind: 'final',
+          status: succeeded ? 'succeeded' : 'failed',
+          attempt: input.attempt,
+          statusCode: code,
+          error: disabled ? `${error}; webhook disabled (${disabled.reason})` : error,
+          ...(disabled ? { disabled } : {}),
+        };
+      }
+      return { kind: 'retry', attempt: input.attempt, statusCode: code, error, retryInMs: finalRetry };
+    },
+
+    /**
+     * Tells the app's alert_url that a webhook was disabled: a signed "Webhook disabled" notification, signed with the
+     * webhook's own secret (its owner has it), through the same destination checks as any delivery.
+     */
+    async notifyWebhookDisabled(input: { appId: string; webhookId: string; reason: string }): Promise<'sent' | 'no_alert_url'> {
+      const app = await findApp(deps.db, input.appId);
+      const webhook = await findWebhook(deps.db, input.appId, input.webhookId);
+      if (!app?.alert_url || !webhook) return 'no_alert_url';
+      const destination = await checkDestination(app.alert_url, deps.destination, deps.destination.resolver);
+      if (!destination.ok) {
+        throw ApplicationFailure.create({ type: ErrorType.BlockedDestination, message: `alert_url refused: ${destination.reason}`, nonRetryable: true });
+      }
+      const disabledAt = webhook.disabled_at ?? new Date();
+      const body = JSON.stringify({
+        event: 'Webhook disabled',
+        timestamp: disabledAt.toISOString(),
+        app_id: app.id,
+        app_name: app.name,
+        webhook_id: webhook.id,
+        webhook_url: webhook.url,
+        reason: input.reason,
+        failing_since: webhook.failing_since?.toISOString() ?? null,
+      });
+      const sent = await sendSignedRequest({
+        url: app.alert_url,
+        // Stable per disabling, so a retried notification can be deduplicated by its receiver.
+        messageId: `alert_${webhook.id}_${disabledAt.getTime()}`,
+        body,
+        secrets: [deps.secrets.decrypt(webhook.secret_encrypted)],
+        timeoutMs: deps.delivery.timeoutMs,
+        dispatcher: deps.http.dispatcher,
+      });
+      if (sent.statusCode === null || sent.statusCode < 200 || sent.statusCode >= 300) {
+        throw new Error(`alert_url answered ${sent.statusCode ?? sent.errorClass}`);
+      }
+      return 'sent';
     },
   };
 }

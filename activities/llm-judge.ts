@@ -7,6 +7,7 @@
  */
 import OpenAI from 'openai';
 import { z } from 'zod';
+import { parseRetryAfter } from '../src/domain/delivery';
 
 export interface LlmSettings {
   apiKey?: string;
@@ -110,17 +111,12 @@ const outputSchema = z.object({
   verdicts: z.array(z.object({ condition_id: z.string(), matched: z.boolean(), reason: z.string().max(1_000) })),
 });
 
-/** Retry-After as seconds or an HTTP date, or OpenAI's retry-after-ms; undefined when absent or unreadable. */
-export function parseRetryAfter(headers: Headers | undefined, now = Date.now()): number | undefined {
+/** OpenAI's retry-after-ms when present, else Retry-After (seconds or an HTTP date). */
+function retryAfterOf(headers: Headers | undefined): number | undefined {
   if (!headers) return undefined;
-  const ms = Number(headers.get('retry-after-ms'));
-  if (headers.get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1_000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  const ms = headers.get('retry-after-ms');
+  if (ms && /^\d+$/.test(ms.trim())) return Number(ms);
+  return parseRetryAfter(headers.get('retry-after'), Date.now());
 }
 
 export async function judgeConditions(
@@ -151,7 +147,7 @@ export async function judgeConditions(
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const reason = `LLM answered ${error.status}: ${error.message}`;
       if (error.status === 429 || error.status === 408 || error.status >= 500) {
-        return { kind: 'retryable', reason, retryAfterMs: parseRetryAfter(error.headers), latencyMs: latency() };
+        return { kind: 'retryable', reason, retryAfterMs: retryAfterOf(error.headers), latencyMs: latency() };
       }
       return { kind: 'permanent', reason, latencyMs: latency() };
     }

@@ -19,6 +19,7 @@ import { createLlmClient, judgeConditions } from '../activities/llm-judge';
 import { tryConditionBodySchema } from './api/routes/conditions';
 import { ConfigError, loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
 import { createPool, type Db } from './db/pool';
 import { migrate } from './db/migrate';
 import { startEmbeddedPostgres } from './db/embedded';
@@ -99,7 +100,7 @@ async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; admi
 
 async function startConfiguredWorker(
   config: Config,
-  deps: { db: Db; secrets: SecretBox; temporalAddress: string; logger: Logger },
+  deps: { db: Db; secrets: SecretBox; temporalAddress: string; logger: Logger; metrics: Metrics },
 ): Promise<WorkerHandle> {
   const agent = createDeliveryAgent({ policy: destinationPolicy(config), connectTimeoutMs: Math.min(config.delivery.timeoutMs, 10_000) });
   if (!config.llm.configured) {
@@ -117,6 +118,8 @@ async function startConfiguredWorker(
       http: { dispatcher: agent },
       delivery: config.delivery,
       destination: destinationPolicy(config),
+      logger: deps.logger,
+      metrics: deps.metrics,
       llm: config.llm.configured ? { client: createLlmClient(config.llm), model: config.llm.model } : undefined,
       conditions: config.conditions,
       conversations: config.conversation.idleTimeoutMs > 0
@@ -179,7 +182,9 @@ async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   }
 
   const db = createPool(databaseUrl, config.db.poolMax);
-  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress, logger });
+  // Dev runs the API and the worker in one process: one registry, one /metrics.
+  const metrics = createMetrics();
+  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress, logger, metrics });
   const api = await startApi(config, { db, secrets, adminApiKey: admin.value, temporalAddress, logger });
   // Stop order: no new requests, then no new tasks, then the stores they use.
   stops.push(api.stop, worker.shutdown, () => db.end(), ...stopTemporal, ...stopDb);
@@ -223,7 +228,7 @@ async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const logger = createLogger(config.log.level);
   const secrets = createSecretBox(parseSecretsKey(required(config.secrets.key, 'SECRETS_KEY')));
   const db = createPool(required(config.db.url, 'DATABASE_URL'), config.db.poolMax);
-  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'), logger });
+  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'), logger, metrics: createMetrics() });
   onShutdown(logger, [worker.shutdown, () => db.end()]);
   logger.info({ task_queue: config.temporal.taskQueue, version: VERSION }, 'worker running');
   await worker.running;

@@ -84,6 +84,10 @@ const envSchema = z.object({
   DELIVERY_TIMEOUT_MS: positiveInt.max(120_000).default(15_000),
   /** Delays between attempts, comma-separated. Default: Svix's schedule, 8 attempts over about 28 hours. */
   RETRY_SCHEDULE: retrySchedule.prefault(['5s', '5m', '30m', '2h', '5h', '10h', '10h'].join(',')),
+  /** A webhook whose every attempt has failed for this long, with no success between, is disabled. */
+  ENDPOINT_DISABLE_AFTER: duration.prefault('5d'),
+  /** Requests one endpoint (scheme, host and port) may have in flight from one worker. */
+  ENDPOINT_MAX_IN_FLIGHT: positiveInt.max(1_000).default(10),
   /** Allow plain-http webhook URLs. Dev: true; production: false. */
   ALLOW_HTTP_WEBHOOKS: bool.optional(),
   /** Destination CIDRs allowed even though they are private. Dev: loopback, so local receivers work. */
@@ -132,6 +136,8 @@ export interface Config {
   delivery: {
     timeoutMs: number;
     retryScheduleMs: number[];
+    disableAfterMs: number;
+    maxInFlightPerEndpoint: number;
     allowHttp: boolean;
     allowedCidrs: string[];
   };
@@ -200,6 +206,8 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
     delivery: {
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
       retryScheduleMs: e.RETRY_SCHEDULE,
+      disableAfterMs: e.ENDPOINT_DISABLE_AFTER,
+      maxInFlightPerEndpoint: e.ENDPOINT_MAX_IN_FLIGHT,
       allowHttp: e.ALLOW_HTTP_WEBHOOKS ?? !production,
       allowedCidrs: e.DELIVERY_ALLOWED_CIDRS ?? (production ? [] : ['127.0.0.0/8', '::1/128']),
     },

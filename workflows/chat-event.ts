@@ -13,7 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { WEBHOOKS_CHANGED_SIGNAL, type ChatEvent } from '../src/domain/events';
-import type { ChatEventResult, DeliverySummary, PreparedDelivery } from '../src/domain/delivery';
+import { busyWaitDelay, type AttemptResult, type ChatEventResult, type DeliverySummary, type PreparedDelivery } from '../src/domain/delivery';
 import type { ConditionsSummary } from '../src/domain/conditions';
 
 /** Sent by the API when webhooks are deleted or disabled: their waiting deliveries try once more now, and end. */
@@ -53,10 +53,11 @@ function summaryBase(delivery: PreparedDelivery) {
   };
 }
 
-async function carryOut(delivery: PreparedDelivery, changed: Set<string>): Promise<DeliverySummary> {
-  const { deliverWebhook } = attemptActivities(delivery);
-  for (let attempt = 1; ; attempt++) {
-    let result;
+async function carryOut(appId: string, delivery: PreparedDelivery, changed: Set<string>): Promise<DeliverySummary> {
+  const { deliverWebhook, notifyWebhookDisabled } = attemptActivities(delivery);
+  let busyWaits = 0;
+  for (let attempt = 1; ; ) {
+    let result: AttemptResult;
     try {
       result = await deliverWebhook({
         deliveryId: delivery.deliveryId,
@@ -71,13 +72,30 @@ async function carryOut(delivery: PreparedDelivery, changed: Set<string>): Promi
       const reason = cause instanceof ApplicationFailure && cause.type ? cause.type : (cause?.message ?? error.message);
       return { ...summaryBase(delivery), status: 'failed', attempts: attempt - 1, statusCode: null, error: reason };
     }
-    if (result.final) {
-      return { ...summaryBase(delivery), status: result.status, attempts: result.attempt, statusCode: result.statusCode, error: result.error };
+    switch (result.kind) {
+      case 'final':
+        if (result.disabled) {
+          // The owner hears of it; a failed notification does not change the delivery's outcome.
+          await notifyWebhookDisabled({ appId, webhookId: delivery.webhookId, reason: result.disabled.reason }).catch(() => undefined);
+        }
+        return { ...summaryBase(delivery), status: result.status, attempts: result.attempt, statusCode: result.statusCode, error: result.error };
+      case 'busy':
+        // The endpoint is at its in-flight limit: wait and ask again, without using up an attempt.
+        await condition(() => changed.has(delivery.webhookId), busyWaitDelay(busyWaits++, Math.random()));
+        break;
+      case 'retry':
+        attempt++;
+        busyWaits = 0;
+        // Wait for the retry delay, or less if the webhook is deleted or disabled meanwhile: the next attempt then
+        // sees that and ends the delivery without sending.
+        changed.delete(delivery.webhookId);
+        await condition(() => changed.has(delivery.webhookId), result.retryInMs);
+        break;
+      default: {
+        const unreachable: never = result;
+        throw new Error(`unhandled attempt result ${JSON.stringify(unreachable)}`);
+      }
     }
-    // Wait for the retry delay, or less if the webhook is deleted or disabled meanwhile: the next attempt then sees
-    // that and ends the delivery without sending.
-    changed.delete(delivery.webhookId);
-    await condition(() => changed.has(delivery.webhookId), result.retryInMs);
   }
 }
 
@@ -101,7 +119,7 @@ async function judgeAndFire(event: ChatEvent, workflowId: string, changed: Set<s
   const { matches, ...conditions } = evaluation;
   if (matches.length === 0) return { conditions, deliveries: [] };
   const prepared = await prepareConditionDeliveries({ event, workflowId, matches });
-  return { conditions, deliveries: await Promise.all(prepared.map((d) => carryOut(d, changed))) };
+  return { conditions, deliveries: await Promise.all(prepared.map((d) => carryOut(event.appId, d, changed))) };
 }
 
 export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResult> {
@@ -113,7 +131,10 @@ export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResu
   const judging = event.type === 'message_sent' && event.conversationId && !event.testWebhookId;
   const tracksConversation = (event.type === 'message_sent' || event.type === 'conversation_end') && event.conversationId && !event.testWebhookId;
   const [direct, conditional] = await Promise.all([
-    prepareDeliveries({ event, workflowId }).then((prepared) => Promise.all(prepared.map((d) => carryOut(d, changed)))),
+    prepareDeliveries({ event, workflowId }).then(async ({ deliveries, skipped }) => [
+      ...(await Promise.all(deliveries.map((d) => carryOut(event.appId, d, changed)))),
+      ...skipped,
+    ]),
     judging ? judgeAndFire(event, workflowId, changed) : Promise.resolve<Judged>({ deliveries: [] }),
     tracksConversation ? touchConversation({ event }) : undefined,
   ]);

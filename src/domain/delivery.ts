@@ -17,10 +17,29 @@ export interface PreparedDelivery {
   retryScheduleMs: number[];
 }
 
-/** What one attempt ended in. `retryInMs` is set when another attempt must follow after that delay. */
+/**
+ * What one call of the delivery activity ended in:
+ * - `final`: the delivery is over (`disabled` says the webhook was just turned off, so its owner must be told);
+ * - `retry`: the attempt failed, and the next one is due after `retryInMs`;
+ * - `busy`: the endpoint already has its maximum of requests in flight; nothing was sent and the attempt is not used.
+ */
 export type AttemptResult =
-  | { final: true; status: Exclude<DeliveryStatus, 'pending'>; attempt: number; statusCode: number | null; error: string | null }
-  | { final: false; attempt: number; statusCode: number | null; error: string | null; retryInMs: number };
+  | {
+      kind: 'final';
+      status: Exclude<DeliveryStatus, 'pending'>;
+      attempt: number;
+      statusCode: number | null;
+      error: string | null;
+      disabled?: { reason: string };
+    }
+  | { kind: 'retry'; attempt: number; statusCode: number | null; error: string | null; retryInMs: number }
+  | { kind: 'busy' };
+
+/** What preparing an event gave: deliveries to carry out, and those recorded as skipped (disabled webhooks). */
+export interface PreparedEvent {
+  deliveries: PreparedDelivery[];
+  skipped: DeliverySummary[];
+}
 
 export interface DeliverySummary {
   deliveryId: string;
@@ -43,4 +62,30 @@ export interface ChatEventResult {
 /** ±20% jitter keeps many deliveries that failed together from retrying together. */
 export function withJitter(delayMs: number, random: number): number {
   return Math.round(delayMs * (0.8 + 0.4 * random));
+}
+
+/** The longest a receiver's Retry-After can hold a delivery back. */
+export const MAX_RETRY_AFTER_MS = 24 * 3_600_000;
+
+/**
+ * The wait before the next attempt: the schedule's delay with jitter, or the receiver's Retry-After (429 and 503 only)
+ * when that is longer, capped at 24 hours.
+ */
+export function nextRetryDelay(scheduleDelayMs: number, random: number, retryAfterMs?: number): number {
+  const scheduled = withJitter(scheduleDelayMs, random);
+  return retryAfterMs === undefined ? scheduled : Math.max(scheduled, Math.min(retryAfterMs, MAX_RETRY_AFTER_MS));
+}
+
+/** Retry-After as delay-seconds or an HTTP date; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1_000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+/** How long to wait for a busy endpoint: 1 s, doubling per wait, at most 30 s, ±20%. */
+export function busyWaitDelay(waits: number, random: number): number {
+  return withJitter(Math.min(1_000 * 2 ** waits, 30_000), random);
 }

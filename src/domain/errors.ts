@@ -7,6 +7,8 @@ export const ErrorType = {
   SecretUndecryptable: 'SecretUndecryptable',
   /** The delivery row the workflow refers to does not exist. */
   DeliveryNotFound: 'DeliveryNotFound',
+  /** A destination the policy refuses (private address, bad URL). */
+  BlockedDestination: 'BlockedDestination',
   /** The LLM is rate-limited, failing or unreachable: retried, honouring Retry-After. */
   LlmUnavailable: 'LlmUnavailable',
   /** The LLM's answer did not parse or fit the schema: retried a few times. */

@@ -11,6 +11,7 @@ import { createLlmClient } from '../../activities/llm-judge';
 import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createApp } from '../../src/api/app';
 import { createLogger } from '../../src/logger';
+import { createMetrics, type Metrics } from '../../src/metrics';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
 import { startWorker, type WorkerHandle } from '../../src/temporal/worker';
 import { parseRetrySchedule } from '../../src/domain/durations';
@@ -38,6 +39,8 @@ export interface StackOptions {
   conditions?: { maxTurns: number; maxChars: number };
   /** Conversation idle timeout; default 0 (off). */
   conversationIdleMs?: number;
+  disableAfterMs?: number;
+  maxInFlightPerEndpoint?: number;
 }
 
 export interface Stack {
@@ -47,8 +50,9 @@ export interface Stack {
   adminKey: string;
   secrets: SecretBox;
   apiUrl: string;
-  /** Every log line the API wrote, as JSON text. */
+  /** Every log line the API and the worker's activities wrote, as JSON text. */
   logs: string[];
+  metrics: Metrics;
   /** JSON request to the API with the admin key (unless `key` says otherwise). */
   request(method: string, path: string, body?: unknown, opts?: { key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   startWorker(): Promise<void>;
@@ -74,6 +78,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const llm = opts.llmBaseUrl
     ? { client: createLlmClient({ baseUrl: opts.llmBaseUrl, apiKey: 'test-key', model: 'test-model', timeoutMs: opts.llmTimeoutMs ?? 5_000 }), model: 'test-model' }
     : undefined;
+  const metrics = createMetrics({ defaultMetrics: false });
   const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
 
   const connection = await Connection.connect({ address: temporalAddress() });
@@ -103,6 +108,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     secrets,
     apiUrl,
     logs,
+    metrics,
     async request(method, path, body, ropts = {}) {
       const key = ropts.key === undefined ? adminKey : ropts.key;
       const res = await fetch(`${apiUrl}${path}`, {
@@ -133,7 +139,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           db: db.pool,
           secrets,
           http: { dispatcher: agent },
-          delivery: { timeoutMs: opts.deliveryTimeoutMs ?? 5_000, retryScheduleMs: schedule },
+          delivery: {
+            timeoutMs: opts.deliveryTimeoutMs ?? 5_000,
+            retryScheduleMs: schedule,
+            disableAfterMs: opts.disableAfterMs ?? 5 * 86_400_000,
+            maxInFlightPerEndpoint: opts.maxInFlightPerEndpoint ?? 10,
+          },
+          logger,
+          metrics,
           destination: { ...destination, resolver: opts.resolver },
           llm,
           conditions: opts.conditions ?? { maxTurns: 20, maxChars: 12_000 },

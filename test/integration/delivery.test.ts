@@ -169,9 +169,17 @@ describe('delivery', () => {
     const before = receiver.requests.length;
 
     const r1 = await postAndWait(subscribed.appId, messageEvent());
-    const r2 = await postAndWait(disabled.appId, messageEvent());
+    const disabledEvent = messageEvent();
+    const r2 = await postAndWait(disabled.appId, disabledEvent);
     assert.deepEqual(r1.deliveries, []);
-    assert.deepEqual(r2.deliveries, []);
+    // The disabled webhook's event is recorded as skipped, never attempted, so it can be recovered later.
+    assert.deepEqual(
+      r2.deliveries.map((d) => [d.webhookId, d.status, d.attempts, d.error]),
+      [[disabled.webhookId, 'skipped', 0, 'webhook disabled']],
+    );
+    const [skipped] = await listDeliveriesForEvent(stack.db.pool, disabled.appId, String(disabledEvent.id));
+    assert.equal(skipped!.status, 'skipped');
+    assert.equal(skipped!.last_error, 'webhook disabled');
     assert.equal(receiver.requests.length, before);
 
     // The same subscribed webhook does receive the type it chose.

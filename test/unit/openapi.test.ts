@@ -305,6 +305,7 @@ describe('OpenAPI response schemas match what the routes send', () => {
     privacy: { share_user_email: true, share_user_name: false, share_messages: true },
     api_key_hash: 'hash',
     api_key_prefix: 'cwk_abcd',
+    alert_url: null,
     created_at: created,
     updated_at: created,
   };
@@ -320,6 +321,10 @@ describe('OpenAPI response schemas match what the routes send', () => {
     previous_secret_expires_at: null,
     enabled: true,
     disabled_reason: null,
+    retry_schedule_ms: null,
+    timeout_ms: null,
+    failing_since: null,
+    disabled_at: null,
     created_at: created,
     updated_at: created,
   };

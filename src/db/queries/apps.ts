@@ -8,6 +8,8 @@ export interface AppRow {
   privacy: PrivacySettings;
   api_key_hash: string | null;
   api_key_prefix: string | null;
+  /** Where "Webhook disabled" notifications go; null: nowhere. */
+  alert_url: string | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -15,6 +15,12 @@ export interface WebhookRow {
   previous_secret_expires_at: Date | null;
   enabled: boolean;
   disabled_reason: string | null;
+  /** Null: the service-wide RETRY_SCHEDULE and DELIVERY_TIMEOUT_MS. */
+  retry_schedule_ms: number[] | null;
+  timeout_ms: number | null;
+  /** Start of the current run of failed attempts; null after any success. */
+  failing_since: Date | null;
+  disabled_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -59,10 +65,10 @@ export async function findWebhook(db: Queryable, appId: string, id: string): Pro
   return rows[0];
 }
 
-/** Enabled webhooks of an app that subscribe to an event type. */
+/** Webhooks of an app that subscribe to an event type, enabled or not. */
 export async function listWebhooksForEvent(db: Queryable, appId: string, type: WebhookEventType): Promise<WebhookRow[]> {
   const { rows } = await db.query<WebhookRow>(
-    'SELECT * FROM webhooks WHERE app_id = $1 AND enabled AND $2 = ANY(events) ORDER BY created_at, id',
+    'SELECT * FROM webhooks WHERE app_id = $1 AND $2 = ANY(events) ORDER BY created_at, id',
     [appId, type],
   );
   return rows;
@@ -121,4 +127,43 @@ export async function deleteWebhook(db: Queryable, appId: string, id: string): P
 export async function listWebhookIds(db: Queryable, appId: string): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>('SELECT id FROM webhooks WHERE app_id = $1', [appId]);
   return rows.map((r) => r.id);
+}
+
+/**
+ * Updates endpoint health after an attempt. A success clears the failure run; a failure starts one, or, when the run
+ * has lasted `disableAfterMs`, disables the webhook. `disabledNow` is true only for the attempt that disabled it.
+ */
+export async function recordEndpointHealth(
+  db: Queryable,
+  webhookId: string,
+  succeeded: boolean,
+  disableAfterMs: number,
+): Promise<{ disabledNow: boolean; failingSince: Date | null }> {
+  const { rows } = await db.query<{ disabled_now: boolean; failing_since: Date | null }>(
+    `WITH before AS (
+       SELECT id,
+              enabled AND NOT $2 AND failing_since IS NOT NULL
+                AND failing_since <= now() - make_interval(secs => $3 / 1000.0) AS trips
+       FROM webhooks WHERE id = $1 FOR UPDATE
+     )
+     UPDATE webhooks w SET
+       failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+       enabled = w.enabled AND NOT before.trips,
+       disabled_reason = CASE WHEN before.trips THEN 'failing' ELSE w.disabled_reason END,
+       disabled_at = CASE WHEN before.trips THEN now() ELSE w.disabled_at END
+     FROM before WHERE w.id = before.id
+     RETURNING before.trips AS disabled_now, w.failing_since`,
+    [webhookId, succeeded, disableAfterMs],
+  );
+  return { disabledNow: rows[0]?.disabled_now ?? false, failingSince: rows[0]?.failing_since ?? null };
+}
+
+/** Disables a webhook for a reason; true when this call turned it off (it was on). */
+export async function disableWebhook(db: Queryable, webhookId: string, reason: string): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>(
+    `UPDATE webhooks SET enabled = false, disabled_reason = $2, disabled_at = now(), updated_at = now()
+     WHERE id = $1 AND enabled RETURNING id`,
+    [webhookId, reason],
+  );
+  return rows.length > 0;
 }
