@@ -18,6 +18,8 @@ export type Answer = { status: number; body?: string; headers?: Record<string, s
 export interface Receiver {
   url: string;
   requests: RecordedRequest[];
+  /** The most requests this receiver ever had open at once (a hanging answer stays open). */
+  maxOpen(): number;
   /** Queues answers for the next requests, in order. */
   answer(...answers: Answer[]): void;
   /** The answer once the queue is empty (200 unless changed). */
@@ -33,8 +35,15 @@ export async function startReceiver(): Promise<Receiver> {
   let fallback: Answer = { status: 200, body: '{"ok":true}' };
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   const hanging = new Set<http.ServerResponse>();
+  let open = 0;
+  let maxOpen = 0;
 
   const server = http.createServer((req, res) => {
+    open++;
+    maxOpen = Math.max(maxOpen, open);
+    res.on('close', () => {
+      open--;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -69,6 +78,7 @@ export async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${port}/hook`,
     requests,
+    maxOpen: () => maxOpen,
     answer: (...answers) => queue.push(...answers),
     setDefault: (answer) => {
       fallback = answer;
