@@ -24,6 +24,7 @@ import { createPool, type Db } from './db/pool';
 import { migrate } from './db/migrate';
 import { startEmbeddedPostgres } from './db/embedded';
 import { createApp } from './api/app';
+import { createHttpServer } from './api/server';
 import { createTemporalClient } from './temporal/client';
 import { startWorker, type WorkerHandle } from './temporal/worker';
 import { startDevServer } from './temporal/dev-server';
@@ -87,7 +88,7 @@ async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; admi
     llm: config.llm.configured ? { client: createLlmClient(config.llm), model: config.llm.model } : undefined,
     logger: deps.logger,
   });
-  const server = http.createServer(app);
+  const server = createHttpServer(app);
   await listen(server, config.http.port, config.http.host);
   return {
     server,

@@ -3,6 +3,7 @@ import type { Db } from '../db/pool';
 import { findApp, findAppIdByKeyHash, type AppRow } from '../db/queries/apps';
 import { ApiError, notFound } from './errors';
 import { apiKeyMatches, hashApiKey } from '../security/api-keys';
+import { isPlausibleId } from './body';
 
 /** Who is calling: the admin key reaches every app; an app key reaches its own app only. */
 export type Principal = { kind: 'admin' } | { kind: 'app'; appId: string };
@@ -52,7 +53,8 @@ export function scopeToApp(deps: { db: Db }): RequestHandler {
   return async (req, res, next) => {
     const appId = (req.params as { app_id: string }).app_id;
     const principal = principalOf(res);
-    const app = principal.kind === 'app' && principal.appId !== appId ? undefined : await findApp(deps.db, appId);
+    const reachable = isPlausibleId(appId) && (principal.kind === 'admin' || principal.appId === appId);
+    const app = reachable ? await findApp(deps.db, appId) : undefined;
     if (!app) throw notFound(`App ${appId}`);
     res.locals.app = app;
     next();

@@ -35,7 +35,11 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where
 }
 
 /** body-parser's error types, mapped to answers a caller can act on. */
-function fromBodyParser(err: { type?: string; message?: string; limit?: number }): ApiError | undefined {
+function fromBodyParser(err: { type?: string; message?: string; limit?: number; status?: number; code?: string }): ApiError | undefined {
+  // A body that cannot be decompressed (Content-Encoding: gzip with bytes that are not gzip).
+  if (err.status === 400 && typeof err.code === 'string' && err.code.startsWith('Z_')) {
+    return new ApiError(400, 'invalid_encoding', 'Request body does not match its Content-Encoding');
+  }
   switch (err.type) {
     case 'entity.too.large':
       return new ApiError(413, 'body_too_large', `Request body is larger than the ${Math.round((err.limit ?? 0) / 1024)} KB limit`);

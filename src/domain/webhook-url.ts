@@ -13,6 +13,8 @@ export function checkWebhookUrlFormat(raw: string, opts: { allowHttp: boolean })
   } catch {
     return { ok: false, reason: 'not an absolute URL' };
   }
+  // The URL parser would silently drop or escape these, saving a URL other than the one sent.
+  if (/[\u0000-\u0020\u007f]/.test(raw)) return { ok: false, reason: 'URL must not contain spaces or control characters' };
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { ok: false, reason: `scheme ${url.protocol.replace(/:$/, '')} is not allowed; use https` };
   }

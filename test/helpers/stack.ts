@@ -10,6 +10,7 @@ import { createDeliveryAgent } from '../../activities/delivery-agent';
 import { createLlmClient } from '../../activities/llm-judge';
 import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createApp } from '../../src/api/app';
+import { createHttpServer } from '../../src/api/server';
 import { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
@@ -93,7 +94,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     llm,
     logger,
   });
-  const server = http.createServer(app);
+  const server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
+import { createHttpServer } from '../../src/api/server';
 import { createLogger } from '../../src/logger';
 import { listDeliveriesForEvent } from '../../src/db/queries/deliveries';
 import { messageEvent, startStack, type Stack } from '../helpers/stack';
@@ -156,7 +157,7 @@ describe('Temporal unreachable', () => {
       llm: undefined,
       logger: createLogger('silent'),
     });
-    const server = http.createServer(app);
+    const server = createHttpServer(app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const event = messageEvent();

@@ -9,6 +9,7 @@ import type { EventServiceDeps } from '../../services/events';
 import type { Logger } from '../../logger';
 import { parseOr400 } from '../errors';
 import { principalOf, requireAdmin, requireJson, scopedApp } from '../auth';
+import { requireNoBody } from '../body';
 import { page, pageQuerySchema } from '../pagination';
 
 export const privacySchema = z.strictObject({
@@ -72,14 +73,14 @@ export function createAppsRouter(deps: { db: Db; temporal: EventServiceDeps['tem
     res.json(appJson(app!));
   });
 
-  router.post('/:app_id/rotate-key', async (_req, res) => {
+  router.post('/:app_id/rotate-key', requireNoBody, async (_req, res) => {
     const key = newAppKey();
     const app = await replaceAppKey(deps.db, scopedApp(res).id, key.hash, key.prefix);
     res.json({ ...appJson(app!), api_key: key.key });
   });
 
   // Deletes the app and its webhooks, and ends their waiting retries. The delivery log is kept.
-  router.delete('/:app_id', async (_req, res) => {
+  router.delete('/:app_id', requireNoBody, async (_req, res) => {
     const appId = scopedApp(res).id;
     const webhookIds = await listWebhookIds(deps.db, appId);
     await deleteApp(deps.db, appId);

@@ -5,6 +5,9 @@ import { findEvaluation } from '../../db/queries/conditions';
 import { notFound } from '../errors';
 import { scopedApp } from '../auth';
 
+/** Event ids are the caller's: any text without control characters (see the events schema). */
+const isPlausibleEventId = (id: string) => id.length > 0 && id.length <= 200 && !/[\u0000-\u001f\u007f]/.test(id);
+
 export const evaluationSchema = z.object({
   event_id: z.string(),
   conversation_id: z.string().nullable(),
@@ -31,7 +34,8 @@ export const evaluationSchema = z.object({
 export function createEvaluationsRouter(deps: { db: Db }): Router {
   const router = Router({ mergeParams: true });
   router.get('/:event_id', async (req, res) => {
-    const e = await findEvaluation(deps.db, scopedApp(res).id, req.params.event_id as string);
+    const eventId = req.params.event_id as string;
+    const e = isPlausibleEventId(eventId) ? await findEvaluation(deps.db, scopedApp(res).id, eventId) : undefined;
     if (!e) throw notFound(`Evaluation for event ${req.params.event_id}`);
     res.json({
       event_id: e.eventId,

@@ -20,6 +20,7 @@ import type { EventServiceDeps } from '../../services/events';
 import type { Logger } from '../../logger';
 import { ApiError, notFound, parseOr400 } from '../errors';
 import { requireJson, scopedApp } from '../auth';
+import { isPlausibleId, requireNoBody } from '../body';
 import { page, pageQuerySchema } from '../pagination';
 
 export interface WebhooksRouterDeps {
@@ -108,12 +109,12 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
 
   async function checkedUrl(raw: string): Promise<string> {
     const check = await checkDestination(raw, deps.destination, deps.destination.resolver);
-    if (!check.ok) throw new ApiError(400, 'invalid_url', `Invalid webhook URL: ${check.reason}`, [{ field: 'url', message: check.reason }]);
+    if (!check.ok) throw new ApiError(400, 'invalid_url', `Invalid webhook url: ${check.reason}`, [{ field: 'url', message: check.reason }]);
     return check.url;
   }
 
   async function requireWebhook(res: Response, webhookId: string): Promise<WebhookRow> {
-    const webhook = await findWebhook(deps.db, scopedApp(res).id, webhookId);
+    const webhook = isPlausibleId(webhookId) ? await findWebhook(deps.db, scopedApp(res).id, webhookId) : undefined;
     if (!webhook) throw notFound(`Webhook ${webhookId}`);
     return webhook;
   }
@@ -166,7 +167,7 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
   });
 
   // Deletes the webhook and ends its waiting retries; its deliveries stay in the log.
-  router.delete('/:webhook_id', async (req, res) => {
+  router.delete('/:webhook_id', requireNoBody, async (req, res) => {
     const webhook = await requireWebhook(res, req.params.webhook_id as string);
     await deleteWebhook(deps.db, webhook.app_id, webhook.id);
     await notifyWebhooksChanged(deps, webhook.app_id, [webhook.id]);
@@ -183,7 +184,7 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
     });
   });
 
-  router.post('/:webhook_id/rotate-secret', async (req, res) => {
+  router.post('/:webhook_id/rotate-secret', requireNoBody, async (req, res) => {
     const current = await requireWebhook(res, req.params.webhook_id as string);
     const secret = generateWebhookSecret();
     const overlapUntil = new Date(Date.now() + deps.secretRotationOverlapMs);
@@ -191,7 +192,7 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
     res.json({ secret, previous_secret_expires_at: overlapUntil.toISOString() });
   });
 
-  router.post('/:webhook_id/test', async (req, res) => {
+  router.post('/:webhook_id/test', requireNoBody, async (req, res) => {
     const webhook = await requireWebhook(res, req.params.webhook_id as string);
     let outcome;
     try {
