@@ -164,7 +164,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
      * Makes attempt number `attempt` of a delivery and records it. Answers and network failures are values, never
      * exceptions: the result says whether the delivery is finished or when the next attempt is due.
      */
-    async deliverWebhook(input: { deliveryId: string; attempt: number; timeoutMs: number; retryScheduleMs: number[] }): Promise<AttemptResult> {
+    async deliverWebhook(input: {
+      deliveryId: string;
+      /** The attempt's number in the delivery log. */
+      attempt: number;
+      /** How many attempts this run made before (a replay's schedule starts afresh). */
+      retryIndex: number;
+      timeoutMs: number;
+      retryScheduleMs: number[];
+    }): Promise<AttemptResult> {
       const target = await findDeliveryTarget(deps.db, input.deliveryId);
       if (!target) {
         throw ApplicationFailure.create({
@@ -223,10 +231,10 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       // answers 410 when a Zap is turned off).
       const gone = code === 410;
       const permanent = gone || sent.errorClass === 'blocked_destination';
-      const exhausted = input.attempt > input.retryScheduleMs.length;
+      const exhausted = input.retryIndex >= input.retryScheduleMs.length;
       const retryAfterMs = code === 429 || code === 503 ? parseRetryAfter(sent.headers?.['retry-after'], Date.now()) : undefined;
       const retryInMs =
-        succeeded || permanent || exhausted ? null : nextRetryDelay(input.retryScheduleMs[input.attempt - 1]!, random(), retryAfterMs);
+        succeeded || permanent || exhausted ? null : nextRetryDelay(input.retryScheduleMs[input.retryIndex]!, random(), retryAfterMs);
       const errorClass = sent.errorClass ?? (succeeded ? null : 'http_status');
       const errorMessage = sent.errorMessage ?? (succeeded ? null : `HTTP ${code}`);
       const error = errorClass ? `${errorClass}: ${errorMessage}` : null;

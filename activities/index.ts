@@ -1,8 +1,9 @@
 import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
 import { createConditionActivities, type ConditionActivityDeps } from './conditions';
 import { createConversationActivities, type ConversationActivityDeps } from './conversations';
+import { createReplayActivities, type ReplayActivityDeps } from './replay';
 
-export type ActivityDeps = DeliveryActivityDeps & ConditionActivityDeps & ConversationActivityDeps;
+export type ActivityDeps = DeliveryActivityDeps & ConditionActivityDeps & ConversationActivityDeps & ReplayActivityDeps;
 
 /** Every activity the worker registers, built over its real dependencies. */
 export function createActivities(deps: ActivityDeps) {
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeliveryActivities(deps),
     ...createConditionActivities(deps),
     ...createConversationActivities(deps),
+    ...createReplayActivities(deps),
   };
 }
 

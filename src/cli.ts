@@ -28,6 +28,7 @@ import { createHttpServer } from './api/server';
 import { createTemporalClient } from './temporal/client';
 import { startWorker, type WorkerHandle } from './temporal/worker';
 import { startDevServer } from './temporal/dev-server';
+import { registerSearchAttributes } from './temporal/search-attribute-setup';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from './security/secret-box';
 import { generateApiKey } from './security/api-keys';
 import { loadOrCreateDevSecret } from './dev-secrets';
@@ -240,6 +241,16 @@ async function runMigrate(env: NodeJS.ProcessEnv): Promise<void> {
   const logger = createLogger(config.log.level);
   const applied = await migrate(required(config.db.url, 'DATABASE_URL'));
   logger.info({ migrations: applied }, applied.length ? 'migrations applied' : 'database is up to date');
+  // With TEMPORAL_ADDRESS, the namespace gets the search attributes workflows are started with.
+  if (config.temporal.address) {
+    const temporal = createTemporalClient({ address: config.temporal.address, namespace: config.temporal.namespace });
+    try {
+      const added = await registerSearchAttributes(temporal.connection, config.temporal.namespace);
+      logger.info({ namespace: config.temporal.namespace, added }, added.length ? 'search attributes registered' : 'search attributes are up to date');
+    } finally {
+      await temporal.close();
+    }
+  }
 }
 
 async function runReceiver(args: string[]): Promise<void> {

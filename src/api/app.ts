@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import type { SecretBox } from '../security/secret-box';
 import type { DestinationPolicy, Resolver } from '../security/destination';
 import { ApiError, errorMiddleware } from './errors';
+import { parseJsonBody, rejectUnstorableStrings } from './body';
 import { requireApiKey, scopeToApp } from './auth';
 import { createAppsRouter } from './routes/apps';
 import { createWebhooksRouter } from './routes/webhooks';
@@ -15,6 +16,8 @@ import { createEventsRouter } from './routes/events';
 import { createDocsRouter } from './openapi';
 import { createConditionsRouter } from './routes/conditions';
 import { createEvaluationsRouter } from './routes/evaluations';
+import { createDeliveriesRouter } from './routes/deliveries';
+import { createWebhookStatsRouter } from './routes/webhook-stats';
 import type { LlmClient } from '../../activities/llm-judge';
 
 export interface ApiDeps {
@@ -29,17 +32,17 @@ export interface ApiDeps {
   llm: LlmClient | undefined;
   /** How long `POST .../test` waits for the outcome before answering 202. */
   testSendWaitMs?: number;
+  /** Where the delivery log links workflows to; default http://localhost:8233, namespace default. */
+  temporalUi?: { baseUrl: string; namespace: string };
   logger: Logger;
 }
 
-/** Bodies larger than this are refused with 413 before they are parsed. */
-export const BODY_LIMIT = '256kb';
 
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: BODY_LIMIT, strict: true }));
+  app.use(parseJsonBody, rejectUnstorableStrings);
 
   // Liveness: the process answers. Needs no key.
   app.get('/healthz', (_req, res) => {
@@ -70,10 +73,12 @@ export function createApp(deps: ApiDeps): express.Express {
   // Every route under an app checks first that the key reaches it.
   v1.use('/apps/:app_id', scopeToApp(deps));
   v1.use('/apps', createAppsRouter(deps));
+  v1.use('/apps/:app_id/webhooks/:webhook_id/stats', createWebhookStatsRouter(deps));
   v1.use('/apps/:app_id/webhooks', createWebhooksRouter({ ...deps, testSendWaitMs: deps.testSendWaitMs ?? 10_000 }));
   v1.use('/apps/:app_id/events', createEventsRouter(deps));
   v1.use('/apps/:app_id/conditions', createConditionsRouter(deps));
   v1.use('/apps/:app_id/evaluations', createEvaluationsRouter(deps));
+  v1.use('/apps/:app_id/deliveries', createDeliveriesRouter(deps));
   app.use('/v1', v1);
 
   app.use((req, _res) => {

@@ -19,6 +19,8 @@ import { createWebhookBodySchema, updateWebhookBodySchema } from './routes/webho
 import { pageQuerySchema } from './pagination';
 import { tryConditionBodySchema, tryConditionResultSchema } from './routes/conditions';
 import { evaluationSchema } from './routes/evaluations';
+import { deliveryAttemptSchema, deliveryDetailSchema, deliveryListQuerySchema, deliverySummarySchema } from './routes/deliveries';
+import { webhookStatsQuerySchema, webhookStatsSchema } from './routes/webhook-stats';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
@@ -143,7 +145,7 @@ const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request: bad JSON, or a field that breaks a rule (details names each).',
   401: 'No key, or a key the service does not know.',
   403: 'Only the admin key can do this.',
-  404: 'No such app or webhook, or the key does not reach it.',
+  404: 'No such app, webhook or delivery, or the key does not reach it.',
   413: 'The body is larger than 256 KB.',
   415: 'The body is not application/json, or its encoding is not supported.',
   502: 'The LLM refused the request or answered unusably.',
@@ -184,6 +186,11 @@ function buildDocument(): OpenApiDocument {
   const ErrorBody = named('Error', errorSchema);
   const Health = named('Health', healthSchema);
   const Readiness = named('Readiness', readinessSchema);
+  const DeliveryAttempt = named('DeliveryAttempt', deliveryAttemptSchema);
+  const DeliverySummary = named('DeliverySummary', deliverySummarySchema);
+  const DeliveryList = named('DeliveryList', listOf(DeliverySummary));
+  const DeliveryDetail = named('DeliveryDetail', deliveryDetailSchema.extend({ attempts: z.array(DeliveryAttempt) }));
+  const WebhookStats = named('WebhookStats', webhookStatsSchema);
 
   // The routes' own request schemas. Naming one makes a copy; the routes' originals are untouched.
   const CreateAppBody = named('CreateAppBody', createAppBodySchema);
@@ -360,6 +367,42 @@ function buildDocument(): OpenApiDocument {
     },
   });
 
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/stats',
+    operationId: 'getWebhookStats',
+    tags: ['Webhooks'],
+    summary: "How a webhook's endpoint has been answering",
+    description:
+      'Attempts, success rate (2xx) and response-time percentiles over `window`; consecutive failures since the ' +
+      'last success, the last error and the last success over all time. A deleted webhook has no stats (404).',
+    request: { params: webhookParams, query: webhookStatsQuerySchema },
+    responses: { 200: json(WebhookStats, 'The statistics.'), ...errors(400, 401, 404) },
+  });
+
+  // --- Delivery log ---
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/apps/{app_id}/deliveries',
+    operationId: 'listDeliveries',
+    tags: ['Deliveries'],
+    summary: "List an app's deliveries",
+    description:
+      'Newest first, filtered by any of `webhook_id`, `status`, `event_type`, `conversation_id` and a `since` ' +
+      '(inclusive) / `until` (exclusive) range on the creation time. The payload is left out: get the delivery for it.',
+    request: { params: appParams, query: deliveryListQuerySchema },
+    responses: { 200: json(DeliveryList, 'A page of deliveries, newest first.'), ...errors(400, 401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/apps/{app_id}/deliveries/{delivery_id}',
+    operationId: 'getDelivery',
+    tags: ['Deliveries'],
+    summary: 'Get a delivery, its payload and every attempt',
+    request: { params: appParams.extend({ delivery_id: z.string().describe('The delivery id (msg_...), the webhook-id header.') }) },
+    responses: { 200: json(DeliveryDetail, 'The delivery.'), ...errors(401, 404) },
+  });
+
   // --- Conditions ---
   registry.registerPath({
     method: 'post',
@@ -459,6 +502,7 @@ function generate(registry: OpenAPIRegistry, securityScheme: string): OpenApiDoc
       { name: 'Apps', description: 'Apps and their keys.' },
       { name: 'Webhooks', description: 'Where events of an app are delivered.' },
       { name: 'Events', description: 'Chat events posted by the platform backend.' },
+      { name: 'Deliveries', description: 'The delivery log: what was sent where, and what each attempt got back.' },
       { name: 'Health', description: 'Probes; no key needed.' },
     ],
   });

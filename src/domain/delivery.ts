@@ -15,6 +15,8 @@ export interface PreparedDelivery {
   timeoutMs: number;
   /** Delays between attempts; empty means a single attempt (test sends). */
   retryScheduleMs: number[];
+  /** The number of the first attempt to make: 1, or for a replay the one after the delivery's last. */
+  firstAttempt?: number;
 }
 
 /**

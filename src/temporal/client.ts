@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 
 export interface TemporalClientHandle {
   client: Client;
+  connection: Connection;
   close(): Promise<void>;
 }
 
@@ -12,5 +13,5 @@ export interface TemporalClientHandle {
 export function createTemporalClient(opts: { address: string; namespace: string }): TemporalClientHandle {
   const connection = Connection.lazy({ address: opts.address });
   const client = new Client({ connection, namespace: opts.namespace });
-  return { client, close: () => connection.close() };
+  return { client, connection, close: () => connection.close() };
 }

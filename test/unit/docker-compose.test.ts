@@ -244,17 +244,18 @@ test('api and worker agree on the Temporal namespace and task queue, and the nam
   assert.equal(environment(service('temporal-setup'), 'temporal-setup').TEMPORAL_NAMESPACE, api.temporal.namespace);
 });
 
-test('temporal-setup registers every search attribute the workflows use, as Keyword', () => {
+test('temporal-setup registers every search attribute the workflows use, with its type', () => {
   const setup = service('temporal-setup');
   const script = [setup.entrypoint, setup.command].flat().filter((s): s is string => typeof s === 'string').join('\n');
   assert.match(script, /temporal operator search-attribute create/);
-  assert.match(script, /--type Keyword/);
+  assert.match(script, /--type "\$\$type"|--type "\$type"/);
   assert.match(script, /already exists/, 'a second run must tolerate attributes that exist');
   assert.match(script, /temporal operator cluster health/, 'must wait for the server first');
   assert.ok(ALL_SEARCH_ATTRIBUTES.length > 0);
+  const cliType: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' };
   for (const key of ALL_SEARCH_ATTRIBUTES) {
-    assert.equal(key.type, 'KEYWORD', `${key.name}: the script registers Keyword attributes only`);
-    assert.match(script, new RegExp(`\\b${key.name}\\b`), `temporal-setup does not register ${key.name}`);
+    assert.ok(cliType[key.type], `${key.name}: the test knows no CLI name for type ${key.type}`);
+    assert.match(script, new RegExp(`\\b${key.name}:${cliType[key.type]}\\b`), `temporal-setup does not register ${key.name} as ${cliType[key.type]}`);
   }
 });
 

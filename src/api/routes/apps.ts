@@ -59,7 +59,7 @@ export function createAppsRouter(deps: { db: Db; temporal: EventServiceDeps['tem
     const query = parseOr400(pageQuerySchema, req.query, 'query');
     const principal = principalOf(res);
     const onlyId = principal.kind === 'app' ? principal.appId : undefined;
-    res.json(await page(query, (p) => listApps(deps.db, { ...p, onlyId }), appJson));
+    res.json(await page(query, (p) => listApps(deps.db, { ...p, onlyId }), (row) => appJson(row)));
   });
 
   // `/:app_id` routes run after scopeToApp (mounted in createApp), which checks the key reaches the app.

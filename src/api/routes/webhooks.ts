@@ -139,7 +139,7 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
 
   router.get('/', async (req, res) => {
     const query = parseOr400(pageQuerySchema, req.query, 'query');
-    res.json(await page(query, (p) => listWebhooks(deps.db, scopedApp(res).id, p), webhookJson));
+    res.json(await page(query, (p) => listWebhooks(deps.db, scopedApp(res).id, p), (row) => webhookJson(row)));
   });
 
   router.get('/:webhook_id', async (req, res) => {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../pool';
+import { EXACT_CREATED_AT, type PageKey } from '../../api/pagination';
 import { newId } from '../ids';
 import { DEFAULT_PRIVACY, type PrivacySettings } from '../../domain/payload';
 
@@ -39,14 +40,14 @@ export async function findAppIdByKeyHash(db: Queryable, hash: string): Promise<s
 /** Apps oldest first after the (created_at, id) cursor; `onlyId` narrows the list to one app (an app key's view). */
 export async function listApps(
   db: Queryable,
-  page: { limit: number; after?: { createdAt: Date; id: string }; onlyId?: string },
-): Promise<AppRow[]> {
-  const { rows } = await db.query<AppRow>(
-    `SELECT * FROM apps
+  page: { limit: number; from?: PageKey; onlyId?: string },
+): Promise<Array<AppRow & { cursor_at: string }>> {
+  const { rows } = await db.query<AppRow & { cursor_at: string }>(
+    `SELECT *, ${EXACT_CREATED_AT} AS cursor_at FROM apps
      WHERE ($1::text IS NULL OR id = $1)
        AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::text))
      ORDER BY created_at, id LIMIT $4`,
-    [page.onlyId ?? null, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
+    [page.onlyId ?? null, page.from?.at ?? null, page.from?.id ?? null, page.limit],
   );
   return rows;
 }

@@ -176,3 +176,47 @@ export async function listAttempts(db: Queryable, deliveryId: string): Promise<A
   );
   return rows;
 }
+
+/**
+ * Puts a finished delivery back to pending for a replay, and returns what the replay needs: the number of the next
+ * attempt and the webhook's current settings. Undefined when the delivery or its webhook no longer exists.
+ */
+export async function reopenDelivery(
+  db: Queryable,
+  appId: string,
+  deliveryId: string,
+): Promise<{ webhook_id: string; condition_id: string; next_attempt: number; retry_schedule_ms: number[] | null; timeout_ms: number | null } | undefined> {
+  const { rows } = await db.query(
+    `UPDATE deliveries d SET status = 'pending', completed_at = NULL, next_attempt_at = NULL, updated_at = now()
+     FROM webhooks w
+     WHERE d.app_id = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.app_id = d.app_id
+     RETURNING d.webhook_id, d.condition_id, d.attempt_count + 1 AS next_attempt, w.retry_schedule_ms, w.timeout_ms`,
+    [appId, deliveryId],
+  );
+  return rows[0];
+}
+
+/** Failed and skipped deliveries of a webhook created in [since, until), oldest first, after a (created_at, id) cursor. */
+export async function listRecoverableDeliveries(
+  db: Queryable,
+  q: { appId: string; webhookId: string; since: Date; until: Date; after?: { createdAt: Date; id: string }; limit: number },
+): Promise<Array<{ id: string; created_at: Date }>> {
+  const { rows } = await db.query<{ id: string; created_at: Date }>(
+    `SELECT id, created_at FROM deliveries
+     WHERE app_id = $1 AND webhook_id = $2 AND status IN ('failed', 'skipped') AND NOT is_test
+       AND created_at >= $3 AND created_at < $4
+       AND ($5::timestamptz IS NULL OR (created_at, id) > ($5::timestamptz, $6::text))
+     ORDER BY created_at, id LIMIT $7`,
+    [q.appId, q.webhookId, q.since, q.until, q.after?.createdAt ?? null, q.after?.id ?? null, q.limit],
+  );
+  return rows;
+}
+
+export async function countRecoverableDeliveries(db: Queryable, q: { appId: string; webhookId: string; since: Date; until: Date }): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM deliveries
+     WHERE app_id = $1 AND webhook_id = $2 AND status IN ('failed', 'skipped') AND NOT is_test AND created_at >= $3 AND created_at < $4`,
+    [q.appId, q.webhookId, q.since, q.until],
+  );
+  return rows[0]!.n;
+}

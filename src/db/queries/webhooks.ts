@@ -1,4 +1,5 @@
 import type { Queryable } from '../pool';
+import { EXACT_CREATED_AT, type PageKey } from '../../api/pagination';
 import { newId } from '../ids';
 import type { WebhookEventType } from '../../domain/events';
 import type { WebhookCondition } from '../../domain/conditions';
@@ -49,13 +50,13 @@ export async function insertWebhook(
 export async function listWebhooks(
   db: Queryable,
   appId: string,
-  page: { limit: number; after?: { createdAt: Date; id: string } },
-): Promise<WebhookRow[]> {
-  const { rows } = await db.query<WebhookRow>(
-    `SELECT * FROM webhooks
+  page: { limit: number; from?: PageKey },
+): Promise<Array<WebhookRow & { cursor_at: string }>> {
+  const { rows } = await db.query<WebhookRow & { cursor_at: string }>(
+    `SELECT *, ${EXACT_CREATED_AT} AS cursor_at FROM webhooks
      WHERE app_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) > ($2::timestamptz, $3::text))
      ORDER BY created_at, id LIMIT $4`,
-    [appId, page.after?.createdAt ?? null, page.after?.id ?? null, page.limit],
+    [appId, page.from?.at ?? null, page.from?.id ?? null, page.limit],
   );
   return rows;
 }

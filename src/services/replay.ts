@@ -1,0 +1,104 @@
+/**
+ * Starting replays and recoveries, and reading a recovery's progress. Outcomes are values; routes and the CLI map them.
+ */
+import crypto from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Db } from '../db/pool';
+import { findDelivery } from '../db/queries/deliveries';
+import { findWebhook } from '../db/queries/webhooks';
+import { SearchAttributes } from '../domain/search-attributes';
+import type { EventServiceDeps } from './events';
+import type { RecoveryProgress } from '../../workflows/replay';
+
+export interface ReplayDeps {
+  db: Db;
+  temporal: EventServiceDeps['temporal'];
+}
+
+/** Recoveries cover at most 14 days, as Svix allows: a bigger window is a sign the endpoint needs attention first. */
+export const MAX_RECOVERY_WINDOW_MS = 14 * 86_400_000;
+
+export type ReplayOutcome =
+  | { outcome: 'started' | 'duplicate'; workflowId: string }
+  | { outcome: 'not_found' }
+  | { outcome: 'webhook_gone' }
+  | { outcome: 'webhook_disabled' };
+
+/**
+ * Replays a stored delivery. With an idempotency key, repeating the request finds the replay it started instead of
+ * starting another.
+ */
+export async function startReplay(deps: ReplayDeps, appId: string, deliveryId: string, idempotencyKey?: string): Promise<ReplayOutcome> {
+  const delivery = await findDelivery(deps.db, appId, deliveryId);
+  if (!delivery) return { outcome: 'not_found' };
+  const webhook = await findWebhook(deps.db, appId, delivery.webhook_id);
+  if (!webhook) return { outcome: 'webhook_gone' };
+  if (!webhook.enabled) return { outcome: 'webhook_disabled' };
+  const key = idempotencyKey ? crypto.createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24) : crypto.randomUUID();
+  const workflowId = `replay:${appId}:${deliveryId}:${key}`;
+  try {
+    await deps.temporal.client.connection.withDeadline(Date.now() + (deps.temporal.startTimeoutMs ?? 5_000), () =>
+      deps.temporal.client.workflow.start('replayDeliveryWorkflow', {
+        workflowId,
+        taskQueue: deps.temporal.taskQueue,
+        args: [{ appId, deliveryId }],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        staticSummary: `Replay of ${deliveryId} · app ${appId}`,
+        typedSearchAttributes: [
+          { key: SearchAttributes.AppId, value: appId },
+          { key: SearchAttributes.WebhookIds, value: [delivery.webhook_id] },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return { outcome: 'duplicate', workflowId };
+    throw error;
+  }
+  return { outcome: 'started', workflowId };
+}
+
+export type RecoveryOutcome =
+  | { outcome: 'started'; recoveryId: string; workflowId: string; since: Date; until: Date }
+  | { outcome: 'not_found' }
+  | { outcome: 'invalid_window'; reason: string };
+
+export function recoveryWorkflowId(appId: string, recoveryId: string): string {
+  return `recovery:${appId}:${recoveryId}`;
+}
+
+export async function startRecovery(
+  deps: ReplayDeps,
+  appId: string,
+  webhookId: string,
+  window: { since: Date; until?: Date },
+): Promise<RecoveryOutcome> {
+  const until = window.until ?? new Date();
+  if (window.since >= until) return { outcome: 'invalid_window', reason: 'since must be before until' };
+  if (until.getTime() - window.since.getTime() > MAX_RECOVERY_WINDOW_MS) return { outcome: 'invalid_window', reason: 'the window is longer than 14 days' };
+  if (!(await findWebhook(deps.db, appId, webhookId))) return { outcome: 'not_found' };
+  const recoveryId = `rcv_${crypto.randomUUID().replaceAll('-', '')}`;
+  const workflowId = recoveryWorkflowId(appId, recoveryId);
+  await deps.temporal.client.connection.withDeadline(Date.now() + (deps.temporal.startTimeoutMs ?? 5_000), () =>
+    deps.temporal.client.workflow.start('recoverWebhookWorkflow', {
+      workflowId,
+      taskQueue: deps.temporal.taskQueue,
+      args: [{ appId, webhookId, since: window.since.toISOString(), until: until.toISOString() }],
+      staticSummary: `Recovery of webhook ${webhookId} · ${window.since.toISOString()} to ${until.toISOString()}`,
+      typedSearchAttributes: [
+        { key: SearchAttributes.AppId, value: appId },
+        { key: SearchAttributes.WebhookIds, value: [webhookId] },
+      ],
+    }),
+  );
+  return { outcome: 'started', recoveryId, workflowId, since: window.since, until };
+}
+
+export async function recoveryProgressOf(deps: ReplayDeps, appId: string, recoveryId: string): Promise<RecoveryProgress | undefined> {
+  if (!/^rcv_[0-9a-f]{32}$/.test(recoveryId)) return undefined;
+  try {
+    return await deps.temporal.client.workflow.getHandle(recoveryWorkflowId(appId, recoveryId)).query<RecoveryProgress>('progress');
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}

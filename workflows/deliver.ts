@@ -1,0 +1,80 @@
+/**
+ * Carrying out one delivery, attempt by attempt: used by chat-event workflows, replays and recoveries. Waiting
+ * between attempts is a durable timer, cut short when the webhook is deleted or disabled meanwhile.
+ */
+import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { WEBHOOKS_CHANGED_SIGNAL } from '../src/domain/events';
+import { busyWaitDelay, type AttemptResult, type DeliverySummary, type PreparedDelivery } from '../src/domain/delivery';
+
+/** Sent by the API when webhooks are deleted or disabled: their waiting deliveries try once more now, and end. */
+export const webhooksChanged = defineSignal<[string[]]>(WEBHOOKS_CHANGED_SIGNAL);
+
+/** Activity options for one delivery's attempts: the HTTP timeout plus room for the database work around it. */
+function attemptActivities(delivery: PreparedDelivery) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: delivery.timeoutMs + 15_000,
+    summary: `deliver to webhook ${delivery.webhookId}`,
+    // These retries cover a crashed worker or an unreachable database, not the receiver's answers: those come back
+    // as values and are retried on the delivery schedule below.
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  });
+}
+
+function summaryBase(delivery: PreparedDelivery) {
+  return {
+    deliveryId: delivery.deliveryId,
+    webhookId: delivery.webhookId,
+    ...(delivery.conditionId ? { conditionId: delivery.conditionId } : {}),
+  };
+}
+
+export async function carryOut(appId: string, delivery: PreparedDelivery, changed: Set<string>): Promise<DeliverySummary> {
+  const { deliverWebhook, notifyWebhookDisabled } = attemptActivities(delivery);
+  let busyWaits = 0;
+  // A replay continues the delivery's attempt numbers; its schedule starts afresh.
+  const first = delivery.firstAttempt ?? 1;
+  for (let attempt = first; ; ) {
+    let result: AttemptResult;
+    try {
+      result = await deliverWebhook({
+        deliveryId: delivery.deliveryId,
+        attempt,
+        retryIndex: attempt - first,
+        timeoutMs: delivery.timeoutMs,
+        retryScheduleMs: delivery.retryScheduleMs,
+      });
+    } catch (error) {
+      // One delivery that cannot go on must not sink its siblings: it is summarised as failed, with the cause.
+      if (!(error instanceof ActivityFailure)) throw error;
+      const cause = error.cause;
+      const reason = cause instanceof ApplicationFailure && cause.type ? cause.type : (cause?.message ?? error.message);
+      return { ...summaryBase(delivery), status: 'failed', attempts: attempt - 1, statusCode: null, error: reason };
+    }
+    switch (result.kind) {
+      case 'final':
+        if (result.disabled) {
+          // The owner hears of it; a failed notification does not change the delivery's outcome.
+          await notifyWebhookDisabled({ appId, webhookId: delivery.webhookId, reason: result.disabled.reason }).catch(() => undefined);
+        }
+        return { ...summaryBase(delivery), status: result.status, attempts: result.attempt, statusCode: result.statusCode, error: result.error };
+      case 'busy':
+        // The endpoint is at its in-flight limit: wait and ask again, without using up an attempt.
+        await condition(() => changed.has(delivery.webhookId), busyWaitDelay(busyWaits++, Math.random()));
+        break;
+      case 'retry':
+        attempt++;
+        busyWaits = 0;
+        // Wait for the retry delay, or less if the webhook is deleted or disabled meanwhile: the next attempt then
+        // sees that and ends the delivery without sending.
+        changed.delete(delivery.webhookId);
+        await condition(() => changed.has(delivery.webhookId), result.retryInMs);
+        break;
+      default: {
+        const unreachable: never = result;
+        throw new Error(`unhandled attempt result ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+}
+

@@ -1,0 +1,92 @@
+/**
+ * Operators' second chances. A replay sends one stored delivery again; a recovery sends every failed or skipped
+ * delivery of a webhook in a time window again, a few at a time. Both append attempts to the same deliveries: same
+ * webhook-id and payload, fresh timestamp and signature, the webhook's current URL and secret.
+ */
+import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DeliverySummary } from '../src/domain/delivery';
+import { carryOut, webhooksChanged } from './deliver';
+
+const { reopenDelivery, countRecoverable, listRecoverable } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+function trackChangedWebhooks(): Set<string> {
+  const changed = new Set<string>();
+  setHandler(webhooksChanged, (ids) => ids.forEach((id) => changed.add(id)));
+  return changed;
+}
+
+export async function replayDeliveryWorkflow(input: { appId: string; deliveryId: string }): Promise<DeliverySummary> {
+  const changed = trackChangedWebhooks();
+  const delivery = await reopenDelivery(input);
+  if (!delivery) {
+    return { deliveryId: input.deliveryId, webhookId: '', status: 'failed', attempts: 0, statusCode: null, error: 'webhook deleted' };
+  }
+  return carryOut(input.appId, delivery, changed);
+}
+
+export interface RecoveryInput {
+  appId: string;
+  webhookId: string;
+  since: string;
+  until: string;
+  /** Carried across continue-as-new. */
+  progress?: RecoveryProgress;
+  after?: { createdAt: string; id: string };
+}
+
+export interface RecoveryProgress {
+  total: number;
+  sent: number;
+  succeeded: number;
+  failed: number;
+  done: boolean;
+}
+
+export const recoveryProgress = defineQuery<RecoveryProgress>('progress');
+
+/** Deliveries sent at once; with the pause between groups, this keeps a recovering endpoint from being flooded. */
+export const RECOVERY_CONCURRENCY = 5;
+const RECOVERY_PAUSE_MS = 500;
+/** A recovered delivery gets three attempts (now, 5 s, 30 s), not the full day-long schedule. */
+const RECOVERY_SCHEDULE_MS = [5_000, 30_000];
+/** Start a fresh history well before it grows large. */
+const DELIVERIES_PER_RUN = 300;
+
+export async function recoverWebhookWorkflow(input: RecoveryInput): Promise<RecoveryProgress> {
+  const changed = trackChangedWebhooks();
+  const progress: RecoveryProgress = input.progress ?? {
+    total: await countRecoverable({ appId: input.appId, webhookId: input.webhookId, since: input.since, until: input.until }),
+    sent: 0,
+    succeeded: 0,
+    failed: 0,
+    done: false,
+  };
+  setHandler(recoveryProgress, () => progress);
+
+  let after = input.after;
+  let thisRun = 0;
+  for (;;) {
+    const page = await listRecoverable({ ...input, after, limit: RECOVERY_CONCURRENCY });
+    if (page.length === 0) break;
+    await Promise.all(
+      page.map(async ({ id }) => {
+        const delivery = await reopenDelivery({ appId: input.appId, deliveryId: id, retryScheduleMs: RECOVERY_SCHEDULE_MS });
+        progress.sent++;
+        const summary = delivery ? await carryOut(input.appId, delivery, changed) : undefined;
+        if (summary?.status === 'succeeded') progress.succeeded++;
+        else progress.failed++;
+      }),
+    );
+    const last = page.at(-1)!;
+    after = { createdAt: last.createdAt, id: last.id };
+    thisRun += page.length;
+    if (thisRun >= DELIVERIES_PER_RUN) await continueAsNew<typeof recoverWebhookWorkflow>({ ...input, progress, after });
+    await sleep(RECOVERY_PAUSE_MS);
+  }
+  progress.done = true;
+  return progress;
+}
