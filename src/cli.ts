@@ -9,6 +9,8 @@
  *   migrate   apply database migrations, then exit (production: run before api and worker)
  *   receiver  a local webhook receiver that prints and verifies what it gets
  *   try-condition  judge one custom condition against a transcript with the configured LLM
+ *   replay    send a stored delivery again (through the API)
+ *   recover   send again a webhook's failed and skipped deliveries in a window (through the API)
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -77,7 +79,10 @@ function closeServer(server: http.Server): Promise<void> {
   });
 }
 
-async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; adminApiKey: string; temporalAddress: string; logger: Logger }) {
+async function startApi(
+  config: Config,
+  deps: { db: Db; secrets: SecretBox; adminApiKey: string; temporalAddress: string; logger: Logger; metrics: Metrics },
+) {
   const temporal = createTemporalClient({ address: deps.temporalAddress, namespace: config.temporal.namespace });
   const app = createApp({
     db: deps.db,
@@ -87,6 +92,8 @@ async function startApi(config: Config, deps: { db: Db; secrets: SecretBox; admi
     destination: destinationPolicy(config),
     secretRotationOverlapMs: config.secrets.rotationOverlapMs,
     llm: config.llm.configured ? { client: createLlmClient(config.llm), model: config.llm.model } : undefined,
+    temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
+    metrics: deps.metrics,
     logger: deps.logger,
   });
   const server = createHttpServer(app);
@@ -141,6 +148,18 @@ async function startConfiguredWorker(
   };
 }
 
+async function serveMetrics(metrics: Metrics, port: number, host: string): Promise<http.Server> {
+  const server = http.createServer(async (req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"Only /metrics is served here"}}');
+      return;
+    }
+    res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
+  });
+  await listen(server, port, host);
+  return server;
+}
+
 function required(value: string | undefined, name: string): string {
   if (!value) throw new ConfigError(`${name} is required`);
   return value;
@@ -187,7 +206,7 @@ async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   // Dev runs the API and the worker in one process: one registry, one /metrics.
   const metrics = createMetrics();
   const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress, logger, metrics });
-  const api = await startApi(config, { db, secrets, adminApiKey: admin.value, temporalAddress, logger });
+  const api = await startApi(config, { db, secrets, adminApiKey: admin.value, temporalAddress, logger, metrics });
   // Stop order: no new requests, then no new tasks, then the stores they use.
   stops.push(api.stop, worker.shutdown, () => db.end(), ...stopTemporal, ...stopDb);
   worker.running.catch((error) => {
@@ -220,6 +239,7 @@ async function runApi(env: NodeJS.ProcessEnv): Promise<void> {
     adminApiKey: required(config.auth.adminApiKey, 'ADMIN_API_KEY'),
     temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'),
     logger,
+    metrics: createMetrics(),
   });
   onShutdown(logger, [api.stop, () => db.end()]);
   logger.info({ port: config.http.port, version: VERSION }, 'api listening');
@@ -230,8 +250,11 @@ async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const logger = createLogger(config.log.level);
   const secrets = createSecretBox(parseSecretsKey(required(config.secrets.key, 'SECRETS_KEY')));
   const db = createPool(required(config.db.url, 'DATABASE_URL'), config.db.poolMax);
-  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'), logger, metrics: createMetrics() });
-  onShutdown(logger, [worker.shutdown, () => db.end()]);
+  const metrics = createMetrics();
+  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'), logger, metrics });
+  // The worker has no API: it serves its own metrics on METRICS_PORT.
+  const metricsServer = config.metricsPort > 0 ? await serveMetrics(metrics, config.metricsPort, config.http.host) : undefined;
+  onShutdown(logger, [worker.shutdown, ...(metricsServer ? [() => closeServer(metricsServer)] : []), () => db.end()]);
   logger.info({ task_queue: config.temporal.taskQueue, version: VERSION }, 'worker running');
   await worker.running;
 }
@@ -300,8 +323,68 @@ async function runTryCondition(args: string[]): Promise<void> {
   );
 }
 
+/**
+ * Operator commands talk to a running API (CHAT_WEBHOOKS_API_URL, default http://localhost:PORT) with the admin key
+ * (ADMIN_API_KEY, or dev mode's DATA_DIR/admin-api-key), so they work the same against dev and production.
+ */
+function apiClient() {
+  const config = loadConfig(process.env, 'tool');
+  const base = (process.env.CHAT_WEBHOOKS_API_URL ?? `http://localhost:${config.http.port}`).replace(/\/$/, '');
+  let key = config.auth.adminApiKey;
+  if (!key) {
+    try {
+      key = fs.readFileSync(path.join(config.dataDir, 'admin-api-key'), 'utf8').trim();
+    } catch {
+      throw new ConfigError('Set ADMIN_API_KEY (or run from the folder whose .data/admin-api-key dev mode wrote)');
+    }
+  }
+  return async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json().catch(() => ({}))) as Record<string, any>;
+    if (res.status >= 400) {
+      process.stderr.write(`${method} ${route} answered ${res.status}: ${json.error?.message ?? JSON.stringify(json)}\n`);
+      process.exit(1);
+    }
+    return json;
+  };
+}
+
+/** `replay <delivery-id>`: sends a stored delivery again (same webhook-id, fresh signature). */
+async function runReplay(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'idempotency-key': { type: 'string' } } });
+  const deliveryId = positionals[0];
+  if (!deliveryId) throw new ConfigError('usage: chat-webhooks replay <delivery-id> [--idempotency-key KEY]');
+  const call = apiClient();
+  const { app_id } = await call('GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}`);
+  const key = values['idempotency-key'];
+  const result = await call('POST', `/v1/apps/${app_id}/deliveries/${encodeURIComponent(deliveryId)}/replay`, undefined, key ? { 'idempotency-key': key } : {});
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+/** `recover --app A --webhook W --since 2h [--until T]`: sends again every failed or skipped delivery in the window. */
+async function runRecover(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { app: { type: 'string' }, webhook: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } },
+  });
+  if (!values.app || !values.webhook || !values.since) {
+    throw new ConfigError('usage: chat-webhooks recover --app APP_ID --webhook WEBHOOK_ID --since 2h|ISO [--until ISO]');
+  }
+  const call = apiClient();
+  const started = await call('POST', `/v1/apps/${values.app}/webhooks/${values.webhook}/recover`, {
+    since: values.since,
+    ...(values.until ? { until: values.until } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
+  process.stdout.write(`progress: GET /v1/apps/${values.app}/webhooks/${values.webhook}/recoveries/${started.recovery_id}\n`);
+}
+
 const TRY_USAGE = 'usage: chat-webhooks try-condition --prompt "When ..." (--transcript turns.json | --message TEXT [--response TEXT])';
-const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver|try-condition> [options]';
+const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver|try-condition|replay|recover> [options]';
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -312,6 +395,8 @@ export async function main(argv: string[]): Promise<void> {
     migrate: () => runMigrate(process.env),
     receiver: () => runReceiver(rest),
     'try-condition': () => runTryCondition(rest),
+    replay: () => runReplay(rest),
+    recover: () => runRecover(rest),
   };
   const run = command ? commands[command] : undefined;
   if (!run) {

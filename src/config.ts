@@ -54,6 +54,8 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   /** HTTP port of the API. */
   PORT: positiveInt.max(65535).default(3000),
+  /** Port of the worker's own /metrics endpoint (the api and dev serve /metrics on PORT); 0 turns it off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Interface the API binds to; dev binds to loopback only. */
   HOST: z.string().optional(),
   /** Bearer key that can reach every app. Dev: generated and kept under DATA_DIR. */
@@ -119,6 +121,7 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   mode: 'dev' | 'production';
   http: { port: number; host: string };
+  metricsPort: number;
   auth: { adminApiKey: string | undefined };
   secrets: { key: string | undefined; rotationOverlapMs: number };
   db: { url: string | undefined; poolMax: number };
@@ -189,6 +192,7 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
   return {
     mode: production ? 'production' : 'dev',
     http: { port: e.PORT, host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1') },
+    metricsPort: e.METRICS_PORT,
     auth: { adminApiKey: e.ADMIN_API_KEY },
     secrets: { key: e.SECRETS_KEY, rotationOverlapMs: e.SECRET_ROTATION_OVERLAP },
     db: { url: e.DATABASE_URL, poolMax: e.PG_POOL_MAX },

@@ -16,7 +16,8 @@ import { createEventsRouter } from './routes/events';
 import { createDocsRouter } from './openapi';
 import { createConditionsRouter } from './routes/conditions';
 import { createEvaluationsRouter } from './routes/evaluations';
-import { createDeliveriesRouter } from './routes/deliveries';
+import { createDeliveriesRouter, createDeliveryLookupRouter } from './routes/deliveries';
+import type { Metrics } from '../metrics';
 import { createWebhookStatsRouter } from './routes/webhook-stats';
 import type { LlmClient } from '../../activities/llm-judge';
 
@@ -34,6 +35,8 @@ export interface ApiDeps {
   testSendWaitMs?: number;
   /** Where the delivery log links workflows to; default http://localhost:8233, namespace default. */
   temporalUi?: { baseUrl: string; namespace: string };
+  /** This process's metrics, served at GET /metrics. */
+  metrics: Metrics;
   logger: Logger;
 }
 
@@ -65,6 +68,11 @@ export function createApp(deps: ApiDeps): express.Express {
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { postgres, temporal } });
   });
 
+  // Prometheus scrapes without a key: expose the API port's /metrics on an internal network only.
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
   // The OpenAPI document and its browsable reference: no key needed.
   app.use(createDocsRouter());
 
@@ -79,6 +87,7 @@ export function createApp(deps: ApiDeps): express.Express {
   v1.use('/apps/:app_id/conditions', createConditionsRouter(deps));
   v1.use('/apps/:app_id/evaluations', createEvaluationsRouter(deps));
   v1.use('/apps/:app_id/deliveries', createDeliveriesRouter(deps));
+  v1.use('/deliveries', createDeliveryLookupRouter(deps));
   app.use('/v1', v1);
 
   app.use((req, _res) => {

@@ -15,11 +15,17 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { VERSION } from '../version';
 import { CHAT_EVENT_TYPES, WEBHOOK_EVENT_TYPES, chatEventBodySchema, identifier } from '../domain/events';
 import { createAppBodySchema, updateAppBodySchema } from './routes/apps';
-import { createWebhookBodySchema, updateWebhookBodySchema } from './routes/webhooks';
+import {
+  createWebhookBodySchema,
+  recoverBodySchema,
+  recoveryProgressSchema,
+  recoveryStartedSchema,
+  updateWebhookBodySchema,
+} from './routes/webhooks';
 import { pageQuerySchema } from './pagination';
 import { tryConditionBodySchema, tryConditionResultSchema } from './routes/conditions';
 import { evaluationSchema } from './routes/evaluations';
-import { deliveryAttemptSchema, deliveryDetailSchema, deliveryListQuerySchema, deliverySummarySchema } from './routes/deliveries';
+import { deliveryAttemptSchema, deliveryDetailSchema, deliveryListQuerySchema, deliverySummarySchema, replayResultSchema } from './routes/deliveries';
 import { webhookStatsQuerySchema, webhookStatsSchema } from './routes/webhook-stats';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -41,6 +47,7 @@ export const appSchema = z.object({
   name: z.string(),
   privacy: privacySettingsSchema,
   api_key_prefix: z.string().nullable().describe('The first characters of the app key, to tell keys apart.'),
+  alert_url: z.string().nullable().describe('Where "Webhook disabled" notifications go.'),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -64,7 +71,11 @@ export const webhookSchema = z.object({
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
   conditions: z.array(conditionSchema).describe('Empty unless events has custom_condition.'),
   enabled: z.boolean(),
-  disabled_reason: z.string().nullable().describe('Why the service disabled the webhook, if it did.'),
+  disabled_reason: z.string().nullable().describe('Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing".'),
+  disabled_at: timestamp.nullable(),
+  failing_since: timestamp.nullable().describe('Start of the current run of failed attempts; null after any success.'),
+  retry_schedule: z.string().nullable().describe('This webhook\'s delays between attempts; null: RETRY_SCHEDULE.'),
+  timeout_ms: z.int().nullable().describe('This webhook\'s attempt timeout; null: DELIVERY_TIMEOUT_MS.'),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -146,6 +157,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'No key, or a key the service does not know.',
   403: 'Only the admin key can do this.',
   404: 'No such app, webhook or delivery, or the key does not reach it.',
+  409: 'The request conflicts with the resource\'s state (e.g. its webhook is disabled or deleted).',
   413: 'The body is larger than 256 KB.',
   415: 'The body is not application/json, or its encoding is not supported.',
   502: 'The LLM refused the request or answered unusably.',
@@ -179,6 +191,10 @@ function buildDocument(): OpenApiDocument {
   const TryConditionBody = named('TryConditionBody', tryConditionBodySchema);
   const TryConditionResult = named('TryConditionResult', tryConditionResultSchema);
   const Evaluation = named('Evaluation', evaluationSchema);
+  const ReplayResult = named('ReplayResult', replayResultSchema);
+  const RecoverBody = named('RecoverBody', recoverBodySchema);
+  const RecoveryStarted = named('RecoveryStarted', recoveryStartedSchema);
+  const RecoveryProgress = named('RecoveryProgress', recoveryProgressSchema);
   const WebhookSecret = named('WebhookSecret', webhookSecretSchema);
   const RotatedSecret = named('RotatedSecret', rotatedSecretSchema);
   const TestSendResult = named('TestSendResult', testSendResultSchema);
@@ -401,6 +417,66 @@ function buildDocument(): OpenApiDocument {
     summary: 'Get a delivery, its payload and every attempt',
     request: { params: appParams.extend({ delivery_id: z.string().describe('The delivery id (msg_...), the webhook-id header.') }) },
     responses: { 200: json(DeliveryDetail, 'The delivery.'), ...errors(401, 404) },
+  });
+
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/apps/{app_id}/deliveries/{delivery_id}/replay',
+    operationId: 'replayDelivery',
+    tags: ['Deliveries'],
+    summary: 'Send a delivery again',
+    description:
+      'Sends the stored payload again with the same webhook-id, a fresh timestamp and signature, to the webhook\'s ' +
+      'current URL and secret; works for failed, skipped and succeeded deliveries, and appends attempts to the same ' +
+      'delivery. With an Idempotency-Key, repeating the request finds the same replay (200, status duplicate).',
+    request: {
+      params: appParams.extend({ delivery_id: z.string() }),
+      headers: z.object({ 'Idempotency-Key': identifier(200).optional() }),
+    },
+    responses: {
+      202: json(ReplayResult, 'The replay started.'),
+      200: json(ReplayResult, 'This Idempotency-Key already started it.'),
+      ...errors(400, 401, 404, 409),
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/deliveries/{delivery_id}',
+    operationId: 'findDeliveryApp',
+    tags: ['Deliveries'],
+    summary: 'Which app a delivery belongs to (admin key)',
+    request: { params: z.object({ delivery_id: z.string() }) },
+    responses: { 200: json(z.object({ id: z.string(), app_id: z.string() }), 'The delivery\'s app.'), ...errors(401, 403, 404) },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/recover',
+    operationId: 'recoverWebhook',
+    tags: ['Deliveries'],
+    summary: 'Send again every failed or skipped delivery of a webhook in a window',
+    description:
+      'Runs as its own workflow, a few deliveries at a time, each with three attempts (now, 5 s, 30 s). The window is at ' +
+      'most 14 days; since and until are ISO 8601 or a duration ago such as "2h".',
+    request: { params: webhookParams, body: body(RecoverBody) },
+    responses: { 202: json(RecoveryStarted, 'The recovery started.'), ...errors(400, 401, 404, 415) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/recoveries/{recovery_id}',
+    operationId: 'getRecovery',
+    tags: ['Deliveries'],
+    summary: 'Progress of a recovery',
+    request: { params: webhookParams.extend({ recovery_id: z.string() }) },
+    responses: { 200: json(RecoveryProgress, 'Counts so far.'), ...errors(401, 404) },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tags: ['Health'],
+    summary: 'Prometheus metrics of this process',
+    security: [],
+    responses: { 200: { description: 'Prometheus text format.', content: { 'text/plain': { schema: z.string() } } } },
   });
 
   // --- Conditions ---

@@ -12,11 +12,13 @@ import { findEvent, recordEvent } from '../db/queries/events';
 import { chatEventWorkflowId, EVENT_LABELS, type ChatEvent } from '../domain/events';
 import { SearchAttributes } from '../domain/search-attributes';
 import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
 
 export interface EventServiceDeps {
   db: Db;
   temporal: { client: Client; taskQueue: string; startTimeoutMs?: number };
   logger: Logger;
+  metrics?: Metrics;
 }
 
 export type AcceptOutcome =
@@ -71,6 +73,7 @@ export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Pro
     return { outcome: 'temporal_unavailable' };
   }
   await record();
+  deps.metrics?.eventsAccepted.inc({ type: event.type });
   logger.info({ app_id: event.appId, event_id: event.eventId, event_type: event.type, workflow_id: workflowId }, 'event accepted');
   return { outcome: 'accepted', workflowId };
 }

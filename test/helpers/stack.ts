@@ -92,6 +92,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     destination: { ...destination, resolver: opts.resolver },
     secretRotationOverlapMs: 24 * 3_600_000,
     llm,
+    metrics,
     logger,
   });
   const server = createHttpServer(app);

@@ -212,7 +212,7 @@ const cases: Case[] = [
 
   // ---------------------------------------------------------------- PATCH /v1/apps/:app_id
   { route: 'PATCH /v1/apps/:app_id', name: 'invalid JSON (single quotes)', send: () => send('PATCH', A(), "{'name': 'x'}"), status: 400, code: 'invalid_json', mentions: [/not valid JSON/] },
-  { route: 'PATCH /v1/apps/:app_id', name: 'empty object', send: () => json('PATCH', A(), {}), status: 400, code: 'validation_failed', mentions: ['send name, privacy or both'] },
+  { route: 'PATCH /v1/apps/:app_id', name: 'empty object', send: () => json('PATCH', A(), {}), status: 400, code: 'validation_failed', mentions: ['send at least one of name, privacy, alert_url'] },
   { route: 'PATCH /v1/apps/:app_id', name: 'name as a number', send: () => json('PATCH', A(), { name: 123 }), status: 400, code: 'validation_failed', field: 'name' },
   { route: 'PATCH /v1/apps/:app_id', name: 'boolean sent as a string (privacy.share_user_email: "true")', send: () => json('PATCH', A(), { privacy: { share_user_email: 'true' } }), status: 400, code: 'validation_failed', field: 'privacy.share_user_email' },
   { route: 'PATCH /v1/apps/:app_id', name: 'unknown field id (trying to change the id)', send: () => json('PATCH', A(), { id: 'app_other', name: 'x' }), status: 400, code: 'validation_failed', field: 'id' },

@@ -155,6 +155,7 @@ describe('Temporal unreachable', () => {
       destination: { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] },
       secretRotationOverlapMs: 0,
       llm: undefined,
+      metrics: stack.metrics,
       logger: createLogger('silent'),
     });
     const server = createHttpServer(app);

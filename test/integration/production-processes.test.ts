@@ -80,10 +80,15 @@ test('api and worker refuse to start without their required values, and name the
 test('migrate, api and worker from the build deliver an event, and stop cleanly on SIGTERM', async () => {
   // A database with no tables yet: migrate must create them.
   await db.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const freePort = async () => {
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const free = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    return free;
+  };
+  const port = await freePort();
+  const metricsPort = await freePort();
 
   const adminKey = `cwk_admin_${crypto.randomBytes(16).toString('hex')}`;
   const env = productionEnv({
@@ -94,6 +99,7 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
     ADMIN_API_KEY: adminKey,
     SECRETS_KEY: generateSecretsKey(),
     PORT: String(port),
+    METRICS_PORT: String(metricsPort),
     HOST: '127.0.0.1',
     ALLOW_HTTP_WEBHOOKS: 'true',
     DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
@@ -131,6 +137,17 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
   assert.equal(payload.event, 'New user signup');
   assert.equal(payload.app_name, 'Prod App');
   assert.equal(payload.user_email, 'a@b.co');
+
+  // Each process exposes its own metrics: the API on its port, the worker on METRICS_PORT.
+  const apiMetrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  assert.match(apiMetrics, /chat_webhooks_events_accepted_total\{type="user_signup"\} 1/);
+  // The worker counts the delivery once the attempt is recorded, just after the receiver answered.
+  let workerMetrics = '';
+  for (let i = 0; i < 50 && !/chat_webhooks_deliveries_total\{outcome="succeeded"\} 1/.test(workerMetrics); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    workerMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  }
+  assert.match(workerMetrics, /chat_webhooks_deliveries_total\{outcome="succeeded"\} 1/);
 
   api.child.kill('SIGTERM');
   worker.child.kill('SIGTERM');

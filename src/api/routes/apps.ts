@@ -7,7 +7,8 @@ import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/api-key
 import { notifyWebhooksChanged } from '../../services/webhooks';
 import type { EventServiceDeps } from '../../services/events';
 import type { Logger } from '../../logger';
-import { parseOr400 } from '../errors';
+import { ApiError, parseOr400 } from '../errors';
+import { checkDestination, type DestinationPolicy, type Resolver } from '../../security/destination';
 import { principalOf, requireAdmin, requireJson, scopedApp } from '../auth';
 import { requireNoBody } from '../body';
 import { page, pageQuerySchema } from '../pagination';
@@ -18,14 +19,25 @@ export const privacySchema = z.strictObject({
   share_messages: z.boolean().optional().describe('Send last_message and response (default true).'),
 });
 
+const alertUrlField = z
+  .string()
+  .min(1)
+  .max(2048)
+  .describe('Where "Webhook disabled" notifications go, signed with the disabled webhook\'s secret; null: nowhere.');
+
 export const createAppBodySchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   privacy: privacySchema.optional(),
+  alert_url: alertUrlField.nullable().optional(),
 });
 
 export const updateAppBodySchema = z
-  .strictObject({ name: z.string().trim().min(1).max(200).optional(), privacy: privacySchema.optional() })
-  .refine((b) => b.name !== undefined || b.privacy !== undefined, 'send name, privacy or both');
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    privacy: privacySchema.optional(),
+    alert_url: alertUrlField.nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, privacy, alert_url');
 
 export function appJson(app: AppRow) {
   return {
@@ -33,6 +45,7 @@ export function appJson(app: AppRow) {
     name: app.name,
     privacy: app.privacy,
     api_key_prefix: app.api_key_prefix,
+    alert_url: app.alert_url,
     created_at: app.created_at.toISOString(),
     updated_at: app.updated_at.toISOString(),
   };
@@ -43,13 +56,27 @@ function newAppKey() {
   return { key, hash: hashApiKey(key), prefix: apiKeyPrefix(key) };
 }
 
-export function createAppsRouter(deps: { db: Db; temporal: EventServiceDeps['temporal']; logger: Logger }): Router {
+export function createAppsRouter(deps: {
+  db: Db;
+  temporal: EventServiceDeps['temporal'];
+  logger: Logger;
+  destination: DestinationPolicy & { resolver?: Resolver };
+}): Router {
   const router = Router();
+
+  /** alert_url gets the same checks as a webhook URL: it is called the same way. */
+  async function checkedAlertUrl(raw: string | null | undefined): Promise<string | null | undefined> {
+    if (raw === undefined || raw === null) return raw;
+    const check = await checkDestination(raw, deps.destination, deps.destination.resolver);
+    if (!check.ok) throw new ApiError(400, 'invalid_url', `Invalid alert_url: ${check.reason}`, [{ field: 'alert_url', message: check.reason }]);
+    return check.url;
+  }
 
   router.post('/', requireAdmin, requireJson, async (req, res) => {
     const body = parseOr400(createAppBodySchema, req.body);
+    const alertUrl = await checkedAlertUrl(body.alert_url);
     const key = newAppKey();
-    const app = await insertApp(deps.db, { ...body, apiKeyHash: key.hash, apiKeyPrefix: key.prefix });
+    const app = await insertApp(deps.db, { ...body, alertUrl: alertUrl ?? null, apiKeyHash: key.hash, apiKeyPrefix: key.prefix });
     // The only answer that carries the key: the database keeps its hash.
     res.status(201).json({ ...appJson(app), api_key: key.key });
   });
@@ -69,7 +96,8 @@ export function createAppsRouter(deps: { db: Db; temporal: EventServiceDeps['tem
 
   router.patch('/:app_id', requireJson, async (req, res) => {
     const body = parseOr400(updateAppBodySchema, req.body);
-    const app = await updateApp(deps.db, scopedApp(res).id, body);
+    const alertUrl = await checkedAlertUrl(body.alert_url);
+    const app = await updateApp(deps.db, scopedApp(res).id, { name: body.name, privacy: body.privacy, ...(alertUrl !== undefined ? { alertUrl } : {}) });
     res.json(appJson(app!));
   });
 

@@ -1,12 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Db } from '../../db/pool';
-import { findDelivery, listAttempts, type AttemptRow } from '../../db/queries/deliveries';
+import { findDelivery, findDeliveryApp, listAttempts, type AttemptRow } from '../../db/queries/deliveries';
 import { listDeliveries, type DeliverySummaryRow } from '../../db/queries/delivery-log';
 import { CHAT_EVENT_TYPES, identifier } from '../../domain/events';
 import type { DeliveryStatus } from '../../domain/delivery';
-import { notFound, parseOr400 } from '../errors';
-import { scopedApp } from '../auth';
+import { ApiError, notFound, parseOr400 } from '../errors';
+import { requireAdmin, scopedApp } from '../auth';
+import { isPlausibleId, requireNoBody } from '../body';
+import { startReplay, type ReplayDeps } from '../../services/replay';
 import { page, pageQuerySchema } from '../pagination';
 
 export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'skipped'] as const satisfies readonly DeliveryStatus[];
@@ -121,8 +123,14 @@ export function temporalWorkflowUrl(ui: { baseUrl: string; namespace: string }, 
 
 export const DEFAULT_TEMPORAL_UI = { baseUrl: 'http://localhost:8233', namespace: 'default' };
 
-/** The delivery log of an app: what was sent where, when, and what each attempt got back. */
-export function createDeliveriesRouter(deps: { db: Db; temporalUi?: { baseUrl: string; namespace: string } }): Router {
+export const replayResultSchema = z.object({
+  delivery_id: z.string(),
+  replay_workflow_id: z.string().describe('The workflow sending it again; its attempts are appended to the delivery.'),
+  status: z.enum(['replaying', 'duplicate']).describe('duplicate: this Idempotency-Key already started that replay.'),
+});
+
+/** The delivery log of an app: what was sent where, when, and what each attempt got back; and replays. */
+export function createDeliveriesRouter(deps: ReplayDeps & { temporalUi?: { baseUrl: string; namespace: string } }): Router {
   const router = Router({ mergeParams: true });
   const ui = deps.temporalUi ?? DEFAULT_TEMPORAL_UI;
 
@@ -139,9 +147,38 @@ export function createDeliveriesRouter(deps: { db: Db; temporalUi?: { baseUrl: s
     res.json(await page(query, (p) => listDeliveries(deps.db, scopedApp(res).id, filter, p), (row) => deliverySummaryJson(row)));
   });
 
+  // Sends the stored payload again: same webhook-id, fresh timestamp and signature, the webhook's current URL and secret.
+  router.post('/:delivery_id/replay', requireNoBody, async (req, res) => {
+    const deliveryId = req.params.delivery_id as string;
+    const key = parseOr400(z.object({ 'Idempotency-Key': identifier(200).optional() }), { 'Idempotency-Key': req.get('idempotency-key') }, 'header')[
+      'Idempotency-Key'
+    ];
+    const result = isPlausibleId(deliveryId) ? await startReplay(deps, scopedApp(res).id, deliveryId, key) : { outcome: 'not_found' as const };
+    switch (result.outcome) {
+      case 'started':
+      case 'duplicate':
+        res.status(result.outcome === 'started' ? 202 : 200).json({
+          delivery_id: deliveryId,
+          replay_workflow_id: result.workflowId,
+          status: result.outcome === 'started' ? 'replaying' : 'duplicate',
+        } satisfies z.input<typeof replayResultSchema>);
+        return;
+      case 'not_found':
+        throw notFound(`Delivery ${deliveryId}`);
+      case 'webhook_gone':
+        throw new ApiError(409, 'webhook_deleted', 'The delivery\'s webhook was deleted, so there is nowhere to send it');
+      case 'webhook_disabled':
+        throw new ApiError(409, 'webhook_disabled', 'The delivery\'s webhook is disabled: enable it (PATCH enabled: true), then replay');
+      default: {
+        const unreachable: never = result;
+        throw new Error(`unhandled replay outcome ${JSON.stringify(unreachable)}`);
+      }
+    }
+  });
+
   router.get('/:delivery_id', async (req, res) => {
     const deliveryId = req.params.delivery_id as string;
-    const delivery = await findDelivery(deps.db, scopedApp(res).id, deliveryId);
+    const delivery = isPlausibleId(deliveryId) ? await findDelivery(deps.db, scopedApp(res).id, deliveryId) : undefined;
     if (!delivery) throw notFound(`Delivery ${deliveryId}`);
     const attempts = await listAttempts(deps.db, delivery.id);
     res.json({
@@ -153,5 +190,20 @@ export function createDeliveriesRouter(deps: { db: Db; temporalUi?: { baseUrl: s
     } satisfies z.input<typeof deliveryDetailSchema>);
   });
 
+  return router;
+}
+
+/**
+ * Admin only: which app a delivery belongs to, for tools that hold just a delivery id (`chat-webhooks replay`).
+ * Answers `{ id, app_id }`; the app's own routes give the rest.
+ */
+export function createDeliveryLookupRouter(deps: { db: Db }): Router {
+  const router = Router();
+  router.get('/:delivery_id', requireAdmin, async (req, res) => {
+    const deliveryId = req.params.delivery_id as string;
+    const row = isPlausibleId(deliveryId) ? await findDeliveryApp(deps.db, deliveryId) : undefined;
+    if (!row) throw notFound(`Delivery ${deliveryId}`);
+    res.json({ id: deliveryId, app_id: row });
+  });
   return router;
 }

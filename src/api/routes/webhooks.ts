@@ -16,6 +16,8 @@ import type { WebhookCondition } from '../../domain/conditions';
 import { checkDestination, type DestinationPolicy, type Resolver } from '../../security/destination';
 import { generateWebhookSecret, type SecretBox } from '../../security/secret-box';
 import { notifyWebhooksChanged, sendTest } from '../../services/webhooks';
+import { recoveryProgressOf, startRecovery } from '../../services/replay';
+import { formatDuration, parseDuration, parseRetrySchedule } from '../../domain/durations';
 import type { EventServiceDeps } from '../../services/events';
 import type { Logger } from '../../logger';
 import { ApiError, notFound, parseOr400 } from '../errors';
@@ -51,12 +53,64 @@ const eventsSchema = z
   .min(1, 'choose at least one event')
   .refine((events) => new Set(events).size === events.length, 'events must not repeat');
 
+/** A moment: ISO 8601 with an offset, or a duration back from now such as `2h` or `3d`. */
+const instantOrAgo = z.union([
+  z.iso.datetime({ offset: true }),
+  z.string().regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'an ISO 8601 time or a duration ago such as 2h'),
+]);
+
+function toInstant(value: string, nowMs: number): Date {
+  const ago = parseDuration(value);
+  return typeof ago === 'number' ? new Date(nowMs - ago) : new Date(value);
+}
+
+export const recoverBodySchema = z.strictObject({
+  since: instantOrAgo.describe('Start of the window: ISO 8601, or a duration ago such as "2h".'),
+  until: instantOrAgo.optional().describe('End of the window (default now); at most 14 days after since.'),
+});
+
+export const recoveryStartedSchema = z.object({
+  recovery_id: z.string(),
+  workflow_id: z.string(),
+  since: z.iso.datetime({ offset: true }),
+  until: z.iso.datetime({ offset: true }),
+});
+
+export const recoveryProgressSchema = z.object({
+  recovery_id: z.string(),
+  webhook_id: z.string(),
+  total: z.int().describe('Failed and skipped deliveries in the window when the recovery started.'),
+  sent: z.int(),
+  succeeded: z.int(),
+  failed: z.int(),
+  done: z.boolean(),
+});
+
+/** Per-webhook delivery settings: a retry schedule as RETRY_SCHEDULE is written, and the attempt timeout. */
+const retryScheduleField = z
+  .string()
+  .max(500)
+  .transform((text, ctx) => {
+    const parsed = parseRetrySchedule(text);
+    if (!Array.isArray(parsed)) {
+      ctx.addIssue({ code: 'custom', message: parsed.error });
+      return z.NEVER;
+    }
+    if (parsed.length > 30) ctx.addIssue({ code: 'custom', message: 'at most 30 retries' });
+    if (parsed.some((ms) => ms < 1_000 || ms > 86_400_000)) ctx.addIssue({ code: 'custom', message: 'each delay must be between 1s and 24h' });
+    return parsed;
+  })
+  .describe('Delays between attempts, e.g. "5s,5m,30m"; replaces RETRY_SCHEDULE for this webhook. null: the default.');
+const timeoutField = z.int().min(1_000).max(30_000).describe('Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS.');
+
 export const createWebhookBodySchema = z.strictObject({
   url: z.string().min(1).describe('Where to POST: https (http only when ALLOW_HTTP_WEBHOOKS is true).'),
   description: z.string().max(500).optional(),
   events: eventsSchema,
   conditions: z.array(conditionInputSchema).max(20).optional().describe('Required with custom_condition, refused otherwise.'),
   enabled: z.boolean().default(true),
+  retry_schedule: retryScheduleField.nullable().optional(),
+  timeout_ms: timeoutField.nullable().optional(),
 });
 
 export const updateWebhookBodySchema = z
@@ -66,6 +120,8 @@ export const updateWebhookBodySchema = z
     events: eventsSchema.optional(),
     conditions: z.array(conditionInputSchema).max(20).optional(),
     enabled: z.boolean().optional(),
+    retry_schedule: retryScheduleField.nullable().optional(),
+    timeout_ms: timeoutField.nullable().optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
 
@@ -80,6 +136,10 @@ export function webhookJson(w: WebhookRow) {
     conditions: w.conditions,
     enabled: w.enabled,
     disabled_reason: w.disabled_reason,
+    disabled_at: w.disabled_at?.toISOString() ?? null,
+    failing_since: w.failing_since?.toISOString() ?? null,
+    retry_schedule: w.retry_schedule_ms ? w.retry_schedule_ms.map(formatDuration).join(',') : null,
+    timeout_ms: w.timeout_ms,
     created_at: w.created_at.toISOString(),
     updated_at: w.updated_at.toISOString(),
   };
@@ -132,6 +192,8 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
       conditions,
       secretEncrypted: deps.secrets.encrypt(secret),
       enabled: body.enabled,
+      retryScheduleMs: body.retry_schedule ?? null,
+      timeoutMs: body.timeout_ms ?? null,
     });
     // The one answer that carries the secret unasked: the receiver needs it to verify signatures.
     res.status(201).json({ ...webhookJson(webhook), secret, ...warnings(webhook) });
@@ -160,6 +222,8 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
       ...(body.events ? { events } : {}),
       conditions,
       ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
+      ...('retry_schedule' in body ? { retryScheduleMs: body.retry_schedule ?? null } : {}),
+      ...('timeout_ms' in body ? { timeoutMs: body.timeout_ms ?? null } : {}),
     });
     if (!webhook) throw notFound(`Webhook ${current.id}`);
     if (body.enabled === false) await notifyWebhooksChanged(deps, webhook.app_id, [webhook.id]);
@@ -190,6 +254,40 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
     const overlapUntil = new Date(Date.now() + deps.secretRotationOverlapMs);
     await rotateWebhookSecret(deps.db, current.app_id, current.id, deps.secrets.encrypt(secret), overlapUntil);
     res.json({ secret, previous_secret_expires_at: overlapUntil.toISOString() });
+  });
+
+  // Sends again every failed or skipped delivery of the webhook in a window of at most 14 days, a few at a time.
+  router.post('/:webhook_id/recover', requireJson, async (req, res) => {
+    const webhook = await requireWebhook(res, req.params.webhook_id as string);
+    const body = parseOr400(recoverBodySchema, req.body);
+    const now = Date.now();
+    const result = await startRecovery(deps, webhook.app_id, webhook.id, { since: toInstant(body.since, now), until: body.until ? toInstant(body.until, now) : undefined });
+    switch (result.outcome) {
+      case 'started':
+        res.status(202).json({
+          recovery_id: result.recoveryId,
+          workflow_id: result.workflowId,
+          since: result.since.toISOString(),
+          until: result.until.toISOString(),
+        } satisfies z.input<typeof recoveryStartedSchema>);
+        return;
+      case 'invalid_window':
+        throw invalid('since', result.reason);
+      case 'not_found':
+        throw notFound(`Webhook ${webhook.id}`);
+      default: {
+        const unreachable: never = result;
+        throw new Error(`unhandled recovery outcome ${JSON.stringify(unreachable)}`);
+      }
+    }
+  });
+
+  router.get('/:webhook_id/recoveries/:recovery_id', async (req, res) => {
+    const webhook = await requireWebhook(res, req.params.webhook_id as string);
+    const recoveryId = req.params.recovery_id as string;
+    const progress = await recoveryProgressOf(deps, webhook.app_id, recoveryId);
+    if (!progress) throw notFound(`Recovery ${recoveryId}`);
+    res.json({ recovery_id: recoveryId, webhook_id: webhook.id, ...progress } satisfies z.input<typeof recoveryProgressSchema>);
   });
 
   router.post('/:webhook_id/test', requireNoBody, async (req, res) => {

@@ -17,12 +17,12 @@ export interface AppRow {
 
 export async function insertApp(
   db: Queryable,
-  input: { name: string; privacy?: Partial<PrivacySettings>; apiKeyHash: string; apiKeyPrefix: string },
+  input: { name: string; privacy?: Partial<PrivacySettings>; alertUrl?: string | null; apiKeyHash: string; apiKeyPrefix: string },
 ): Promise<AppRow> {
   const privacy = { ...DEFAULT_PRIVACY, ...input.privacy };
   const { rows } = await db.query<AppRow>(
-    'INSERT INTO apps (id, name, privacy, api_key_hash, api_key_prefix) VALUES ($1, $2, $3, $4, $5) RETURNING *',
-    [newId('app'), input.name, privacy, input.apiKeyHash, input.apiKeyPrefix],
+    'INSERT INTO apps (id, name, privacy, alert_url, api_key_hash, api_key_prefix) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
+    [newId('app'), input.name, privacy, input.alertUrl ?? null, input.apiKeyHash, input.apiKeyPrefix],
   );
   return rows[0]!;
 }
@@ -55,12 +55,13 @@ export async function listApps(
 export async function updateApp(
   db: Queryable,
   id: string,
-  patch: { name?: string; privacy?: Partial<PrivacySettings> },
+  patch: { name?: string; privacy?: Partial<PrivacySettings>; alertUrl?: string | null },
 ): Promise<AppRow | undefined> {
   const { rows } = await db.query<AppRow>(
-    `UPDATE apps SET name = COALESCE($2, name), privacy = privacy || $3::jsonb, updated_at = now()
+    `UPDATE apps SET name = COALESCE($2, name), privacy = privacy || $3::jsonb,
+       alert_url = CASE WHEN $4::boolean THEN $5 ELSE alert_url END, updated_at = now()
      WHERE id = $1 RETURNING *`,
-    [id, patch.name ?? null, patch.privacy ?? {}],
+    [id, patch.name ?? null, patch.privacy ?? {}, 'alertUrl' in patch, patch.alertUrl ?? null],
   );
   return rows[0];
 }

@@ -220,3 +220,8 @@ export async function countRecoverableDeliveries(db: Queryable, q: { appId: stri
   );
   return rows[0]!.n;
 }
+
+export async function findDeliveryApp(db: Queryable, deliveryId: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM deliveries WHERE id = $1', [deliveryId]);
+  return rows[0]?.app_id;
+}

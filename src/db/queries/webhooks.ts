@@ -36,12 +36,17 @@ export async function insertWebhook(
     conditions: WebhookCondition[];
     secretEncrypted: string;
     enabled: boolean;
+    retryScheduleMs: number[] | null;
+    timeoutMs: number | null;
   },
 ): Promise<WebhookRow> {
   const { rows } = await db.query<WebhookRow>(
-    `INSERT INTO webhooks (id, app_id, url, description, events, conditions, secret_encrypted, enabled)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-    [newId('wh'), input.appId, input.url, input.description, input.events, JSON.stringify(input.conditions), input.secretEncrypted, input.enabled],
+    `INSERT INTO webhooks (id, app_id, url, description, events, conditions, secret_encrypted, enabled, retry_schedule_ms, timeout_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    [
+      newId('wh'), input.appId, input.url, input.description, input.events, JSON.stringify(input.conditions), input.secretEncrypted,
+      input.enabled, input.retryScheduleMs, input.timeoutMs,
+    ],
   );
   return rows[0]!;
 }
@@ -81,6 +86,9 @@ export interface WebhookPatch {
   events?: WebhookEventType[];
   conditions?: WebhookCondition[];
   enabled?: boolean;
+  /** null resets to the service-wide default. */
+  retryScheduleMs?: number[] | null;
+  timeoutMs?: number | null;
 }
 
 /** Applies the fields present in `patch`. Turning a webhook on clears the reason it was turned off. */
@@ -93,11 +101,17 @@ export async function updateWebhook(db: Queryable, appId: string, id: string, pa
        conditions = COALESCE($7::jsonb, conditions),
        enabled = COALESCE($8, enabled),
        disabled_reason = CASE WHEN $8 IS NULL THEN disabled_reason WHEN $8 THEN NULL ELSE 'disabled by user' END,
+       disabled_at = CASE WHEN $8 IS NULL THEN disabled_at WHEN $8 THEN NULL ELSE now() END,
+       -- Turned on again: the endpoint gets a fresh health record.
+       failing_since = CASE WHEN $8 THEN NULL ELSE failing_since END,
+       retry_schedule_ms = CASE WHEN $9::boolean THEN $10::integer[] ELSE retry_schedule_ms END,
+       timeout_ms = CASE WHEN $11::boolean THEN $12::integer ELSE timeout_ms END,
        updated_at = now()
      WHERE app_id = $1 AND id = $2 RETURNING *`,
     [
       appId, id, patch.url ?? null, 'description' in patch, patch.description ?? null, patch.events ?? null,
       patch.conditions ? JSON.stringify(patch.conditions) : null, patch.enabled ?? null,
+      'retryScheduleMs' in patch, patch.retryScheduleMs ?? null, 'timeoutMs' in patch, patch.timeoutMs ?? null,
     ],
   );
   return rows[0];
