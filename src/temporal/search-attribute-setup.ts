@@ -3,13 +3,14 @@
  * only missing attributes are added, and a concurrent run that added one first is not an error. The dev server gets
  * them from start-up flags instead (see dev-server.ts).
  */
-import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;
+/** gRPC's ALREADY_EXISTS status code. */
+const ALREADY_EXISTS = 6;
 
 const INDEXED_TYPE: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   [SearchAttributeType.KEYWORD]: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -32,7 +33,7 @@ export async function registerSearchAttributes(connection: Connection, namespace
       searchAttributes: Object.fromEntries(missing.map((key) => [key.name, INDEXED_TYPE[key.type]!])),
     });
   } catch (error) {
-    if ((error as { code?: number }).code !== grpcStatus.ALREADY_EXISTS) throw error;
+    if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
   }
   return missing.map((key) => key.name);
 }
