@@ -13,7 +13,10 @@ export interface RecordedRequest {
   receivedAt: Date;
 }
 
-export type Answer = { status: number; body?: string; headers?: Record<string, string> } | { hang: true } | { reset: true };
+export type Answer =
+  | { status: number; body?: string; headers?: Record<string, string>; delayMs?: number }
+  | { hang: true }
+  | { reset: true };
 
 export interface Receiver {
   url: string;
@@ -69,7 +72,9 @@ export async function startReceiver(): Promise<Receiver> {
         req.socket.destroy();
         return;
       }
-      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
+      const send = () => res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
+      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -65,31 +66,18 @@ function start(command: string, env: NodeJS.ProcessEnv) {
   return { child, exited, waitFor, output: () => output };
 }
 
-test('api and worker refuse to start without their required values, and name them', async () => {
-  for (const [command, names] of [
-    ['api', ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY']],
-    ['worker', ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SECRETS_KEY']],
-    ['migrate', ['DATABASE_URL']],
-  ] as const) {
-    const proc = start(command, productionEnv({}));
-    assert.equal(await proc.exited, 2, proc.output());
-    for (const name of names) assert.match(proc.output(), new RegExp(name), `${command} names ${name}`);
-  }
-});
+async function freePort(): Promise<number> {
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const free = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return free;
+}
 
-test('migrate, api and worker from the build deliver an event, and stop cleanly on SIGTERM', async () => {
-  // A database with no tables yet: migrate must create them.
-  await db.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
-  const freePort = async () => {
-    const probe = http.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const free = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    return free;
-  };
+/** The environment of a production api and worker over this file's database and the suite's Temporal. */
+async function serviceEnv(): Promise<{ env: NodeJS.ProcessEnv; port: number; metricsPort: number; adminKey: string }> {
   const port = await freePort();
   const metricsPort = await freePort();
-
   const adminKey = `cwk_admin_${crypto.randomBytes(16).toString('hex')}`;
   const env = productionEnv({
     DATABASE_URL: db.url,
@@ -105,6 +93,25 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
     DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
     WORKFLOW_BUNDLE_PATH: path.join(PACKAGE_ROOT, 'dist', 'workflow-bundle.js'),
   });
+  return { env, port, metricsPort, adminKey };
+}
+
+test('api and worker refuse to start without their required values, and name them', async () => {
+  for (const [command, names] of [
+    ['api', ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY']],
+    ['worker', ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SECRETS_KEY']],
+    ['migrate', ['DATABASE_URL']],
+  ] as const) {
+    const proc = start(command, productionEnv({}));
+    assert.equal(await proc.exited, 2, proc.output());
+    for (const name of names) assert.match(proc.output(), new RegExp(name), `${command} names ${name}`);
+  }
+});
+
+test('migrate, api and worker from the build deliver an event, and stop cleanly on SIGTERM', async () => {
+  // A database with no tables yet: migrate must create them.
+  await db.pool.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  const { env, port, metricsPort, adminKey } = await serviceEnv();
 
   const migrate = start('migrate', env);
   assert.equal(await migrate.exited, 0, migrate.output());
@@ -161,4 +168,56 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
     assert.ok(!out.includes(adminKey), 'no admin key in logs');
     assert.ok(!out.includes('a@b.co'), 'no user data in logs');
   }
+});
+
+test('SIGTERM lets the API finish the request it is serving and the worker finish its attempt: nothing is lost', async () => {
+  // The schema exists from the test above; this one starts its own api and worker.
+  const { env, port, adminKey } = await serviceEnv();
+  const worker = start('worker', env);
+  const api = start('api', env);
+  await Promise.all([worker.waitFor(/worker running/), api.waitFor(/api listening/)]);
+  const call = async (p: string, body: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${p}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const app = await call('/v1/apps', { name: 'Shutdown' });
+  await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['user_signup'] });
+
+  // The worker: an attempt is in flight (the receiver takes 2 s to answer) when SIGTERM arrives.
+  const before = receiver.requests.length;
+  receiver.answer({ status: 200, delayMs: 2_000 });
+  assert.equal((await call(`/v1/apps/${app.body.id}/events`, { id: 'slow-1', type: 'user_signup' })).status, 202);
+  await receiver.waitForRequests(before + 1);
+  const stopping = Date.now();
+  worker.child.kill('SIGTERM');
+  assert.equal(await worker.exited, 0, worker.output());
+  assert.ok(Date.now() - stopping < 30_000, 'the worker exits within 30 s');
+  const delivery = await db.pool.query("SELECT status, attempt_count FROM deliveries WHERE event_id = 'slow-1'");
+  assert.deepEqual(delivery.rows, [{ status: 'succeeded', attempt_count: 1 }], 'the attempt in flight finished and was recorded');
+  assert.equal(receiver.requests.length, before + 1);
+
+  // The API: a request whose body is still arriving when SIGTERM comes is served; new connections are refused.
+  const body = JSON.stringify({ id: 'during-shutdown', type: 'user_signup' });
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk));
+  socket.write(
+    `POST /v1/apps/${app.body.id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminKey}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  api.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`), 'no new connections while stopping');
+  socket.write(body.slice(10));
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  assert.match(answer, /^HTTP\/1\.1 202/, `answer: ${JSON.stringify(answer)}\napi: ${api.output()}`);
+  assert.equal(await api.exited, 0, api.output());
+  const accepted = await db.pool.query("SELECT count(*)::int AS n FROM events WHERE event_id = 'during-shutdown'");
+  assert.equal(accepted.rows[0].n, 1, 'the event accepted during shutdown is recorded');
 });

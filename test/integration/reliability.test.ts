@@ -28,7 +28,9 @@ async function post(appId: string, event = messageEvent()): Promise<{ result: Ch
 }
 
 async function setAlertUrl(appId: string, url: string) {
-  await stack.db.pool.query('UPDATE apps SET alert_url = $2 WHERE id = $1', [appId, url]);
+  const res = await stack.request('PATCH', `/v1/apps/${appId}`, { alert_url: url });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.alert_url, url);
 }
 
 async function webhookRow(id: string) {
@@ -106,6 +108,36 @@ describe('answers', () => {
     assert.equal(attempts[0]!.response_headers!['set-cookie'], undefined, 'cookies are not kept');
     assert.ok(attempts[0]!.next_attempt_at! > attempts[0]!.started_at);
     assert.ok(attempts.every((a) => a.duration_ms >= 0 && a.started_at instanceof Date));
+  });
+});
+
+describe('per-webhook settings', () => {
+  test("a webhook's own retry_schedule and timeout_ms replace the service-wide ones", async () => {
+    const app = (await stack.request('POST', '/v1/apps', { name: 'Overrides' })).body.id as string;
+    const created = await stack.request('POST', `/v1/apps/${app}/webhooks`, {
+      url: receiver.url,
+      events: ['message_sent'],
+      retry_schedule: '1s',
+      timeout_ms: 1_000,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual([created.body.retry_schedule, created.body.timeout_ms], ['1s', 1_000]);
+    receiver.answer({ status: 200, delayMs: 2_500 }, { status: 500 });
+    const before = receiver.requests.length;
+    const { result, event } = await post(app);
+    // The service-wide schedule (1s,1s,1s) would allow four attempts; this webhook's allows two.
+    assert.equal(receiver.requests.length - before, 2);
+    assert.equal(result.deliveries[0]!.status, 'failed');
+    const [delivery] = await listDeliveriesForEvent(stack.db.pool, app, String(event.id));
+    const attempts = await listAttempts(stack.db.pool, delivery!.id);
+    assert.equal(attempts[0]!.error_class, 'timeout');
+    assert.ok(attempts[0]!.duration_ms >= 900 && attempts[0]!.duration_ms < 2_400, `timed out after ${attempts[0]!.duration_ms} ms`);
+
+    const reset = await stack.request('PATCH', `/v1/apps/${app}/webhooks/${created.body.id}`, { retry_schedule: null, timeout_ms: null });
+    assert.deepEqual([reset.body.retry_schedule, reset.body.timeout_ms], [null, null]);
+    const bad = await stack.request('PATCH', `/v1/apps/${app}/webhooks/${created.body.id}`, { retry_schedule: '5s,soon', timeout_ms: 60_000 });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.error.details.map((d: { field: string }) => d.field).sort(), ['retry_schedule', 'timeout_ms']);
   });
 });
 
