@@ -4,6 +4,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { conversationWorkflowId, type ChatEvent } from '../src/domain/events';
+import { SearchAttributes } from '../src/domain/search-attributes';
 import type { conversationWorkflow } from '../workflows/conversation';
 
 export interface ConversationActivityDeps {
@@ -33,6 +34,10 @@ export function createConversationActivities(deps: ConversationActivityDeps) {
         signal: 'messageSeen',
         signalArgs: [{ user: event.user }],
         staticSummary: `Conversation ${event.conversationId} · app ${event.appId} (ends after ${Math.round(conversations.idleTimeoutMs / 1000)} s idle)`,
+        typedSearchAttributes: [
+          { key: SearchAttributes.AppId, value: event.appId },
+          { key: SearchAttributes.ConversationId, value: event.conversationId },
+        ],
       });
       return 'armed';
     },
