@@ -15,12 +15,14 @@ import {
   recordEvaluation,
 } from '../src/db/queries/conditions';
 import { judgeConditions, type LlmClient, type TranscriptTurn } from './llm-judge';
+import type { Metrics } from '../src/metrics';
 
 export interface ConditionActivityDeps {
   db: Db;
   /** Undefined when no LLM is configured: evaluations are then recorded as skipped. */
   llm: LlmClient | undefined;
   conditions: { maxTurns: number; maxChars: number };
+  metrics: Metrics;
 }
 
 /** How often an answer that does not parse is asked again before the evaluation is recorded as failed. */
@@ -67,6 +69,7 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
       const base = { appId: event.appId, eventId: event.eventId, conversationId: event.conversationId, workflowId: input.workflowId };
       const notEvaluated = pending.map((c) => ({ conditionId: c.id, webhookId: c.webhookId, matched: null, reason: null }));
       const end = async (outcome: 'failed' | 'skipped', reason: string, extra: { model?: string; latencyMs?: number } = {}) => {
+        deps.metrics.conditionEvaluations.inc({ outcome });
         await recordEvaluation(deps.db, {
           ...base,
           outcome,
@@ -90,6 +93,9 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
 
       switch (outcome.kind) {
         case 'verdicts': {
+          deps.metrics.conditionEvaluations.inc({ outcome: 'evaluated' });
+          if (outcome.promptTokens !== null) deps.metrics.llmTokens.inc({ kind: 'prompt' }, outcome.promptTokens);
+          if (outcome.completionTokens !== null) deps.metrics.llmTokens.inc({ kind: 'completion' }, outcome.completionTokens);
           const verdicts = pending.map((c) => {
             const v = outcome.verdicts.get(c.id);
             return { conditionId: c.id, webhookId: c.webhookId, matched: v ? v.matched : null, reason: v ? v.reason : null };

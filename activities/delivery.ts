@@ -271,6 +271,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         deps.metrics.webhooksDisabled.inc({ reason: disabled.reason });
         log.warn({ reason: disabled.reason }, 'webhook disabled');
       }
+      if (succeeded && input.attempt === input.retryIndex + 1) {
+        // The payload's timestamp is when the event occurred; a replay's later attempts would only add noise.
+        const occurred = Date.parse((JSON.parse(delivery.payload) as { timestamp: string }).timestamp);
+        if (!Number.isNaN(occurred)) deps.metrics.endToEndLatency.observe(Math.max(0, Date.now() - occurred) / 1000);
+      }
       if (finalRetry === null) {
         deps.metrics.deliveries.inc({ outcome: status });
         return {

@@ -33,6 +33,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    endToEndLatency: new Histogram({
+      name: 'chat_webhooks_delivery_latency_seconds',
+      help: 'From the event occurring to its delivery succeeding (first delivery only, not replays).',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 7200, 36000, 100800],
+      registers: [registry],
+    }),
     webhooksDisabled: new Counter({
       name: 'chat_webhooks_webhooks_disabled_total',
       help: 'Webhooks the service disabled, by reason (gone, failing).',

@@ -79,7 +79,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const llm = opts.llmBaseUrl
     ? { client: createLlmClient({ baseUrl: opts.llmBaseUrl, apiKey: 'test-key', model: 'test-model', timeoutMs: opts.llmTimeoutMs ?? 5_000 }), model: 'test-model' }
     : undefined;
-  const metrics = createMetrics({ defaultMetrics: false });
+  const metrics = createMetrics();
   const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
 
   const connection = await Connection.connect({ address: temporalAddress() });

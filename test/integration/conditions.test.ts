@@ -136,6 +136,9 @@ describe('evaluation', () => {
     assert.ok(evaluation.body.latency_ms >= 0);
     assert.equal(evaluation.body.verdicts.length, 5);
     assert.equal(evaluation.body.verdicts.filter((v: { matched?: boolean }) => v.matched).length, 3);
+    const metrics = await stack.metrics.registry.metrics();
+    assert.match(metrics, /chat_webhooks_condition_evaluations_total\{outcome="evaluated"\} [1-9]/);
+    assert.match(metrics, /chat_webhooks_llm_tokens_total\{kind="prompt"\} [1-9]\d*/);
   });
 
   test('an app without conditions makes no LLM call, and neither does another event type', async () => {

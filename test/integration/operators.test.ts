@@ -244,6 +244,8 @@ describe('metrics and logs', () => {
     assert.match(text, /chat_webhooks_deliveries_total\{outcome="succeeded"\} [1-9]/);
     assert.match(text, /chat_webhooks_delivery_attempts_total\{result="2xx"\} [1-9]/);
     assert.match(text, /chat_webhooks_delivery_attempt_duration_seconds_count [1-9]/);
+    assert.match(text, /chat_webhooks_delivery_latency_seconds_count [1-9]/);
+    assert.match(text, /chat_webhooks_process_resident_memory_bytes \d+/);
 
     const logs = stack.logs.join('\n');
     const accepted = stack.logs.map((l) => JSON.parse(l)).find((l) => l.event_id === event.id && l.msg === 'event accepted');
