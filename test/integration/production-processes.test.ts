@@ -96,6 +96,18 @@ async function serviceEnv(): Promise<{ env: NodeJS.ProcessEnv; port: number; met
   return { env, port, metricsPort, adminKey };
 }
 
+/** POSTs JSON to the API process with the admin key. */
+function postAs(port: number, adminKey: string) {
+  return async (p: string, body: unknown) => {
+    const res = await fetch(`http://127.0.0.1:${port}${p}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as any };
+  };
+}
+
 test('api and worker refuse to start without their required values, and name them', async () => {
   for (const [command, names] of [
     ['api', ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY']],
@@ -124,14 +136,7 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
   const api = start('api', env);
   await Promise.all([worker.waitFor(/worker running/), api.waitFor(/api listening/)]);
 
-  const call = async (p: string, body: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}${p}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const call = postAs(port, adminKey);
   const app = await call('/v1/apps', { name: 'Prod App' });
   assert.equal(app.status, 201);
   const hook = await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['user_signup'] });
@@ -176,14 +181,7 @@ test('SIGTERM lets the API finish the request it is serving and the worker finis
   const worker = start('worker', env);
   const api = start('api', env);
   await Promise.all([worker.waitFor(/worker running/), api.waitFor(/api listening/)]);
-  const call = async (p: string, body: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}${p}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+  const call = postAs(port, adminKey);
   const app = await call('/v1/apps', { name: 'Shutdown' });
   await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['user_signup'] });
 
