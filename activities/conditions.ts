@@ -87,8 +87,15 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
 
       const turns = await recentTurns(deps.db, event.appId, event.conversationId, event.occurredAt, deps.conditions.maxTurns);
       const transcript = trimTranscript(turns, deps.conditions.maxChars);
-      const outcome = await judgeConditions(deps.llm.client, deps.llm.model, pending.map((c) => ({ id: c.id, prompt: c.prompt })), transcript);
-      const attempt = Context.current().info.attempt;
+      const context = Context.current();
+      const beat = setInterval(() => context.heartbeat(), 5_000);
+      let outcome;
+      try {
+        outcome = await judgeConditions(deps.llm.client, deps.llm.model, pending.map((c) => ({ id: c.id, prompt: c.prompt })), transcript);
+      } finally {
+        clearInterval(beat);
+      }
+      const attempt = context.info.attempt;
       const last = attempt >= input.maxAttempts;
 
       switch (outcome.kind) {

@@ -290,6 +290,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       return { kind: 'retry', attempt: input.attempt, statusCode: code, error, retryInMs: finalRetry };
     },
 
+    /** Ends a delivery the workflow gave up on (its attempts kept failing inside the worker), so the log says so. */
+    async finishDelivery(input: { deliveryId: string; reason: string }): Promise<void> {
+      await finishDeliveryWithoutAttempt(deps.db, input.deliveryId, 'failed', input.reason);
+      deps.metrics.deliveries.inc({ outcome: 'failed' });
+    },
+
     /**
      * Tells the app's alert_url that a webhook was disabled: a signed "Webhook disabled" notification, signed with the
      * webhook's own secret (its owner has it), through the same destination checks as any delivery.

@@ -21,6 +21,8 @@ const EVALUATION_MAX_ATTEMPTS = 8;
 const { evaluateConditions } = proxyActivities<Activities>({
   // Longer than any CONDITIONS_TIMEOUT_MS allows, plus the database work around the call.
   startToCloseTimeout: '3 minutes',
+  // The activity heartbeats while it waits for the LLM, so a crashed worker is noticed in seconds, not minutes.
+  heartbeatTimeout: '15 seconds',
   summary: 'judge custom conditions',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: EVALUATION_MAX_ATTEMPTS },
 });

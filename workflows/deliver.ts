@@ -30,7 +30,7 @@ function summaryBase(delivery: PreparedDelivery) {
 }
 
 export async function carryOut(appId: string, delivery: PreparedDelivery, changed: Set<string>): Promise<DeliverySummary> {
-  const { deliverWebhook, notifyWebhookDisabled } = attemptActivities(delivery);
+  const { deliverWebhook, notifyWebhookDisabled, finishDelivery } = attemptActivities(delivery);
   let busyWaits = 0;
   // A replay continues the delivery's attempt numbers; its schedule starts afresh.
   const first = delivery.firstAttempt ?? 1;
@@ -49,6 +49,8 @@ export async function carryOut(appId: string, delivery: PreparedDelivery, change
       if (!(error instanceof ActivityFailure)) throw error;
       const cause = error.cause;
       const reason = cause instanceof ApplicationFailure && cause.type ? cause.type : (cause?.message ?? error.message);
+      // The log must not show it pending forever; if the database is what failed, this may fail too, and that is all.
+      await finishDelivery({ deliveryId: delivery.deliveryId, reason }).catch(() => undefined);
       return { ...summaryBase(delivery), status: 'failed', attempts: attempt - 1, statusCode: null, error: reason };
     }
     switch (result.kind) {

@@ -55,11 +55,26 @@ function fromBodyParser(err: { type?: string; message?: string; limit?: number; 
   }
 }
 
+/** Connection failures and Postgres' "shutting down" / "starting up" / "too many connections" answers. */
+const DATABASE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+
+function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return (e.code !== undefined && DATABASE_DOWN_CODES.has(e.code)) || /Connection terminated|timeout exceeded when trying to connect/.test(e.message ?? '');
+}
+
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const known = err instanceof ApiError ? err : fromBodyParser(err);
     if (known) {
       res.status(known.status).json({ error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) } });
+      return;
+    }
+    if (isDatabaseUnavailable(err)) {
+      // The caller should retry, as when Temporal is out of reach: nothing was accepted.
+      logger.warn({ err, method: req.method, path: req.path }, 'database unavailable');
+      res.set('retry-after', '5');
+      res.status(503).json({ error: { code: 'database_unavailable', message: 'The database is unreachable, so nothing was done. Retry later.' } });
       return;
     }
     // Only the method, path and error: request bodies may hold message contents.

@@ -134,7 +134,8 @@ export async function recordAttempt(
        last_error = CASE WHEN $6::text IS NULL THEN NULL ELSE $6 || ': ' || $7 END,
        next_attempt_at = $10, updated_at = now(),
        completed_at = CASE WHEN $11 = 'pending' THEN NULL ELSE now() END
-     WHERE id = $1`,
+     -- A stale execution (one Temporal already gave up on) must not reopen a delivery a later attempt finished.
+     WHERE id = $1 AND status = 'pending' AND attempt_count <= $2`,
     [
       a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message,
       a.response_headers, a.response_excerpt, a.next_attempt_at, a.status,
