@@ -14,7 +14,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { chatEventWorkflowId, type ChatEvent } from '../src/domain/events';
+import type { ChatEvent } from '../src/domain/events';
+import { chatEventWorkflowId } from '../src/domain/workflow-ids';
 import { chatEventWorkflow } from './chat-event';
 import { SearchAttributes } from '../src/domain/search-attributes';
 

@@ -4,7 +4,7 @@
  */
 import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { WEBHOOKS_CHANGED_SIGNAL } from '../src/domain/events';
+import { WEBHOOKS_CHANGED_SIGNAL } from '../src/domain/workflow-ids';
 import { busyWaitDelay, type AttemptResult, type DeliverySummary, type PreparedDelivery } from '../src/domain/delivery';
 
 /** Sent by the API when webhooks are deleted or disabled: their waiting deliveries try once more now, and end. */

@@ -94,15 +94,4 @@ export function toChatEvent(appId: string, eventId: string, body: ChatEventBody,
   };
 }
 
-/** Signal to chat-event workflows: these webhooks were deleted or disabled, so stop waiting to retry them. */
-export const WEBHOOKS_CHANGED_SIGNAL = 'webhooksChanged';
-
-/** One workflow per (app, event id): Temporal refuses a second start, which is the first line of deduplication. */
-export function chatEventWorkflowId(appId: string, eventId: string): string {
-  return `chat-event:${appId}:${eventId}`;
-}
-
-/** One idle-timer workflow per conversation. */
-export function conversationWorkflowId(appId: string, conversationId: string): string {
-  return `conversation:${appId}:${conversationId}`;
-}
+export { WEBHOOKS_CHANGED_SIGNAL, chatEventWorkflowId, conversationWorkflowId } from './workflow-ids';
