@@ -7,7 +7,6 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../db/pool';
-import { findApp } from '../db/queries/apps';
 import { findEvent, recordEvent } from '../db/queries/events';
 import { chatEventWorkflowId, EVENT_LABELS, type ChatEvent } from '../domain/events';
 import { SearchAttributes } from '../domain/search-attributes';
@@ -24,7 +23,6 @@ export interface EventServiceDeps {
 export type AcceptOutcome =
   | { outcome: 'accepted'; workflowId: string }
   | { outcome: 'duplicate'; workflowId: string }
-  | { outcome: 'app_not_found' }
   | { outcome: 'temporal_unavailable' };
 
 /**
@@ -51,9 +49,9 @@ export async function startChatEventWorkflow(temporal: EventServiceDeps['tempora
   );
 }
 
+/** Accepts an event for an app the caller has already found (the route's scopeToApp did). */
 export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Promise<AcceptOutcome> {
   const { db, temporal, logger } = deps;
-  if (!(await findApp(db, event.appId))) return { outcome: 'app_not_found' };
 
   const known = await findEvent(db, event.appId, event.eventId);
   if (known) return { outcome: 'duplicate', workflowId: known.workflow_id };

@@ -2,8 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { chatEventBodySchema, identifier, toChatEvent } from '../../domain/events';
 import { acceptEvent, type EventServiceDeps } from '../../services/events';
-import { ApiError, notFound, parseOr400 } from '../errors';
-import { requireJson } from '../auth';
+import { ApiError, parseOr400 } from '../errors';
+import { requireJson, scopedApp } from '../auth';
 
 const idempotencyKeySchema = identifier(200).optional();
 
@@ -11,7 +11,8 @@ export function createEventsRouter(deps: EventServiceDeps): Router {
   const router = Router({ mergeParams: true });
 
   router.post('/', requireJson, async (req, res) => {
-    const appId = (req.params as { app_id: string }).app_id;
+    // scopeToApp found the app and checked the key reaches it.
+    const appId = scopedApp(res).id;
     const body = parseOr400(chatEventBodySchema, req.body);
     const headerKey = parseOr400(
       z.object({ 'Idempotency-Key': idempotencyKeySchema }),
@@ -38,8 +39,6 @@ export function createEventsRouter(deps: EventServiceDeps): Router {
       case 'duplicate':
         res.status(200).json({ event_id: eventId, workflow_id: result.workflowId, status: 'duplicate' });
         return;
-      case 'app_not_found':
-        throw notFound(`App ${appId}`);
       case 'temporal_unavailable':
         res.set('retry-after', '5');
         throw new ApiError(503, 'temporal_unavailable', 'The workflow engine is unreachable, so the event was not accepted. Retry later with the same id.');
