@@ -5,11 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/package-root';
+import { runScript } from '../helpers/run-script';
 
 const TIMEOUT_MS = 5 * 60_000;
 const SYSTEMS = ['direct', 'bullmq', 'bare-temporal', 'chat-webhooks'];
@@ -17,23 +17,8 @@ const SYSTEMS = ['direct', 'bullmq', 'bare-temporal', 'chat-webhooks'];
 test('npm run bench -- --quick writes the results table, the JSON and the chart', { timeout: TIMEOUT_MS }, async (t) => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-webhooks-bench-test-'));
   t.after(() => fs.rmSync(out, { recursive: true, force: true }));
-  // Only what the benchmark needs: PATH (node, npm, the Temporal CLI, redis-server), HOME (npm, pyenv shims), the
-  // database and the CLI override.
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-  for (const name of ['HOME', 'PYENV_ROOT', 'DATABASE_URL', 'TEMPORAL_CLI_PATH']) {
-    if (process.env[name]) env[name] = process.env[name];
-  }
-  const child = spawn('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  // Before the test's own timeout: SIGINT lets the benchmark stop what it started; SIGKILL if it does not.
-  const interrupt = setTimeout(() => child.kill('SIGINT'), TIMEOUT_MS - 45_000);
-  const kill = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS - 10_000);
-  const code = await exited;
-  clearTimeout(interrupt);
-  clearTimeout(kill);
+  const { code, stdout, stderr } = await runScript('npm', ['run', '--silent', 'bench', '--', '--quick', '--out', out], TIMEOUT_MS);
+  const output = `${stdout}${stderr}`;
   assert.equal(code, 0, `the benchmark failed:\n${output.slice(-6000)}`);
 
   const files = fs.readdirSync(out);

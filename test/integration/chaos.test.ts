@@ -9,9 +9,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../../src/package-root';
+import { runScript } from '../helpers/run-script';
 
 /**
  * A run takes about 70 s, but up to ~4 min when a worker SIGKILL lands on an event's evaluateConditions activity: the
@@ -21,28 +21,11 @@ import { PACKAGE_ROOT } from '../../src/package-root';
 const TIMEOUT_MS = 7 * 60_000;
 
 test('200 events survive worker kills, a Temporal restart and failing receivers, delivered and logged truthfully', { timeout: TIMEOUT_MS }, async (t) => {
-  // Only what the script needs: PATH (node, the Temporal CLI), HOME (pyenv shims), the database and CLI overrides.
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
-  for (const name of ['HOME', 'PYENV_ROOT', 'DATABASE_URL', 'TEMPORAL_CLI_PATH']) {
-    if (process.env[name]) env[name] = process.env[name];
-  }
-  const child = spawn(
+  const { code, stdout, stderr } = await runScript(
     process.execPath,
     ['--import', 'tsx', path.join(PACKAGE_ROOT, 'scripts', 'chaos.ts'), '--events', '200', '--json', '--no-postgres-restart'],
-    { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    TIMEOUT_MS,
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-
-  // Before the test's own timeout: SIGINT lets the script stop what it started; SIGKILL if it does not.
-  const interrupt = setTimeout(() => child.kill('SIGINT'), TIMEOUT_MS - 45_000);
-  const kill = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS - 10_000);
-  const code = await exited;
-  clearTimeout(interrupt);
-  clearTimeout(kill);
 
   // The report's table, for whoever reads the suite's output.
   t.diagnostic(stdout.split('\n').filter((line) => line.startsWith('|')).join('\n'));
