@@ -25,7 +25,7 @@ import { claimConversationEnd, claimFiring } from '../src/db/queries/conditions'
 import { ErrorType } from '../src/domain/errors';
 import { findApp } from '../src/db/queries/apps';
 import { disableWebhook, findWebhook, listWebhooksForEvent, recordEndpointHealth, type WebhookRow } from '../src/db/queries/webhooks';
-import { findDeliveryTarget, finishDeliveryWithoutAttempt, recordAttempt, upsertDeliveries } from '../src/db/queries/deliveries';
+import { findDeliveryTarget, finishDeliveryWithoutAttempt, recordAttempt, upsertDeliveries, type DeliveryRow } from '../src/db/queries/deliveries';
 import { sendSignedRequest, type SendOutcome } from './send-signed-request';
 
 export interface DeliveryActivityDeps {
@@ -52,6 +52,22 @@ function testSendExtras(webhook: WebhookRow): PayloadExtras {
     test: true,
     ...(condition ? { condition: { id: condition.id, prompt: condition.prompt, reason: 'Test send: no conversation was judged.' } } : {}),
   };
+}
+
+/**
+ * What the delivery log already says about this attempt, when it says anything: the delivery is finished, or this
+ * attempt was recorded by an earlier execution of the same activity (its completion never reached Temporal: a worker
+ * killed, a server restarted). Either way the receiver is not called again, and the workflow hears the recorded outcome.
+ */
+function recordedOutcome(delivery: DeliveryRow, attempt: number): AttemptResult | undefined {
+  if (delivery.status !== 'pending') {
+    return { kind: 'final', status: delivery.status, attempt: delivery.attempt_count, statusCode: delivery.last_status_code, error: delivery.last_error };
+  }
+  if (delivery.attempt_count >= attempt) {
+    const retryInMs = Math.max(0, (delivery.next_attempt_at?.getTime() ?? 0) - Date.now());
+    return { kind: 'retry', attempt: delivery.attempt_count, statusCode: delivery.last_status_code, error: delivery.last_error, retryInMs };
+  }
+  return undefined;
 }
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
@@ -182,6 +198,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         });
       }
       const { delivery, webhook } = target;
+      const already = recordedOutcome(delivery, input.attempt);
+      if (already) return already;
       const log = deps.logger.child({
         app_id: delivery.app_id,
         event_id: delivery.event_id,
@@ -253,7 +271,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const finalRetry = disabled ? null : retryInMs;
       const status = succeeded ? 'succeeded' : finalRetry === null ? 'failed' : 'pending';
 
-      await recordAttempt(deps.db, {
+      const recorded = await recordAttempt(deps.db, {
         delivery_id: delivery.id,
         attempt: input.attempt,
         started_at: sent.startedAt,
@@ -266,6 +284,17 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         next_attempt_at: finalRetry === null ? null : new Date(Date.now() + finalRetry),
         status,
       });
+      if (!recorded) {
+        // Another execution of this attempt finished the delivery while this one was sending: its record stands, and
+        // this send shows only at the receiver (at-least-once).
+        const current = await findDeliveryTarget(deps.db, input.deliveryId);
+        const outcome = current && recordedOutcome(current.delivery, input.attempt);
+        if (!outcome) {
+          throw ApplicationFailure.create({ type: ErrorType.DeliveryNotFound, message: `delivery ${input.deliveryId} does not exist`, nonRetryable: true });
+        }
+        log.warn({ attempt: input.attempt }, 'attempt already recorded by another execution; keeping that record');
+        return outcome;
+      }
 
       if (disabled) {
         deps.metrics.webhooksDisabled.inc({ reason: disabled.reason });

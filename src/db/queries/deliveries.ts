@@ -111,36 +111,39 @@ export async function listPendingWorkflowIds(db: Queryable, appId: string, webho
 }
 
 /**
- * Records one attempt and the delivery's new state together. Recording the same attempt twice (an activity retried
- * after the database write but before Temporal heard of it) keeps the later record.
+ * Records one attempt and the delivery's new state together, and says whether it did. Only a delivery that is still
+ * pending and has not yet recorded a later attempt takes the record: a stale execution (an activity Temporal already
+ * retried or gave up on, finishing late) leaves neither an attempt row nor a state change behind. Recording the same
+ * attempt twice (an activity retried after the database write but before Temporal heard of it) keeps the later record.
  */
 export async function recordAttempt(
   db: Queryable,
   a: Omit<AttemptRow, 'response_headers'> & { response_headers: Record<string, string> | null; status: DeliveryStatus },
-): Promise<void> {
-  await db.query(
-    `WITH attempt AS (
-       INSERT INTO delivery_attempts
-         (delivery_id, attempt, started_at, duration_ms, status_code, error_class, error_message, response_headers, response_excerpt, next_attempt_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (delivery_id, attempt) DO UPDATE SET
-         started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
-         error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message,
-         response_headers = EXCLUDED.response_headers, response_excerpt = EXCLUDED.response_excerpt,
-         next_attempt_at = EXCLUDED.next_attempt_at
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `WITH delivery AS (
+       UPDATE deliveries SET
+         status = $11, attempt_count = $2, last_status_code = $5,
+         last_error = CASE WHEN $6::text IS NULL THEN NULL ELSE $6 || ': ' || $7 END,
+         next_attempt_at = $10, updated_at = now(),
+         completed_at = CASE WHEN $11 = 'pending' THEN NULL ELSE now() END
+       WHERE id = $1 AND status = 'pending' AND attempt_count <= $2
+       RETURNING id
      )
-     UPDATE deliveries SET
-       status = $11, attempt_count = GREATEST(attempt_count, $2), last_status_code = $5,
-       last_error = CASE WHEN $6::text IS NULL THEN NULL ELSE $6 || ': ' || $7 END,
-       next_attempt_at = $10, updated_at = now(),
-       completed_at = CASE WHEN $11 = 'pending' THEN NULL ELSE now() END
-     -- A stale execution (one Temporal already gave up on) must not reopen a delivery a later attempt finished.
-     WHERE id = $1 AND status = 'pending' AND attempt_count <= $2`,
+     INSERT INTO delivery_attempts
+       (delivery_id, attempt, started_at, duration_ms, status_code, error_class, error_message, response_headers, response_excerpt, next_attempt_at)
+     SELECT id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM delivery
+     ON CONFLICT (delivery_id, attempt) DO UPDATE SET
+       started_at = EXCLUDED.started_at, duration_ms = EXCLUDED.duration_ms, status_code = EXCLUDED.status_code,
+       error_class = EXCLUDED.error_class, error_message = EXCLUDED.error_message,
+       response_headers = EXCLUDED.response_headers, response_excerpt = EXCLUDED.response_excerpt,
+       next_attempt_at = EXCLUDED.next_attempt_at`,
     [
       a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message,
       a.response_headers, a.response_excerpt, a.next_attempt_at, a.status,
     ],
   );
+  return (rowCount ?? 0) > 0;
 }
 
 /** Ends a delivery without an attempt (its webhook was deleted or disabled before it could be sent). */
@@ -149,12 +152,14 @@ export async function finishDeliveryWithoutAttempt(
   id: string,
   status: Exclude<DeliveryStatus, 'pending' | 'succeeded'>,
   reason: string,
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  // Only a pending delivery: one that a late execution already finished keeps its outcome.
+  const { rowCount } = await db.query(
     `UPDATE deliveries SET status = $2, last_error = $3, next_attempt_at = NULL, updated_at = now(), completed_at = now()
-     WHERE id = $1`,
+     WHERE id = $1 AND status = 'pending'`,
     [id, status, reason],
   );
+  return (rowCount ?? 0) > 0;
 }
 
 export async function findDelivery(db: Queryable, appId: string, id: string): Promise<DeliveryRow | undefined> {
