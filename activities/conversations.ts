@@ -1,43 +1,106 @@
 /**
- * Keeps each conversation's idle timer: every message_sent (re)arms it with signal-with-start; an explicit
- * conversation_end disarms it.
+ * Each conversation's idle timer. The first message of a conversation starts its idle-timer workflow; later messages
+ * only move the conversation's clock in Postgres, which the workflow reads when its timer fires. An explicit
+ * conversation_end ends the conversation there and stops the timer.
+ *
+ * (Conversations started before the clock moved to Postgres were kept alive by a signal per message:
+ * `touchConversation` remains for chat-event workflows that were already running then.)
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Db } from '../src/db/pool';
+import { checkConversationIdle, endConversationByBackend, markConversationTimerArmed, noteConversationMessage, type IdleCheck } from '../src/db/queries/conversations';
 import { conversationWorkflowId, type ChatEvent } from '../src/domain/events';
 import { SearchAttributes } from '../src/domain/search-attributes';
-import type { conversationWorkflow } from '../workflows/conversation';
+import type { conversationWorkflow, ConversationInput } from '../workflows/conversation';
 
 export interface ConversationActivityDeps {
+  db: Db;
   /** Undefined when CONVERSATION_IDLE_TIMEOUT is 0: conversations then end only when the backend says so. */
   conversations: { client: Client; taskQueue: string; idleTimeoutMs: number } | undefined;
 }
 
+type TrackResult = 'armed' | 'ticking' | 'ended' | 'off';
+
+function timerStart(conversations: NonNullable<ConversationActivityDeps['conversations']>, event: ChatEvent & { conversationId: string }) {
+  const input: ConversationInput = {
+    appId: event.appId,
+    conversationId: event.conversationId,
+    idleTimeoutMs: conversations.idleTimeoutMs,
+    user: event.user,
+  };
+  return {
+    workflowId: conversationWorkflowId(event.appId, event.conversationId),
+    taskQueue: conversations.taskQueue,
+    args: [input] as [ConversationInput],
+    staticSummary: `Conversation ${event.conversationId} · app ${event.appId} (ends after ${Math.round(conversations.idleTimeoutMs / 1000)} s idle)`,
+    typedSearchAttributes: [
+      { key: SearchAttributes.AppId, value: event.appId },
+      { key: SearchAttributes.ConversationId, value: event.conversationId },
+    ],
+  };
+}
+
+async function stopTimer(conversations: NonNullable<ConversationActivityDeps['conversations']>, workflowId: string): Promise<void> {
+  try {
+    await conversations.client.workflow.getHandle(workflowId).signal('conversationEnded');
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+}
+
+/** Used while an event is prepared (inside the prepareEvent activity; not an activity of its own). */
+export function createConversationTracker(deps: ConversationActivityDeps) {
+  return {
+    /**
+     * A message restarts the conversation's idle clock,
+     * and starts its timer when none runs yet; a conversation_end stops it. Safe to repeat.
+     */
+    async trackConversation(event: ChatEvent): Promise<TrackResult> {
+      const conversations = deps.conversations;
+      if (!conversations || !event.conversationId || event.testWebhookId) return 'off';
+      const conversation = { ...event, conversationId: event.conversationId };
+      if (event.type === 'conversation_end') {
+        const { timerMayRun } = await endConversationByBackend(deps.db, event.appId, event.conversationId);
+        if (timerMayRun) await stopTimer(conversations, conversationWorkflowId(event.appId, event.conversationId));
+        return 'ended';
+      }
+      if (event.type !== 'message_sent') return 'off';
+      const state = await noteConversationMessage(deps.db, { appId: event.appId, conversationId: event.conversationId, user: event.user });
+      if (state.ended) return 'ended';
+      if (state.timerArmed) return 'ticking';
+      // The one start of this conversation's timer. A concurrent first message may start it too: the second start
+      // finds the running workflow and leaves it be (no signal, no workflow task).
+      await conversations.client.workflow.start<typeof conversationWorkflow>('conversationWorkflow', {
+        ...timerStart(conversations, conversation),
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      await markConversationTimerArmed(deps.db, event.appId, event.conversationId);
+      return 'armed';
+    },
+  };
+}
+
 export function createConversationActivities(deps: ConversationActivityDeps) {
   return {
+    /** The idle timer fired: is the conversation idle, still active (and for how long at least), or ended? */
+    async checkConversationIdle(input: { appId: string; conversationId: string; idleTimeoutMs: number }): Promise<IdleCheck> {
+      return checkConversationIdle(deps.db, input.appId, input.conversationId, input.idleTimeoutMs);
+    },
+
+    /** Kept for chat-event workflows started before conversation clocks moved to Postgres: one signal per message. */
     async touchConversation(input: { event: ChatEvent }): Promise<'armed' | 'ended' | 'off'> {
       const { event } = input;
       const conversations = deps.conversations;
       if (!conversations || !event.conversationId) return 'off';
-      const workflowId = conversationWorkflowId(event.appId, event.conversationId);
+      const conversation = { ...event, conversationId: event.conversationId };
       if (event.type === 'conversation_end') {
-        try {
-          await conversations.client.workflow.getHandle(workflowId).signal('conversationEnded');
-        } catch (error) {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-        }
+        await stopTimer(conversations, conversationWorkflowId(event.appId, event.conversationId));
         return 'ended';
       }
       await conversations.client.workflow.signalWithStart<typeof conversationWorkflow, [{ user: ChatEvent['user'] }]>('conversationWorkflow', {
-        workflowId,
-        taskQueue: conversations.taskQueue,
-        args: [{ appId: event.appId, conversationId: event.conversationId, idleTimeoutMs: conversations.idleTimeoutMs, user: event.user }],
+        ...timerStart(conversations, conversation),
         signal: 'messageSeen',
         signalArgs: [{ user: event.user }],
-        staticSummary: `Conversation ${event.conversationId} · app ${event.appId} (ends after ${Math.round(conversations.idleTimeoutMs / 1000)} s idle)`,
-        typedSearchAttributes: [
-          { key: SearchAttributes.AppId, value: event.appId },
-          { key: SearchAttributes.ConversationId, value: event.conversationId },
-        ],
       });
       return 'armed';
     },

@@ -1,14 +1,17 @@
 import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
 import { createConditionActivities, type ConditionActivityDeps } from './conditions';
-import { createConversationActivities, type ConversationActivityDeps } from './conversations';
+import { createConversationActivities, createConversationTracker, type ConversationActivityDeps } from './conversations';
+import { createPrepareEventActivity } from './prepare-event';
 import { createReplayActivities, type ReplayActivityDeps } from './replay';
 
 export type ActivityDeps = DeliveryActivityDeps & ConditionActivityDeps & ConversationActivityDeps & ReplayActivityDeps;
 
 /** Every activity the worker registers, built over its real dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const delivery = createDeliveryActivities(deps);
   return {
-    ...createDeliveryActivities(deps),
+    ...delivery,
+    ...createPrepareEventActivity(deps, { prepareDeliveries: delivery.prepareDeliveries, tracker: createConversationTracker(deps) }),
     ...createConditionActivities(deps),
     ...createConversationActivities(deps),
     ...createReplayActivities(deps),

@@ -137,6 +137,7 @@ async function startConfiguredWorker(
     },
     workflowBundlePath: config.temporal.workflowBundlePath,
     shutdownGraceMs: config.shutdownGraceMs,
+    tuning: config.worker.tuning,
   });
   return {
     ...handle,

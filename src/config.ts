@@ -114,6 +114,15 @@ const envSchema = z.object({
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
   /** How long a worker waits for running activities on SIGTERM before it gives up. */
   SHUTDOWN_GRACE: duration.prefault('30s'),
+  // Worker sizing. No defaults here: unset keeps the Temporal SDK's own (its workflow cache size follows the heap).
+  /** Activities (deliveries, database work, LLM calls) one worker runs at a time. */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt.optional(),
+  /** Local activities one worker runs at a time. */
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: positiveInt.optional(),
+  /** Workflow tasks one worker runs at a time. */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
+  /** Workflows one worker keeps in its sticky cache. */
+  WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -156,6 +165,15 @@ export interface Config {
   conversation: { idleTimeoutMs: number };
   log: { level: string };
   shutdownGraceMs: number;
+  worker: {
+    /** Spread into the SDK's WorkerOptions, so keys are its option names; a key is present only when its variable is set. */
+    tuning: {
+      maxConcurrentActivityTaskExecutions?: number;
+      maxConcurrentLocalActivityExecutions?: number;
+      maxConcurrentWorkflowTaskExecutions?: number;
+      maxCachedWorkflows?: number;
+    };
+  };
 }
 
 export class ConfigError extends Error {
@@ -226,5 +244,18 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
     conversation: { idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT },
     log: { level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE,
+    worker: {
+      tuning: definedOnly({
+        maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        maxConcurrentLocalActivityExecutions: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+        maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+        maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
+      }),
+    },
   };
+}
+
+/** Drops unset keys, so spreading the result never overrides a default with `undefined`. */
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

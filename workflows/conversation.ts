@@ -1,14 +1,20 @@
 /**
- * One workflow per conversation, started by its first message and signalled by every later one. When the conversation
- * has been idle for the configured time, it sends "Conversation end" through the normal chat-event path; an explicit
- * conversation_end from the backend ends it quietly. Either way the delivery happens once: the chat-event workflow
- * claims the conversation's single end in Postgres.
+ * One workflow per conversation, started by its first message. Later messages move the conversation's clock in
+ * Postgres; when the timer fires, the workflow reads that clock and either waits for the rest of the idle time or, if
+ * the conversation has really been idle for the configured time, sends "Conversation end" through the normal
+ * chat-event path. An explicit conversation_end from the backend ends it quietly. Either way the delivery happens
+ * once: the chat-event workflow claims the conversation's single end in Postgres.
+ *
+ * Conversations started before the clock moved to Postgres were signalled by every message (messageSeen); the signal
+ * is still handled, and their histories replay unchanged.
  */
 import {
   condition,
   continueAsNew,
   defineSignal,
   ParentClosePolicy,
+  patched,
+  proxyActivities,
   setHandler,
   startChild,
   workflowInfo,
@@ -18,6 +24,16 @@ import type { ChatEvent } from '../src/domain/events';
 import { chatEventWorkflowId } from '../src/domain/workflow-ids';
 import { chatEventWorkflow } from './chat-event';
 import { SearchAttributes } from '../src/domain/search-attributes';
+import type { Activities } from '../activities';
+
+const { checkConversationIdle } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  summary: 'read the conversation clock',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+/** Marks the histories in which the idle timer reads the conversation clock from Postgres. */
+export const IDLE_FROM_DATABASE = 'idle-from-database';
 
 export interface ConversationInput {
   appId: string;
@@ -45,15 +61,29 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
     ended = true;
   });
 
+  let waitMs = input.idleTimeoutMs;
   for (;;) {
     const before = seen;
-    const active = await condition(() => ended || seen !== before, input.idleTimeoutMs);
+    const active = await condition(() => ended || seen !== before, waitMs);
     if (ended) return 'ended';
+    waitMs = input.idleTimeoutMs;
     if (active) {
       if (seen >= SIGNALS_BEFORE_CONTINUE_AS_NEW || workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof conversationWorkflow>({ ...input, user });
       }
       continue;
+    }
+    if (patched(IDLE_FROM_DATABASE)) {
+      const clock = await checkConversationIdle({ appId: input.appId, conversationId: input.conversationId, idleTimeoutMs: input.idleTimeoutMs });
+      if (clock.kind === 'ended') return 'ended';
+      if (clock.kind === 'active') {
+        // A message came meanwhile: wait until the conversation has been quiet for the whole idle time. A
+        // conversation that goes on for days starts afresh before its history grows long.
+        if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof conversationWorkflow>({ ...input, user });
+        waitMs = clock.idleInMs;
+        continue;
+      }
+      if (clock.user) user = clock.user;
     }
     // Idle: the conversation ends now, through the same workflow as an event the backend posts.
     const event: ChatEvent = {

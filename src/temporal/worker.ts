@@ -21,7 +21,16 @@ export async function startWorker(opts: {
   /** A prebuilt bundle (tests, production images); otherwise workflows are bundled at start. */
   workflowBundlePath?: string;
   shutdownGraceMs?: number;
-  tuning?: Partial<Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'stickyQueueScheduleToStartTimeout'>>;
+  tuning?: Partial<
+    Pick<
+      WorkerOptions,
+      | 'maxConcurrentActivityTaskExecutions'
+      | 'maxConcurrentLocalActivityExecutions'
+      | 'maxConcurrentWorkflowTaskExecutions'
+      | 'maxCachedWorkflows'
+      | 'stickyQueueScheduleToStartTimeout'
+    >
+  >;
 }): Promise<WorkerHandle> {
   installTemporalRuntime();
   const connection = await NativeConnection.connect({ address: opts.address });

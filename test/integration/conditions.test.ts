@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { temporal } from '@temporalio/proto';
 import { Webhook } from 'standardwebhooks';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -378,6 +379,42 @@ describe('conversation end on inactivity', () => {
       const result: ChatEventResult = await idle.client.workflow.getHandle(explicit.body.workflow_id).result();
       assert.deepEqual(result.deliveries, [], 'the conversation already ended');
       await new Promise((r) => setTimeout(r, 3_000));
+      assert.equal(receiver.requests.length, before + 1, 'exactly one Conversation end');
+    } finally {
+      await idle.close();
+    }
+  });
+
+  test('messages keep a conversation open without signalling its timer; it ends once it is quiet for the whole idle time', async () => {
+    const idleMs = 3_000;
+    const idle = await startStack({ conversationIdleMs: idleMs });
+    try {
+      const { appId, secret } = await idle.createAppWithWebhook(receiver.url, { events: ['conversation_end'] });
+      const before = receiver.requests.length;
+      const started = Date.now();
+      let lastSent = 0;
+      // Four messages 1.5 s apart: the first timer fires while the conversation is still active.
+      for (const [i, email] of ['first@example.com', 'a@example.com', 'b@example.com', 'last@example.com'].entries()) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 1_500));
+        const res = await idle.request('POST', `/v1/apps/${appId}/events`, messageEvent({ conversation_id: 'conv-long', user: { id: 'u_1', email, name: 'Jo', logged_in: true } }));
+        assert.equal(res.status, 202);
+        lastSent = Date.now();
+      }
+      const [end] = (await receiver.waitForRequests(before + 1, 30_000)).slice(before);
+      const endedAfter = Date.now() - lastSent;
+      assert.ok(endedAfter >= idleMs - 200, `ended ${endedAfter} ms after the last message, not before the idle time (${idleMs} ms)`);
+      assert.ok(Date.now() - started > 4 * 1_500, 'not ended by the first timer');
+      const payload = new Webhook(secret).verify(end!.body, end!.headers as Record<string, string>) as Record<string, unknown>;
+      assert.equal(payload.event, 'Conversation end');
+      assert.equal(payload.user_email, 'last@example.com', 'the last user seen is carried into the end');
+
+      // One workflow start for the conversation, no signal per message: its history holds no signal at all.
+      const handle = idle.client.workflow.getHandle(`conversation:${appId}:conv-long`);
+      assert.equal(await handle.result(), 'idle');
+      const history = await handle.fetchHistory();
+      const signalled = (history.events ?? []).filter((e) => e.eventType === temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED);
+      assert.equal(signalled.length, 0, 'no signals');
+      await new Promise((r) => setTimeout(r, 1_000));
       assert.equal(receiver.requests.length, before + 1, 'exactly one Conversation end');
     } finally {
       await idle.close();

@@ -22,7 +22,13 @@ import { startReceiver, type Receiver } from '../helpers/receiver';
 import { startFakeLlm, type FakeLlm } from '../helpers/fake-llm';
 
 const DIR = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'histories');
-const NAMES = ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery'] as const;
+const NAMES = ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery', 'conversation-idle'] as const;
+/**
+ * Histories recorded by earlier workflow code, kept for good: workflows like them may still be running somewhere, so
+ * they must replay forever. `v1/`: before prepare-event-locally (prepareDeliveries, evaluateConditions and
+ * touchConversation as separate activities).
+ */
+const LEGACY = [{ dir: 'v1', names: ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery'] }];
 const refresh = process.env.REFRESH_HISTORIES === '1';
 const run = promisify(execFile);
 
@@ -40,7 +46,7 @@ before(async () => {
       reason: 'The user asked about pricing.',
     })),
   }));
-  stack = await startStack({ retrySchedule: '1s', llmBaseUrl: llm.baseUrl });
+  stack = await startStack({ retrySchedule: '1s', llmBaseUrl: llm.baseUrl, conversationIdleMs: 2_000 });
   receiver = await startReceiver();
 });
 after(async () => {
@@ -81,16 +87,27 @@ test('record histories from real runs', { skip: !refresh && 'set REFRESH_HISTORI
   await post(messageEvent());
   const recovery = await stack.request('POST', `/v1/apps/${app.appId}/webhooks/${app.webhookId}/recover`, { since: '1h' });
   await record('recovery', recovery.body.workflow_id);
+
+  // A conversation whose idle timer fires while it is still active (a second message came), waits out the rest of the
+  // idle time, then ends it.
+  const conversationId = 'conv_idle';
+  await post(messageEvent({ conversation_id: conversationId }));
+  await new Promise((r) => setTimeout(r, 1_000));
+  await post(messageEvent({ conversation_id: conversationId }));
+  await record('conversation-idle', `conversation:${app.appId}:${conversationId}`);
 });
 
 test('committed histories replay against the current workflow code', async () => {
-  const files = NAMES.map((name) => path.join(DIR, `${name}.json`));
+  const files = [
+    ...NAMES.map((name) => path.join(DIR, `${name}.json`)),
+    ...LEGACY.flatMap(({ dir, names }) => names.map((name) => path.join(DIR, dir, `${name}.json`))),
+  ];
   for (const file of files) assert.ok(fs.existsSync(file), `missing ${path.relative(PACKAGE_ROOT, file)}: run npm run histories:refresh`);
-  const histories = files.map((file) => ({ workflowId: path.basename(file, '.json'), history: historyFromJSON(JSON.parse(fs.readFileSync(file, 'utf8'))) }));
+  const histories = files.map((file) => ({ workflowId: path.relative(DIR, file), history: historyFromJSON(JSON.parse(fs.readFileSync(file, 'utf8'))) }));
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   assert.ok(bundlePath, 'run with npm test, which prebuilds the workflow bundle');
   const results = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: bundlePath } }, histories)) results.push(result);
-  assert.equal(results.length, NAMES.length);
+  assert.equal(results.length, files.length);
   for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
 });

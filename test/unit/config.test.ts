@@ -46,6 +46,48 @@ describe('config', () => {
     assert.throws(() => loadConfig({ ADMIN_API_KEY: 'short' }, 'dev'), /ADMIN_API_KEY must be at least 16 characters/);
   });
 
+  test('worker tuning: set variables become SDK options, unset ones stay absent', () => {
+    const config = loadConfig(
+      {
+        WORKER_MAX_CONCURRENT_ACTIVITIES: '50',
+        WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '7',
+        WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '20',
+        WORKER_MAX_CACHED_WORKFLOWS: '400',
+      },
+      'dev',
+    );
+    assert.deepEqual(config.worker.tuning, {
+      maxConcurrentActivityTaskExecutions: 50,
+      maxConcurrentLocalActivityExecutions: 7,
+      maxConcurrentWorkflowTaskExecutions: 20,
+      maxCachedWorkflows: 400,
+    });
+    // Absent, not `undefined`: the tuning is spread over the SDK's defaults.
+    assert.deepEqual(Object.keys(loadConfig({}, 'dev').worker.tuning), []);
+    assert.deepEqual(Object.keys(loadConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '', WORKER_MAX_CACHED_WORKFLOWS: '' }, 'dev').worker.tuning), []);
+    assert.deepEqual(loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8' }, 'dev').worker.tuning, {
+      maxConcurrentWorkflowTaskExecutions: 8,
+    });
+  });
+
+  test('worker tuning refuses anything but a positive integer, naming the variable', () => {
+    const names = [
+      'WORKER_MAX_CONCURRENT_ACTIVITIES',
+      'WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES',
+      'WORKER_MAX_CONCURRENT_WORKFLOW_TASKS',
+      'WORKER_MAX_CACHED_WORKFLOWS',
+    ];
+    for (const name of names) {
+      for (const value of ['0', '-1', 'abc', '1.5']) {
+        assert.throws(
+          () => loadConfig({ [name]: value }, 'dev'),
+          (error: unknown) => error instanceof ConfigError && new RegExp(`^  ${name}: `, 'm').test(error.message),
+          `${name}=${value}`,
+        );
+      }
+    }
+  });
+
   test('empty strings count as unset, and short retry schedules parse', () => {
     const config = loadConfig({ DATABASE_URL: '', RETRY_SCHEDULE: '1s,500ms', ALLOW_HTTP_WEBHOOKS: 'false' }, 'dev');
     assert.equal(config.db.url, undefined);

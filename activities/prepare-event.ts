@@ -1,0 +1,35 @@
+/**
+ * The first step of every chat event, run as a local activity inside the workflow's first task: note the message in
+ * its conversation, record the event's deliveries, and say whether custom conditions need judging. Everything here is
+ * a few Postgres statements (and, on a conversation's first message, one start of its idle timer), so running it
+ * locally saves the engine an activity task and a workflow task per event.
+ */
+import { listActiveConditions } from '../src/db/queries/conditions';
+import type { PreparedEvent } from '../src/domain/delivery';
+import type { ChatEvent } from '../src/domain/events';
+import type { ConversationActivityDeps, createConversationTracker } from './conversations';
+import type { DeliveryActivities } from './delivery';
+
+export interface PreparedEventWithConditions extends PreparedEvent {
+  /** The app has custom conditions to judge against this message. */
+  judge: boolean;
+}
+
+export function createPrepareEventActivity(
+  deps: ConversationActivityDeps,
+  parts: { prepareDeliveries: DeliveryActivities['prepareDeliveries']; tracker: ReturnType<typeof createConversationTracker> },
+) {
+  return {
+    /** Safe to retry: each part is. */
+    async prepareEvent(input: { event: ChatEvent; workflowId: string }): Promise<PreparedEventWithConditions> {
+      const { event } = input;
+      const judging = event.type === 'message_sent' && Boolean(event.conversationId) && !event.testWebhookId;
+      const [prepared, conditions] = await Promise.all([
+        parts.prepareDeliveries(input),
+        judging ? listActiveConditions(deps.db, event.appId) : [],
+        parts.tracker.trackConversation(event),
+      ]);
+      return { ...prepared, judge: conditions.length > 0 };
+    },
+  };
+}
