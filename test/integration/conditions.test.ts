@@ -218,6 +218,13 @@ describe('evaluation', () => {
       }
       const user = llm.requests.at(-1)!.body.messages.find((m) => m.role === 'user')!.content;
       assert.deepEqual(transcriptLines(user).map((l) => l.text), ['r2', 'm3', 'r3']);
+
+      // Deleting the app deletes its transcripts: message contents kept for judging do not outlive it.
+      const count = async () =>
+        (await small.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM conversation_turns WHERE app_id = $1', [appId])).rows[0]!.n;
+      assert.equal(await count(), 6);
+      assert.equal((await small.request('DELETE', `/v1/apps/${appId}`)).status, 204);
+      assert.equal(await count(), 0);
     } finally {
       await small.close();
     }

@@ -75,8 +75,17 @@ export async function replaceAppKey(db: Queryable, id: string, hash: string, pre
   return rows[0];
 }
 
-/** Deletes the app and (by cascade) its webhooks. The delivery log is kept: it has no foreign key to either. */
+/**
+ * Deletes the app and (by cascade) its webhooks, with its conversations' transcripts and clocks in the same statement:
+ * message contents kept only for judging conditions have no reason to outlive the app. The delivery log is kept: it
+ * has no foreign key to either.
+ */
 export async function deleteApp(db: Queryable, id: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM apps WHERE id = $1', [id]);
+  const { rowCount } = await db.query(
+    `WITH turns AS (DELETE FROM conversation_turns WHERE app_id = $1),
+          clocks AS (DELETE FROM conversations WHERE app_id = $1)
+     DELETE FROM apps WHERE id = $1`,
+    [id],
+  );
   return (rowCount ?? 0) > 0;
 }

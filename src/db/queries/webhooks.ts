@@ -154,6 +154,11 @@ export async function recordEndpointHealth(
   succeeded: boolean,
   disableAfterMs: number,
 ): Promise<{ disabledNow: boolean; failingSince: Date | null }> {
+  if (succeeded) {
+    // The common case writes nothing: a healthy endpoint's row is neither locked nor rewritten at every delivery.
+    await db.query('UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [webhookId]);
+    return { disabledNow: false, failingSince: null };
+  }
   const { rows } = await db.query<{ disabled_now: boolean; failing_since: Date | null }>(
     `WITH before AS (
        SELECT id,
