@@ -24,14 +24,21 @@ export async function markConversationTimerArmed(db: Queryable, appId: string, c
   await db.query('UPDATE conversations SET timer_armed = true WHERE app_id = $1 AND conversation_id = $2', [appId, conversationId]);
 }
 
-/** The backend ended the conversation. Returns whether an idle timer may be running (unknown conversations: maybe). */
+/**
+ * The conversation ended (an explicit conversation_end, or the idle end's own event). Returns whether an idle timer
+ * may still be running: not when the idle timer ended it, and maybe for a conversation without a row (one from before
+ * conversation clocks, timed by signals alone).
+ */
 export async function endConversationByBackend(db: Queryable, appId: string, conversationId: string): Promise<{ timerMayRun: boolean }> {
-  const { rows } = await db.query<{ timer_armed: boolean }>(
-    `UPDATE conversations SET ended_at = COALESCE(ended_at, now()), ended_by = COALESCE(ended_by, 'backend')
-     WHERE app_id = $1 AND conversation_id = $2 RETURNING timer_armed`,
+  const { rows } = await db.query<{ timer_armed: boolean; ended_by_before: string | null }>(
+    `UPDATE conversations c SET ended_at = COALESCE(c.ended_at, now()), ended_by = COALESCE(c.ended_by, 'backend')
+     FROM (SELECT ended_by FROM conversations WHERE app_id = $1 AND conversation_id = $2 FOR UPDATE) before
+     WHERE c.app_id = $1 AND c.conversation_id = $2
+     RETURNING c.timer_armed, before.ended_by AS ended_by_before`,
     [appId, conversationId],
   );
-  return { timerMayRun: rows[0]?.timer_armed ?? true };
+  const row = rows[0];
+  return { timerMayRun: row ? row.timer_armed && row.ended_by_before !== 'idle' : true };
 }
 
 export type IdleCheck =
