@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { conversationWorkflowId } from '../src/domain/workflow-ids';
 import { generateSecretsKey } from '../src/security/secret-box';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
 import { conditionIdsIn, startFakeLlm, type FakeLlm } from '../test/helpers/fake-llm';
@@ -33,7 +34,7 @@ import {
   type Redis,
   type TemporalServer,
 } from './lib/infra';
-import { closePools, findMax, LIMITS, runStep, Tracker, type RampOptions, type StepResult, type Target } from './lib/load';
+import { closePools, conversationIdOf, EVENTS_PER_CONVERSATION, findMax, LIMITS, runStep, Tracker, type RampOptions, type StepResult, type Target } from './lib/load';
 import { BENCH_DIR, groupCpu, groupCpuDelta, PACKAGE_ROOT, readProc } from './lib/procs';
 import {
   chatCall,
@@ -50,6 +51,7 @@ import {
 } from './lib/systems';
 import { historyBreakdown } from './lib/history';
 import { summariseProfiles } from './lib/profile';
+import { measureSettingsLookups } from './lib/settings-lookup';
 import { BARE_WORKFLOWS_PATH } from './systems/bare-temporal-worker';
 import { writeReport, type BenchResults, type SystemResult, type ToggleResult } from './lib/report';
 
@@ -110,9 +112,15 @@ const SIZES = QUICK
       warmUp: { rate: 20, s: 3 },
     };
 
-const TUNINGS = {
-  low: { maxConcurrentWorkflowTaskExecutions: 10, maxConcurrentActivityTaskExecutions: 20 },
-  high: { maxConcurrentWorkflowTaskExecutions: 200, maxConcurrentActivityTaskExecutions: 400, maxCachedWorkflows: 5000 },
+/** Worker sizing as an operator sets it: the variables src/config.ts reads (unset: the SDK's defaults). */
+const TUNINGS: Record<'low' | 'high', Record<string, string>> = {
+  low: { WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10', WORKER_MAX_CONCURRENT_ACTIVITIES: '20' },
+  high: {
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '200',
+    WORKER_MAX_CONCURRENT_ACTIVITIES: '400',
+    WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '400',
+    WORKER_MAX_CACHED_WORKFLOWS: '5000',
+  },
 };
 
 const PRAGMAS: Record<string, string[] | 'startDevServer'> = {
@@ -149,6 +157,15 @@ function gitSha(): string {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PACKAGE_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'nogit';
   } catch {
     return 'nogit';
+  }
+}
+
+/** Whether tracked files differ from HEAD: then the results' sha names code that is not what ran. */
+function gitDirty(): boolean | undefined {
+  try {
+    return execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PACKAGE_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+  } catch {
+    return undefined;
   }
 }
 
@@ -370,7 +387,15 @@ async function runSystems(ctx: Ctx, results: BenchResults): Promise<RunningChat 
   await setUpChatApps(ctx, chat, results);
   const r = await measureSystem(ctx, chat, chatTarget(chat, mainApp!));
   r.breakdown = await historyBreakdown(ctx.temporal.address, r.half!.sampleIds.map((id) => `chat-event:${mainApp!.id}:${id}`));
-  r.notes.push('separate api and worker processes (bin/chat-webhooks.js, production env); message_sent events; prebuilt workflow bundle');
+  // The idle-timer workflows of the sampled events' conversations (one per EVENTS_PER_CONVERSATION events).
+  const conversations = [...new Set(r.half!.sampleIds.map((id) => conversationIdOf(id)))];
+  r.conversationBreakdown = await historyBreakdown(ctx.temporal.address, conversations.map((c) => conversationWorkflowId(mainApp!.id, c)));
+  r.eventsPerConversation = EVENTS_PER_CONVERSATION;
+  r.notes.push(
+    'separate api and worker processes (bin/chat-webhooks.js, production env); message_sent events, ' +
+      `${EVENTS_PER_CONVERSATION} per conversation; CONVERSATION_IDLE_TIMEOUT unset (the default, 30m, as users run it): each conversation's first message ` +
+      'starts its idle-timer workflow, later ones only move its clock in Postgres; prebuilt workflow bundle',
+  );
   results.systems.push(r);
   return chat;
 }
@@ -538,19 +563,31 @@ async function runOptimisations(ctx: Ctx, results: BenchResults, chatMax: number
     }
   });
 
-  const chatToggle = (label: string, options: ChatOptions) =>
+  // `histories`: also read the workflow histories of the step at the main run's maximum (where the first workflow
+  // task waits for a worker, which eager start is meant to remove).
+  const chatToggle = (label: string, options: ChatOptions, extra: { histories?: boolean } = {}) =>
     withTemporal(async (server) => {
       const chat = await startChat(chatBaseOn(ctx, server), options);
       try {
         await warmUp(ctx, chatTarget(chat, mainApp!));
-        return await miniRamp(ctx, label, chat, chatTarget(chat, mainApp!), chatMax);
+        const startsBefore = await chat.startCounts?.();
+        const result = await miniRamp(ctx, label, chat, chatTarget(chat, mainApp!), chatMax);
+        const startsAfter = await chat.startCounts?.();
+        if (startsBefore && startsAfter) {
+          result.starts = { started: startsAfter.started - startsBefore.started, eagerlyStarted: startsAfter.eagerlyStarted - startsBefore.eagerlyStarted };
+        }
+        const sampled = (result.atBase ?? result.steps[0])?.sampleIds;
+        if (extra.histories && sampled?.length) {
+          result.breakdown = await historyBreakdown(server.address, sampled.map((id) => `chat-event:${mainApp!.id}:${id}`));
+        }
+        return result;
       } finally {
         await chat.stop();
       }
     });
 
   log('baseline for the comparisons below: the product as configured in the main run, restarted');
-  opt.baseline = await chatToggle('baseline (tsx, PG_POOL_MAX=10, SDK defaults)', {});
+  opt.baseline = await chatToggle('baseline (tsx, PG_POOL_MAX=10, WORKER_* unset, CONVERSATION_IDLE_TIMEOUT unset)', {}, { histories: true });
 
   if (compiledBuild.cli) {
     log('runtime: compiled JavaScript (as the Docker image runs) instead of tsx');
@@ -559,16 +596,32 @@ async function runOptimisations(ctx: Ctx, results: BenchResults, chatMax: number
     results.notes.push(`The compiled-build comparison was skipped: ${compiledBuild.error}`);
   }
 
-  if (ctx.zodFreeBundle) {
-    log('workflow bundle without zod (stubbed): what workflows pay for importing src/domain/events.ts');
+  // Only worth a run while zod is in the bundle: since src/domain/workflow-ids.ts the stub changes nothing.
+  const bundleKb = results.meta.infra.bundleKb;
+  if (ctx.zodFreeBundle && bundleKb?.chatWebhooksWithoutZod !== undefined && bundleKb.chatWebhooks - bundleKb.chatWebhooksWithoutZod > 1) {
+    log('workflow bundle without zod (stubbed): what workflows pay for zod in the bundle');
     opt.bundle.push({ ...(await chatToggle('bundle without zod', { bundlePath: ctx.zodFreeBundle })), value: 'without zod' });
+  } else if (ctx.zodFreeBundle) {
+    log('workflow bundle without zod: not run, zod is not in the workflow bundle');
   }
 
   log(`pg pool size (PG_POOL_MAX, api and worker each), at ${SIZES.toggleMultipliers.join('/')} × ${chatMax}/s`);
   for (const size of SIZES.poolSizes) opt.poolSize.push({ ...(await chatToggle(`PG_POOL_MAX=${size}`, { poolMax: size })), value: size });
 
-  log('worker tuning (bench wrapper around startWorker: the product reads no tuning from the environment)');
-  for (const name of SIZES.tunings) opt.tuning.push({ ...(await chatToggle(`tuning ${name}`, { tuning: TUNINGS[name] })), value: TUNINGS[name] });
+  log('worker sizing (WORKER_* variables of the real worker)');
+  for (const name of SIZES.tunings) opt.tuning.push({ ...(await chatToggle(`tuning ${name}`, { env: TUNINGS[name] })), value: TUNINGS[name] });
+
+  log('conversation idle timer off (CONVERSATION_IDLE_TIMEOUT=0): what tracking conversations costs at the default');
+  (opt.idleTimeout ??= []).push({ ...(await chatToggle('CONVERSATION_IDLE_TIMEOUT=0', { env: { CONVERSATION_IDLE_TIMEOUT: '0' } })), value: '0' });
+
+  log('settings reads per event that a worker-side settings cache would replace');
+  opt.settingsLookup = await measureSettingsLookups(ctx.db.url, QUICK ? 300 : 3_000, () => ctx.db.pids());
+
+  log("API and worker in one process on the worker's NativeConnection: eager workflow start off, then on");
+  for (const eager of [false, true]) {
+    const label = `one process, eager start ${eager ? 'on' : 'off'}`;
+    (opt.singleProcess ??= []).push({ ...(await chatToggle(label, { singleProcess: { eager } }, { histories: true })), value: { eager } });
+  }
 
   log(`dev server SQLite pragmas, with bare-temporal at ${SIZES.toggleMultipliers.join('/')} × ${bareMax}/s`);
   for (const label of SIZES.pragmas) {
@@ -630,6 +683,7 @@ async function main(): Promise<void> {
     meta: {
       date,
       sha,
+      dirty: gitDirty(),
       command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out').join(' ')}` : ''}`.replace(/ -- $/, ''),
       quick: QUICK,
       machine: machine(),
@@ -643,7 +697,7 @@ async function main(): Promise<void> {
     },
     systems: [],
     fanout: [],
-    optimisations: { workerStart: [], runtime: [], bundle: [], poolSize: [], tuning: [], pragmas: [] },
+    optimisations: { workerStart: [], runtime: [], bundle: [], poolSize: [], tuning: [], idleTimeout: [], singleProcess: [], pragmas: [] },
     notes: [],
   };
 

@@ -30,6 +30,8 @@ export interface Breakdown {
   total: { p50: number; p95: number };
   workflowTasksPerWorkflow: number;
   activitiesPerWorkflow: number;
+  /** Local activity markers: run inside a workflow task, so they add neither a task nor a wait. Absent in older results. */
+  localActivitiesPerWorkflow?: number;
   historyEventsPerWorkflow: number;
 }
 
@@ -46,6 +48,7 @@ export async function historyBreakdown(address: string, workflowIds: string[]): 
   const totals: number[] = [];
   let wfts = 0;
   let activities = 0;
+  let localActivities = 0;
   let events = 0;
   let counted = 0;
   for (const id of workflowIds) {
@@ -76,6 +79,8 @@ export async function historyBreakdown(address: string, workflowIds: string[]): 
         wftIndex++;
         wfts++;
       }
+      // patched() records markers too ("core_patch"); only local activities count here.
+      if (ev.eventType === E.EVENT_TYPE_MARKER_RECORDED && ev.markerRecordedEventAttributes?.markerName === 'core_local_activity') localActivities++;
       if (ev.eventType === E.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
         const scheduled = byId.get(Number(ev.activityTaskStartedEventAttributes?.scheduledEventId));
         const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
@@ -102,6 +107,7 @@ export async function historyBreakdown(address: string, workflowIds: string[]): 
     total: { p50: t.p50, p95: t.p95 },
     workflowTasksPerWorkflow: wfts / Math.max(1, counted),
     activitiesPerWorkflow: activities / Math.max(1, counted),
+    localActivitiesPerWorkflow: localActivities / Math.max(1, counted),
     historyEventsPerWorkflow: events / Math.max(1, counted),
   };
 }

@@ -100,6 +100,15 @@ export async function closePools(): Promise<void> {
 
 let sequence = 0;
 
+/** Events per conversation id unless a step says otherwise: each conversation's first message starts its idle timer. */
+export const EVENTS_PER_CONVERSATION = 10;
+
+/** The conversation id runStep gives an event (ids are `<run>-<n>`; consecutive events share a conversation). */
+export function conversationIdOf(eventId: string, perConversation = EVENTS_PER_CONVERSATION): string {
+  const dash = eventId.lastIndexOf('-');
+  return `conv_${eventId.slice(0, dash)}_${Math.floor(Number(eventId.slice(dash + 1)) / perConversation)}`;
+}
+
 export interface StepOptions {
   rate: number;
   durationS: number;
@@ -117,7 +126,7 @@ export async function runStep(target: Target, tracker: Tracker, opts: StepOption
   const path = new URL(target.url).pathname;
   const total = Math.max(1, Math.round(opts.rate * opts.durationS));
   const run = `${target.name.replace(/[^a-z0-9]/gi, '')}${(++sequence).toString(36)}${Date.now().toString(36).slice(-4)}`;
-  const perConversation = opts.eventsPerConversation ?? 10;
+  const perConversation = opts.eventsPerConversation ?? EVENTS_PER_CONVERSATION;
   const ids: string[] = [];
   const records: EventRecord[] = [];
   let outstanding = 0;
@@ -132,7 +141,7 @@ export async function runStep(target: Target, tracker: Tracker, opts: StepOption
     tracker.add(id, record);
     if (outstanding >= LIMITS.maxOutstanding) return;
     outstanding++;
-    const body = JSON.stringify(chatEventBody(id, `conv_${run}_${Math.floor(i / perConversation)}`));
+    const body = JSON.stringify(chatEventBody(id, conversationIdOf(id, perConversation)));
     inflight.push(
       pool
         .request({ path, method: 'POST', headers: { 'content-type': 'application/json', ...target.headers }, body })

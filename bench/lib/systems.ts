@@ -124,7 +124,7 @@ export async function startBullmq(common: Common, redis: { url: string; pids(): 
 export async function startBareTemporal(
   common: Common,
   server: { address: string; pids(): number[] },
-  opts: { bundlePath?: string; tuning?: Record<string, unknown> } = {},
+  opts: { bundlePath?: string } = {},
 ): Promise<RunningSystem> {
   const taskQueue = `bare-${crypto.randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
@@ -134,7 +134,6 @@ export async function startBareTemporal(
     RECEIVER_URL: common.receiverUrl,
     WEBHOOK_SECRET: common.secret,
     ...(opts.bundlePath ? { WORKFLOW_BUNDLE_PATH: opts.bundlePath } : {}),
-    ...(opts.tuning ? { WORKER_TUNING: JSON.stringify(opts.tuning) } : {}),
   };
   const t0 = nowMs();
   const worker = startNode('bare-temporal-worker', path.join(BENCH_DIR, 'systems/bare-temporal-worker.ts'), { env });
@@ -166,8 +165,8 @@ export interface ChatBase {
 
 export interface ChatOptions {
   poolMax?: number;
-  /** Worker options passed through the bench wrapper (the product reads none from the environment). */
-  tuning?: Record<string, unknown>;
+  /** More environment for the processes (WORKER_* sizing, CONVERSATION_IDLE_TIMEOUT), as an operator would set it. */
+  env?: Record<string, string>;
   /** Write V8 CPU profiles of both processes into this folder (api/, worker/). */
   cpuProfDir?: string;
   /** Override the prebuilt bundle: false bundles at worker start. */
@@ -178,11 +177,18 @@ export interface ChatOptions {
   bundlePath?: string;
   /** Run this compiled cli.js instead of bin/chat-webhooks.js (which runs the TypeScript sources through tsx). */
   compiledCli?: string;
+  /**
+   * API and worker in one process sharing the worker's NativeConnection (bench/systems/chat-webhooks-single-process.ts),
+   * asking for eager workflow start or not.
+   */
+  singleProcess?: { eager: boolean };
 }
 
 export interface RunningChat extends RunningSystem {
   apiUrl: string;
   taskQueue: string;
+  /** Single process only: chat-event workflows its API started, and how many of them the server started eagerly. */
+  startCounts?: () => Promise<{ started: number; eagerlyStarted: number }>;
 }
 
 /** The production environment, as test/integration/production-processes.test.ts gives the api and worker. */
@@ -203,33 +209,30 @@ export function chatEnv(base: ChatBase, taskQueue: string, port: number, opts: C
     HOST: '127.0.0.1',
     ALLOW_HTTP_WEBHOOKS: 'true',
     DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
-    CONVERSATION_IDLE_TIMEOUT: '0',
+    // CONVERSATION_IDLE_TIMEOUT and the WORKER_* sizing stay unset unless a variant sets them: the defaults users run.
     OPENAI_BASE_URL: base.llmBaseUrl,
     OPENAI_API_KEY: 'bench-key',
     OPENAI_MODEL: 'bench-model',
     ...(prebuilt && base.bundlePath ? { WORKFLOW_BUNDLE_PATH: base.bundlePath } : {}),
+    ...opts.env,
   };
 }
 
 const CLI = path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js');
 
-/** `chat-webhooks api` and `chat-webhooks worker` as separate processes. */
+/** `chat-webhooks api` and `chat-webhooks worker` as separate processes (or both in one, with `singleProcess`). */
 export async function startChat(base: ChatBase, opts: ChatOptions = {}): Promise<RunningChat> {
   const port = await freePort();
   const taskQueue = `chat-${crypto.randomBytes(4).toString('hex')}`;
   const env = chatEnv(opts.bundlePath ? { ...base, bundlePath: opts.bundlePath } : base, taskQueue, port, opts);
+  const apiUrl = `http://127.0.0.1:${port}`;
+  if (opts.singleProcess) return startSingleProcess(base, env, apiUrl, taskQueue, opts.singleProcess.eager);
   const prof = (role: string) => (opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(opts.cpuProfDir, role)] : []);
   const t0 = nowMs();
   const worker = opts.apiOnly
     ? undefined
-    : opts.tuning
-      ? startNode('chat-webhooks-worker', path.join(BENCH_DIR, 'systems/chat-webhooks-tuned-worker.ts'), {
-          env: { ...env, WORKER_TUNING: JSON.stringify(opts.tuning) },
-          nodeArgs: prof('worker'),
-        })
-      : startNode('chat-webhooks-worker', opts.compiledCli ?? CLI, { args: ['worker'], env, nodeArgs: prof('worker') });
+    : startNode('chat-webhooks-worker', opts.compiledCli ?? CLI, { args: ['worker'], env, nodeArgs: prof('worker') });
   const api = opts.workerOnly ? undefined : startNode('chat-webhooks-api', opts.compiledCli ?? CLI, { args: ['api'], env, nodeArgs: prof('api') });
-  const apiUrl = `http://127.0.0.1:${port}`;
   const [apiStartMs, workerStartMs] = await Promise.all([
     api ? waitForHttp(`${apiUrl}/healthz`, api).then(() => nowMs() - t0) : 0,
     worker ? waitForPoller(base.temporalAddress, taskQueue, worker).then(() => nowMs() - t0) : undefined,
@@ -245,6 +248,29 @@ export async function startChat(base: ChatBase, opts: ChatOptions = {}): Promise
     apiStartMs,
     workerStartMs,
     stop: () => stopAll(api, worker),
+  };
+}
+
+/** The one process is `api` here; `worker` stays undefined, so its CPU is all counted as the API's. */
+async function startSingleProcess(base: ChatBase, env: NodeJS.ProcessEnv, apiUrl: string, taskQueue: string, eager: boolean): Promise<RunningChat> {
+  const t0 = nowMs();
+  const child = startNode('chat-webhooks-single-process', path.join(BENCH_DIR, 'systems/chat-webhooks-single-process.ts'), {
+    env: { ...env, BENCH_EAGER_START: eager ? '1' : '0' },
+  });
+  const { statsPort } = (await child.ready(90_000)) as { statsPort: number };
+  await waitForPoller(base.temporalAddress, taskQueue, child);
+  const startMs = nowMs() - t0;
+  return {
+    name: 'chat-webhooks',
+    target: { name: 'chat-webhooks', url: `${apiUrl}/v1/apps/APP/events`, headers: {}, deliveriesPerEvent: 1 },
+    api: child,
+    apiUrl,
+    taskQueue,
+    engines: base.engines,
+    apiStartMs: startMs,
+    workerStartMs: startMs,
+    startCounts: async () => (await fetch(`http://127.0.0.1:${statsPort}/`)).json() as Promise<{ started: number; eagerlyStarted: number }>,
+    stop: () => stopAll(child),
   };
 }
 

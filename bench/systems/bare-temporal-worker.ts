@@ -2,7 +2,7 @@
  * `bare-temporal` worker: the workflow in bench/workflows/bare-delivery.ts and its one activity.
  *
  * env: TEMPORAL_ADDRESS, TASK_QUEUE, RECEIVER_URL, WEBHOOK_SECRET, WORKFLOW_BUNDLE_PATH (optional: else bundled at
- * start), WORKER_TUNING (optional JSON of worker options)
+ * start)
  */
 import path from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
@@ -34,7 +34,6 @@ async function main() {
     taskQueue: requiredEnv('TASK_QUEUE'),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: BARE_WORKFLOWS_PATH }),
     activities: createBareActivities(requiredEnv('RECEIVER_URL'), sender),
-    ...(process.env.WORKER_TUNING ? JSON.parse(process.env.WORKER_TUNING) : {}),
   });
   const running = worker.run();
   process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
