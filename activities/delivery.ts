@@ -262,7 +262,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       if (!delivery.is_test) {
         if (gone) {
           if (await disableWebhook(deps.db, delivery.webhook_id, 'gone')) disabled = { reason: 'gone' };
-        } else if (sent.errorClass !== 'blocked_destination') {
+        } else if (sent.errorClass !== 'blocked_destination' && !(succeeded && !webhook.failing)) {
+          // A success against a healthy endpoint has nothing to record (the common case: no write per delivery).
           const health = await recordEndpointHealth(deps.db, delivery.webhook_id, succeeded, deps.delivery.disableAfterMs);
           if (health.disabledNow) disabled = { reason: 'failing' };
         }

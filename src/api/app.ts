@@ -23,7 +23,11 @@ import type { LlmClient } from '../../activities/llm-judge';
 
 export interface ApiDeps {
   db: Db;
-  temporal: { client: Client; taskQueue: string; startTimeoutMs?: number };
+  /**
+   * `eagerStart`: the client shares its connection with a worker in this process (dev mode), so a new chat-event
+   * workflow can be handed its first task in the answer to the start call instead of waiting for a poller.
+   */
+  temporal: { client: Client; taskQueue: string; startTimeoutMs?: number; eagerStart?: boolean };
   secrets: SecretBox;
   adminApiKey: string;
   /** Where webhooks may point; `resolver` is injectable so tests need no outside DNS. */

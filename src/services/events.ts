@@ -15,7 +15,8 @@ import type { Metrics } from '../metrics';
 
 export interface EventServiceDeps {
   db: Db;
-  temporal: { client: Client; taskQueue: string; startTimeoutMs?: number };
+  /** `eagerStart`: ask for eager workflow start (only when the client is on a local worker's NativeConnection). */
+  temporal: { client: Client; taskQueue: string; startTimeoutMs?: number; eagerStart?: boolean };
   logger: Logger;
   metrics?: Metrics;
 }
@@ -39,6 +40,7 @@ export async function startChatEventWorkflow(temporal: EventServiceDeps['tempora
       args: [event],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
+      ...(temporal.eagerStart ? { requestEagerStart: true } : {}),
       staticSummary: `${what} · app ${event.appId}${event.conversationId ? ` · conversation ${event.conversationId}` : ''}`,
       typedSearchAttributes: [
         { key: SearchAttributes.AppId, value: event.appId },
@@ -59,8 +61,9 @@ export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Pro
   const workflowId = chatEventWorkflowId(event.appId, event.eventId);
   const record = () =>
     recordEvent(db, { appId: event.appId, eventId: event.eventId, type: event.type, conversationId: event.conversationId, workflowId });
+  let eagerlyStarted = false;
   try {
-    await startChatEventWorkflow(temporal, event);
+    eagerlyStarted = (await startChatEventWorkflow(temporal, event)).eagerlyStarted;
   } catch (error) {
     if (error instanceof WorkflowExecutionAlreadyStartedError) {
       // A concurrent request with the same id won the start; make sure the event is remembered either way.
@@ -72,6 +75,9 @@ export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Pro
   }
   await record();
   deps.metrics?.eventsAccepted.inc({ type: event.type });
-  logger.info({ app_id: event.appId, event_id: event.eventId, event_type: event.type, workflow_id: workflowId }, 'event accepted');
+  logger.info(
+    { app_id: event.appId, event_id: event.eventId, event_type: event.type, workflow_id: workflowId, ...(temporal.eagerStart ? { eagerly_started: eagerlyStarted } : {}) },
+    'event accepted',
+  );
   return { outcome: 'accepted', workflowId };
 }

@@ -7,6 +7,8 @@ export const WORKFLOWS_PATH = require.resolve(path.resolve(__dirname, '../../wor
 
 export interface WorkerHandle {
   worker: Worker;
+  /** The worker's connection; a Client built on it can start workflows eagerly on this worker. Closed on shutdown. */
+  connection: NativeConnection;
   /** Resolves when the worker has stopped (after `shutdown()`), rejects if it crashed. */
   running: Promise<void>;
   /** Stops polling, lets running activities finish within the grace time, then closes the connection. */
@@ -48,6 +50,7 @@ export async function startWorker(opts: {
   const running = worker.run().finally(() => connection.close());
   return {
     worker,
+    connection,
     running,
     async shutdown() {
       if (worker.getState() === 'RUNNING') worker.shutdown();

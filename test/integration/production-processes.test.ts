@@ -7,8 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -218,4 +220,30 @@ test('SIGTERM lets the API finish the request it is serving and the worker finis
   assert.equal(await api.exited, 0, api.output());
   const accepted = await db.pool.query("SELECT count(*)::int AS n FROM events WHERE event_id = 'during-shutdown'");
   assert.equal(accepted.rows[0].n, 1, 'the event accepted during shutdown is recorded');
+});
+
+test('dev runs the API and the worker in one process, and starts event workflows eagerly on its own worker', async () => {
+  const { env: prod, port, adminKey } = await serviceEnv();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-dev-'));
+  const { NODE_ENV: _production, METRICS_PORT: _metrics, ...rest } = prod;
+  const dev = start('dev', { ...rest, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  await dev.waitFor(/is running \(dev mode\)/, 60_000);
+
+  const call = postAs(port, adminKey);
+  const app = await call('/v1/apps', { name: 'Dev App' });
+  assert.equal(app.status, 201);
+  const hook = await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['message_sent'] });
+  assert.equal(hook.status, 201);
+  const before = receiver.requests.length;
+  const event = await call(`/v1/apps/${app.body.id}/events`, { id: 'dev-1', type: 'message_sent', conversation_id: 'c1', message: 'hi', response: 'hello' });
+  assert.equal(event.status, 202);
+  const [req] = (await receiver.waitForRequests(before + 1)).slice(before);
+  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<string, unknown>;
+  assert.equal(payload.event, 'Message sent');
+  // The server handed the new workflow's first task to this process's worker in its answer to the start call.
+  await dev.waitFor(/"eagerly_started":true/);
+
+  dev.child.kill('SIGTERM');
+  assert.equal(await dev.exited, 0, dev.output());
+  fs.rmSync(dataDir, { recursive: true, force: true });
 });
