@@ -1,6 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Db } from '../db/pool';
-import { findApp, findAppIdByKeyHash, type AppRow } from '../db/queries/apps';
+import { findApp, findAppByKeyHash, type AppRow } from '../db/queries/apps';
 import { ApiError, notFound } from './errors';
 import { apiKeyMatches, hashApiKey } from '../security/api-keys';
 import { isPlausibleId } from './body';
@@ -33,9 +33,11 @@ export function requireApiKey(deps: { db: Db; adminApiKey: string }): RequestHan
       res.locals.principal = { kind: 'admin' } satisfies Principal;
       return next();
     }
-    const appId = key.startsWith('cwk_') ? await findAppIdByKeyHash(deps.db, hashApiKey(key)) : undefined;
-    if (!appId) throw new ApiError(401, 'unauthorized', 'Invalid API key');
-    res.locals.principal = { kind: 'app', appId } satisfies Principal;
+    const app = key.startsWith('cwk_') ? await findAppByKeyHash(deps.db, hashApiKey(key)) : undefined;
+    if (!app) throw new ApiError(401, 'unauthorized', 'Invalid API key');
+    res.locals.principal = { kind: 'app', appId: app.id } satisfies Principal;
+    // The key's own app, read with the key: scopeToApp need not read it again.
+    res.locals.keyApp = app;
     next();
   };
 }
@@ -54,7 +56,8 @@ export function scopeToApp(deps: { db: Db }): RequestHandler {
     const appId = (req.params as { app_id: string }).app_id;
     const principal = principalOf(res);
     const reachable = isPlausibleId(appId) && (principal.kind === 'admin' || principal.appId === appId);
-    const app = reachable ? await findApp(deps.db, appId) : undefined;
+    const keyApp = res.locals.keyApp as AppRow | undefined;
+    const app = !reachable ? undefined : keyApp?.id === appId ? keyApp : await findApp(deps.db, appId);
     if (!app) throw notFound(`App ${appId}`);
     res.locals.app = app;
     next();

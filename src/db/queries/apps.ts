@@ -32,9 +32,9 @@ export async function findApp(db: Queryable, id: string): Promise<AppRow | undef
   return rows[0];
 }
 
-export async function findAppIdByKeyHash(db: Queryable, hash: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM apps WHERE api_key_hash = $1', [hash]);
-  return rows[0]?.id;
+export async function findAppByKeyHash(db: Queryable, hash: string): Promise<AppRow | undefined> {
+  const { rows } = await db.query<AppRow>('SELECT * FROM apps WHERE api_key_hash = $1', [hash]);
+  return rows[0];
 }
 
 /** Apps oldest first after the (created_at, id) cursor; `onlyId` narrows the list to one app (an app key's view). */
