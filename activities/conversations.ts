@@ -21,6 +21,12 @@ export interface ConversationActivityDeps {
 
 type TrackResult = 'armed' | 'ticking' | 'ended' | 'off';
 
+/**
+ * How late an idle timer may be (its clock read retrying through a database outage) before it counts as lost: five
+ * minutes, or the idle time itself when that is shorter.
+ */
+const MAX_TIMER_LATENESS_MS = 5 * 60_000;
+
 function timerStart(conversations: NonNullable<ConversationActivityDeps['conversations']>, event: ChatEvent & { conversationId: string }) {
   const input: ConversationInput = {
     appId: event.appId,
@@ -67,7 +73,12 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
       if (event.type !== 'message_sent') return 'off';
       const state = await noteConversationMessage(deps.db, { appId: event.appId, conversationId: event.conversationId, user: event.user });
       if (state.ended) return 'ended';
-      if (state.timerArmed) return 'ticking';
+      // A conversation quiet for longer than its idle time (and a margin) should have been ended by its timer: that
+      // timer is gone (terminated by an operator, say), so one is started again. A timer that is only late is found
+      // running and left be.
+      const lateness = Math.min(MAX_TIMER_LATENESS_MS, conversations.idleTimeoutMs);
+      const timerLost = state.quietForMs !== null && state.quietForMs > conversations.idleTimeoutMs + lateness;
+      if (state.timerArmed && !timerLost) return 'ticking';
       // The one start of this conversation's timer. A concurrent first message may start it too: the second start
       // finds the running workflow and leaves it be (no signal, no workflow task).
       await conversations.client.workflow.start<typeof conversationWorkflow>('conversationWorkflow', {

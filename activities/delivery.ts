@@ -148,8 +148,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const disabled = new Set(webhooks.filter((w) => !w.enabled && !event.testWebhookId).map((w) => w.id));
       const skipped: DeliverySummary[] = [];
       for (const d of prepared.filter((p) => disabled.has(p.webhookId))) {
-        await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', 'webhook disabled');
-        deps.metrics.deliveries.inc({ outcome: 'skipped' });
+        // Counted once: a retried preparation finds the delivery already skipped.
+        if (await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', 'webhook disabled')) deps.metrics.deliveries.inc({ outcome: 'skipped' });
         skipped.push({ deliveryId: d.deliveryId, webhookId: d.webhookId, status: 'skipped', attempts: 0, statusCode: null, error: 'webhook disabled' });
       }
       return { deliveries: prepared.filter((p) => !disabled.has(p.webhookId)), skipped };
@@ -210,8 +210,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       if (!webhook || (!webhook.enabled && !delivery.is_test)) {
         const status = webhook ? 'skipped' : 'failed';
         const reason = webhook ? 'webhook disabled' : 'webhook deleted';
-        await finishDeliveryWithoutAttempt(deps.db, delivery.id, status, reason);
-        deps.metrics.deliveries.inc({ outcome: status });
+        if (await finishDeliveryWithoutAttempt(deps.db, delivery.id, status, reason)) deps.metrics.deliveries.inc({ outcome: status });
         return { kind: 'final', status, attempt: input.attempt - 1, statusCode: null, error: reason };
       }
 
@@ -262,8 +261,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       if (!delivery.is_test) {
         if (gone) {
           if (await disableWebhook(deps.db, delivery.webhook_id, 'gone')) disabled = { reason: 'gone' };
-        } else if (sent.errorClass !== 'blocked_destination' && !(succeeded && !webhook.failing)) {
-          // A success against a healthy endpoint has nothing to record (the common case: no write per delivery).
+        } else if (sent.errorClass !== 'blocked_destination') {
           const health = await recordEndpointHealth(deps.db, delivery.webhook_id, succeeded, deps.delivery.disableAfterMs);
           if (health.disabledNow) disabled = { reason: 'failing' };
         }
@@ -322,8 +320,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     /** Ends a delivery the workflow gave up on (its attempts kept failing inside the worker), so the log says so. */
     async finishDelivery(input: { deliveryId: string; reason: string }): Promise<void> {
-      await finishDeliveryWithoutAttempt(deps.db, input.deliveryId, 'failed', input.reason);
-      deps.metrics.deliveries.inc({ outcome: 'failed' });
+      // A late execution may have finished it meanwhile: its outcome stands, and is not counted twice.
+      if (await finishDeliveryWithoutAttempt(deps.db, input.deliveryId, 'failed', input.reason)) deps.metrics.deliveries.inc({ outcome: 'failed' });
     },
 
     /**

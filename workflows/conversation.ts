@@ -29,7 +29,9 @@ import type { Activities } from '../activities';
 const { checkConversationIdle } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   summary: 'read the conversation clock',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+  // No attempt limit: the read is harmless to repeat, and a timer that gave up during a database outage would leave
+  // its conversation without an end.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
 /** Marks the histories in which the idle timer reads the conversation clock from Postgres. */
@@ -41,6 +43,8 @@ export interface ConversationInput {
   idleTimeoutMs: number;
   /** The last user seen, carried into the "Conversation end" payload. */
   user: ChatEvent['user'];
+  /** The first wait, when shorter than the idle time (a run continued as new in the middle of a wait). */
+  firstWaitMs?: number;
 }
 
 export const messageSeen = defineSignal<[{ user: ChatEvent['user'] }]>('messageSeen');
@@ -61,7 +65,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
     ended = true;
   });
 
-  let waitMs = input.idleTimeoutMs;
+  let waitMs = input.firstWaitMs ?? input.idleTimeoutMs;
   for (;;) {
     const before = seen;
     const active = await condition(() => ended || seen !== before, waitMs);
@@ -69,7 +73,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
     waitMs = input.idleTimeoutMs;
     if (active) {
       if (seen >= SIGNALS_BEFORE_CONTINUE_AS_NEW || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof conversationWorkflow>({ ...input, user });
+        await continueAsNew<typeof conversationWorkflow>({ ...input, user, firstWaitMs: undefined });
       }
       continue;
     }
@@ -79,7 +83,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
       if (clock.kind === 'active') {
         // A message came meanwhile: wait until the conversation has been quiet for the whole idle time. A
         // conversation that goes on for days starts afresh before its history grows long.
-        if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof conversationWorkflow>({ ...input, user });
+        if (workflowInfo().continueAsNewSuggested) {
+          await continueAsNew<typeof conversationWorkflow>({ ...input, user, firstWaitMs: clock.idleInMs });
+        }
         waitMs = clock.idleInMs;
         continue;
       }

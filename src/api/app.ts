@@ -59,14 +59,16 @@ export function createApp(deps: ApiDeps): express.Express {
   // Readiness: Postgres and Temporal both answer within 2 s. Needs no key; names no detail beyond up or down.
   app.get('/readyz', async (_req, res) => {
     const deadline = Date.now() + 2_000;
-    const [postgres, temporal] = await Promise.all([
+    // Each check is also raced against the deadline: a worker's native connection (dev mode) retries an unreachable
+    // server for longer than the deadline it is given.
+    const within = (check: Promise<unknown>) =>
       Promise.race([
-        deps.db.query('SELECT 1'),
+        check,
         new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), deadline - Date.now()).unref()),
-      ]).then(() => 'up', () => 'down'),
-      deps.temporal.client.connection
-        .withDeadline(deadline, () => deps.temporal.client.workflowService.getSystemInfo({}))
-        .then(() => 'up', () => 'down'),
+      ]).then(() => 'up' as const, () => 'down' as const);
+    const [postgres, temporal] = await Promise.all([
+      within(deps.db.query('SELECT 1')),
+      within(deps.temporal.client.connection.withDeadline(deadline, () => deps.temporal.client.workflowService.getSystemInfo({}))),
     ]);
     const ready = postgres === 'up' && temporal === 'up';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { postgres, temporal } });

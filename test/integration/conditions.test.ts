@@ -428,6 +428,30 @@ describe('conversation end on inactivity', () => {
     }
   });
 
+  test('a conversation whose timer was lost gets a new one with its next message, and still ends once', async () => {
+    const idle = await startStack({ conversationIdleMs: 2_000 });
+    try {
+      const { appId } = await idle.createAppWithWebhook(receiver.url, { events: ['conversation_end'] });
+      const before = receiver.requests.length;
+      const first = await idle.request('POST', `/v1/apps/${appId}/events`, messageEvent({ conversation_id: 'conv-lost' }));
+      await idle.client.workflow.getHandle(first.body.workflow_id).result();
+      // An operator terminates the timer: nothing would ever end this conversation now.
+      const timer = idle.client.workflow.getHandle(`conversation:${appId}:conv-lost`);
+      await timer.terminate('lost in a test');
+      // Quiet for longer than the idle time and the lateness a timer may have (here the idle time itself): lost.
+      await new Promise((r) => setTimeout(r, 4_500));
+      const next = await idle.request('POST', `/v1/apps/${appId}/events`, messageEvent({ conversation_id: 'conv-lost' }));
+      await idle.client.workflow.getHandle(next.body.workflow_id).result();
+      const [end] = (await receiver.waitForRequests(before + 1, 20_000)).slice(before);
+      assert.equal(JSON.parse(end!.body).event, 'Conversation end');
+      assert.equal(await idle.client.workflow.getHandle(`conversation:${appId}:conv-lost`).result(), 'idle');
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal(receiver.requests.length, before + 1, 'exactly one Conversation end');
+    } finally {
+      await idle.close();
+    }
+  });
+
   test('an explicit conversation_end stops the idle timer, and is the one delivery', async () => {
     const idle = await startStack({ conversationIdleMs: 2_000 });
     try {

@@ -26,9 +26,12 @@ async function age(conversationId: string, ms: number): Promise<void> {
 }
 
 test('the first message asks for a timer; once it is armed, later messages only move the clock', async () => {
-  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c1', user }), { timerArmed: false, ended: false });
+  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c1', user }), { timerArmed: false, ended: false, quietForMs: null });
   await markConversationTimerArmed(db.pool, 'app_1', 'c1');
-  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c1', user: null }), { timerArmed: true, ended: false });
+  await age('c1', 90_000);
+  const later = await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c1', user: null });
+  assert.deepEqual({ ...later, quietForMs: undefined }, { timerArmed: true, ended: false, quietForMs: undefined });
+  assert.ok(later.quietForMs! >= 90_000 && later.quietForMs! < 100_000, `quiet for ${later.quietForMs} ms before this message`);
   const { rows } = await db.pool.query('SELECT last_user FROM conversations WHERE conversation_id = $1', ['c1']);
   assert.deepEqual(rows[0].last_user, user, 'a message without a user keeps the last user seen');
 });
@@ -48,7 +51,7 @@ test('a quiet conversation is ended by idleness, with its last user; asking agai
   // A retried check (its first answer never reached the workflow) must not lose the end it decided.
   assert.deepEqual(await checkConversationIdle(db.pool, 'app_1', 'c3', 60_000), { kind: 'idle', user });
   // A message after the end does not reopen it, and needs no timer.
-  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c3', user }), { timerArmed: false, ended: true });
+  assert.equal((await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c3', user })).ended, true);
   // The idle end's own conversation_end event finds no timer to stop.
   assert.deepEqual(await endConversationByBackend(db.pool, 'app_1', 'c3'), { timerMayRun: false });
 });
@@ -69,5 +72,5 @@ test('a conversation with no clock (timed by signals before clocks existed) is i
 test('conversations of different apps do not share a clock', async () => {
   await noteConversationMessage(db.pool, { appId: 'app_a', conversationId: 'same', user });
   await markConversationTimerArmed(db.pool, 'app_a', 'same');
-  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_b', conversationId: 'same', user }), { timerArmed: false, ended: false });
+  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_b', conversationId: 'same', user }), { timerArmed: false, ended: false, quietForMs: null });
 });

@@ -3,21 +3,25 @@ import type { ChatEvent } from '../../domain/events';
 
 /**
  * Notes a message in a conversation: its idle clock restarts now. Says whether the conversation's idle timer still
- * has to be started, and whether the conversation has already ended (then nothing more is timed).
+ * has to be started, whether the conversation has already ended (then nothing more is timed), and how long it had
+ * been quiet before this message (null for its first).
  */
 export async function noteConversationMessage(
   db: Queryable,
   c: { appId: string; conversationId: string; user: ChatEvent['user'] },
-): Promise<{ timerArmed: boolean; ended: boolean }> {
-  const { rows } = await db.query<{ timer_armed: boolean; ended: boolean }>(
-    `INSERT INTO conversations (app_id, conversation_id, last_message_at, last_user) VALUES ($1, $2, now(), $3)
+): Promise<{ timerArmed: boolean; ended: boolean; quietForMs: number | null }> {
+  const { rows } = await db.query<{ timer_armed: boolean; ended: boolean; quiet_for_ms: number | null }>(
+    `WITH before AS (SELECT last_message_at FROM conversations WHERE app_id = $1 AND conversation_id = $2)
+     INSERT INTO conversations (app_id, conversation_id, last_message_at, last_user) VALUES ($1, $2, now(), $3)
      ON CONFLICT (app_id, conversation_id) DO UPDATE SET
        last_message_at = GREATEST(conversations.last_message_at, EXCLUDED.last_message_at),
        last_user = COALESCE(EXCLUDED.last_user, conversations.last_user)
-     RETURNING timer_armed, ended_at IS NOT NULL AS ended`,
+     RETURNING timer_armed, ended_at IS NOT NULL AS ended,
+       (SELECT EXTRACT(EPOCH FROM (now() - last_message_at)) * 1000 FROM before) AS quiet_for_ms`,
     [c.appId, c.conversationId, c.user ?? null],
   );
-  return { timerArmed: rows[0]!.timer_armed, ended: rows[0]!.ended };
+  const row = rows[0]!;
+  return { timerArmed: row.timer_armed, ended: row.ended, quietForMs: row.quiet_for_ms === null ? null : Number(row.quiet_for_ms) };
 }
 
 export async function markConversationTimerArmed(db: Queryable, appId: string, conversationId: string): Promise<void> {

@@ -75,21 +75,14 @@ export async function upsertDeliveries(
  */
 export interface DeliveryTarget {
   delivery: DeliveryRow;
-  webhook: {
-    url: string;
-    secret_encrypted: string;
-    previous_secret_encrypted: string | null;
-    enabled: boolean;
-    /** Whether a run of failed attempts is under way (endpoint health); a success need not write anything otherwise. */
-    failing: boolean;
-  } | null;
+  webhook: { url: string; secret_encrypted: string; previous_secret_encrypted: string | null; enabled: boolean } | null;
 }
 
 export async function findDeliveryTarget(db: Queryable, deliveryId: string): Promise<DeliveryTarget | undefined> {
   const { rows } = await db.query<
-    DeliveryRow & { w_url: string | null; w_secret: string | null; w_previous: string | null; w_enabled: boolean | null; w_failing: boolean | null }
+    DeliveryRow & { w_url: string | null; w_secret: string | null; w_previous: string | null; w_enabled: boolean | null }
   >(
-    `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled, w.failing_since IS NOT NULL AS w_failing,
+    `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled,
        CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_encrypted END AS w_previous
      FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.app_id = d.app_id
      WHERE d.id = $1`,
@@ -97,12 +90,12 @@ export async function findDeliveryTarget(db: Queryable, deliveryId: string): Pro
   );
   const row = rows[0];
   if (!row) return undefined;
-  const { w_url, w_secret, w_previous, w_enabled, w_failing, ...delivery } = row;
+  const { w_url, w_secret, w_previous, w_enabled, ...delivery } = row;
   return {
     delivery,
     webhook:
       w_url !== null && w_secret !== null
-        ? { url: w_url, secret_encrypted: w_secret, previous_secret_encrypted: w_previous, enabled: w_enabled ?? false, failing: w_failing ?? false }
+        ? { url: w_url, secret_encrypted: w_secret, previous_secret_encrypted: w_previous, enabled: w_enabled ?? false }
         : null,
   };
 }

@@ -155,7 +155,7 @@ export async function recordEndpointHealth(
   disableAfterMs: number,
 ): Promise<{ disabledNow: boolean; failingSince: Date | null }> {
   if (succeeded) {
-    // The common case writes nothing: a healthy endpoint's row is neither locked nor rewritten at every delivery.
+    // A healthy endpoint's row is neither locked nor rewritten at every delivery: the update matches no row then.
     await db.query('UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL', [webhookId]);
     return { disabledNow: false, failingSince: null };
   }
