@@ -26,9 +26,10 @@ const NAMES = ['delivered-event', 'retried-event', 'custom-condition-event', 're
 /**
  * Histories recorded by earlier workflow code, kept for good: workflows like them may still be running somewhere, so
  * they must replay forever. `v1/`: before prepare-event-locally (prepareDeliveries, evaluateConditions and
- * touchConversation as separate activities).
+ * touchConversation as separate activities) and idle-from-database (conversation timers kept alive by a signal per
+ * message; conversation-signals.json was recorded from that code, 94ff02f, as it ends a conversation on idleness).
  */
-const LEGACY = [{ dir: 'v1', names: ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery'] }];
+const LEGACY = [{ dir: 'v1', names: ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery', 'conversation-signals'] }];
 const refresh = process.env.REFRESH_HISTORIES === '1';
 const run = promisify(execFile);
 
