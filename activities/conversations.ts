@@ -8,6 +8,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Db } from '../src/db/pool';
+import type { Logger } from '../src/logger';
 import { checkConversationIdle, endConversationByBackend, markConversationTimerArmed, noteConversationMessage, type IdleCheck } from '../src/db/queries/conversations';
 import { conversationWorkflowId, type ChatEvent } from '../src/domain/events';
 import { SearchAttributes } from '../src/domain/search-attributes';
@@ -15,17 +16,21 @@ import type { conversationWorkflow, ConversationInput } from '../workflows/conve
 
 export interface ConversationActivityDeps {
   db: Db;
+  logger: Logger;
   /** Undefined when CONVERSATION_IDLE_TIMEOUT is 0: conversations then end only when the backend says so. */
   conversations: { client: Client; taskQueue: string; idleTimeoutMs: number } | undefined;
 }
 
-type TrackResult = 'armed' | 'ticking' | 'ended' | 'off';
+type TrackResult = 'armed' | 'ticking' | 'ended' | 'off' | 'not_armed';
 
 /**
  * How late an idle timer may be (its clock read retrying through a database outage) before it counts as lost: five
  * minutes, or the idle time itself when that is shorter.
  */
 const MAX_TIMER_LATENESS_MS = 5 * 60_000;
+
+/** How long preparing an event waits for its conversation's timer to start before going on without it. */
+const TIMER_START_TIMEOUT_MS = 5_000;
 
 function timerStart(conversations: NonNullable<ConversationActivityDeps['conversations']>, event: ChatEvent & { conversationId: string }) {
   const input: ConversationInput = {
@@ -81,10 +86,21 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
       if (state.timerArmed && !timerLost) return 'ticking';
       // The one start of this conversation's timer. A concurrent first message may start it too: the second start
       // finds the running workflow and leaves it be (no signal, no workflow task).
-      await conversations.client.workflow.start<typeof conversationWorkflow>('conversationWorkflow', {
-        ...timerStart(conversations, conversation),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+      try {
+        await conversations.client.connection.withDeadline(Date.now() + TIMER_START_TIMEOUT_MS, () =>
+          conversations.client.workflow.start<typeof conversationWorkflow>('conversationWorkflow', {
+            ...timerStart(conversations, conversation),
+            workflowIdConflictPolicy: 'USE_EXISTING',
+          }),
+        );
+      } catch (error) {
+        // The event's deliveries must not wait on its conversation's timer: the next message tries again.
+        deps.logger.warn(
+          { err: error, app_id: event.appId, conversation_id: event.conversationId },
+          'could not start the conversation idle timer; the next message tries again',
+        );
+        return 'not_armed';
+      }
       await markConversationTimerArmed(deps.db, event.appId, event.conversationId);
       return 'armed';
     },

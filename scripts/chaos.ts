@@ -44,6 +44,8 @@ import { createPool, type Db } from '../src/db/pool';
 import { PACKAGE_ROOT } from '../src/package-root';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/domain/search-attributes';
 import { generateSecretsKey } from '../src/security/secret-box';
+// Ports below the ephemeral range: the API and the restarted Temporal server get theirs back even while other tests run.
+import { freePortForChild } from '../test/helpers/ports';
 import { findTemporalCli, TEMPORAL_CLI_INSTALL_HELP } from '../src/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
 
@@ -167,17 +169,6 @@ function log(message: string): void {
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Thrown by a probe to stop waiting at once (the process being waited for died). */
 class GiveUp extends Error {}
@@ -1069,7 +1060,7 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
       return created;
     })(),
     (async () => {
-      const server = new TemporalServer(cli, await freePort(), path.join(tmp, 'temporal.db'), path.join(tmp, 'temporal.log'));
+      const server = new TemporalServer(cli, await freePortForChild(), path.join(tmp, 'temporal.db'), path.join(tmp, 'temporal.log'));
       cleanup.add('Temporal dev server', () => server.stop());
       await server.start();
       return server;
@@ -1091,7 +1082,7 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   cleanup.add('receivers', () => receivers.close());
 
   const adminKey = `cwk_admin_chaos_${crypto.randomBytes(16).toString('hex')}`;
-  const apiPort = await freePort();
+  const apiPort = await freePortForChild();
   const taskQueue = `chaos-${crypto.randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -1103,6 +1094,8 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     ADMIN_API_KEY: adminKey,
     SECRETS_KEY: generateSecretsKey(),
     PORT: String(apiPort),
+    // The worker's own /metrics is not needed here, and its default port may be taken on a developer's machine.
+    METRICS_PORT: '0',
     HOST: '127.0.0.1',
     ALLOW_HTTP_WEBHOOKS: 'true',
     DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',

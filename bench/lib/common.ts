@@ -1,8 +1,7 @@
 /**
  * Small helpers shared by the benchmark's parent process and its children.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { freePortForChild } from '../../test/helpers/ports';
 
 /**
  * Milliseconds on CLOCK_MONOTONIC (`process.hrtime`), which every process on the machine shares: a send time taken in
@@ -32,13 +31,8 @@ export function summarise(values: number[]): { count: number; p50: number; p95: 
   };
 }
 
-export async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
+/** A port for a child process to listen on (below the ephemeral range, so a parallel `listen(0)` cannot take it first). */
+export const freePort = freePortForChild;
 
 /** The chat event every system ingests: the same JSON body, posted to each system's own ingest endpoint. */
 export function chatEventBody(id: string, conversation: string) {

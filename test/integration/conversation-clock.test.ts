@@ -6,6 +6,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConversationIdle, endConversationByBackend, markConversationTimerArmed, noteConversationMessage } from '../../src/db/queries/conversations';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client, Connection } from '@temporalio/client';
+import { createConversationTracker } from '../../activities/conversations';
+import { createLogger } from '../../src/logger';
+import type { ChatEvent } from '../../src/domain/events';
 
 let db: TestDatabase;
 const user = { id: 'u_1', email: 'user@example.com', name: 'Jo', loggedIn: true };
@@ -73,4 +79,31 @@ test('conversations of different apps do not share a clock', async () => {
   await noteConversationMessage(db.pool, { appId: 'app_a', conversationId: 'same', user });
   await markConversationTimerArmed(db.pool, 'app_a', 'same');
   assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_b', conversationId: 'same', user }), { timerArmed: false, ended: false, quietForMs: null });
+});
+
+test('a timer that cannot be started does not hold up the event; the next message tries again', async () => {
+  // A Temporal address nothing listens on.
+  const probe = http.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const deadPort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}` });
+  try {
+    const tracker = createConversationTracker({
+      db: db.pool,
+      logger: createLogger('silent'),
+      conversations: { client: new Client({ connection }), taskQueue: 'none', idleTimeoutMs: 60_000 },
+    });
+    const event: ChatEvent = {
+      appId: 'app_1', eventId: 'e1', type: 'message_sent', occurredAt: new Date().toISOString(), conversationId: 'c-dead',
+      user, message: 'hi', response: 'hello',
+    };
+    const started = Date.now();
+    assert.equal(await tracker.trackConversation(event), 'not_armed');
+    assert.ok(Date.now() - started < 10_000, 'gave up within its time limit');
+    const { rows } = await db.pool.query('SELECT timer_armed FROM conversations WHERE conversation_id = $1', ['c-dead']);
+    assert.equal(rows[0].timer_armed, false, 'not marked armed, so the next message starts it');
+  } finally {
+    await connection.close().catch(() => undefined);
+  }
 });

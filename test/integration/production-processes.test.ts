@@ -8,10 +8,8 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
@@ -20,6 +18,7 @@ import { PACKAGE_ROOT } from '../../src/package-root';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 import { temporalAddress } from '../helpers/stack';
+import { freePortForChild } from '../helpers/ports';
 
 const run = promisify(execFile);
 // The compiled CLI itself, as the production image runs it (bin/ would pick the sources in a checkout).
@@ -68,18 +67,10 @@ function start(command: string, env: NodeJS.ProcessEnv) {
   return { child, exited, waitFor, output: () => output };
 }
 
-async function freePort(): Promise<number> {
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const free = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return free;
-}
-
 /** The environment of a production api and worker over this file's database and the suite's Temporal. */
 async function serviceEnv(): Promise<{ env: NodeJS.ProcessEnv; port: number; metricsPort: number; adminKey: string }> {
-  const port = await freePort();
-  const metricsPort = await freePort();
+  const port = await freePortForChild();
+  const metricsPort = await freePortForChild();
   const adminKey = `cwk_admin_${crypto.randomBytes(16).toString('hex')}`;
   const env = productionEnv({
     DATABASE_URL: db.url,
