@@ -522,8 +522,11 @@ function recommendations(r: BenchResults): string[] {
     '- **One query less per ingested event** (96338a7): `acceptEvent` uses the app that `scopeToApp` loaded.',
     '- **Worker sizing from the environment**: WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, ' +
       'WORKER_MAX_CACHED_WORKFLOWS (unset: the SDK\'s defaults); measured in the settings above.',
-    '- **No endpoint-health write for a success against a healthy endpoint**: the attempt already reads whether a run of failures is under way, so ' +
-      'the common delivery no longer locks and rewrites its webhook row.',
+    '- **No endpoint-health write for a success against a healthy endpoint**: the success\'s update matches no row unless a run of failures is ' +
+      'under way, so the common delivery no longer locks and rewrites its webhook row. (3f52abe skipped the statement altogether; a reviewer found ' +
+      'that this could miss a failure recorded during the request, so it is back as a statement that writes nothing.)',
+    '- **An app key\'s lookup reads its app**, so `scopeToApp` does not read it again (the load here uses the admin key, which reads the app once).',
+    '- **A conversation timer that cannot start within 5 s no longer holds up its event**: the next message tries again.',
     '- **Eager workflow start in `chat-webhooks dev`**: kept on the figures of its section above; production cannot use it.',
     '- **A settings cache in the worker**: measured and rejected (its section above).',
     '',
