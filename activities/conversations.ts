@@ -29,7 +29,7 @@ type TrackResult = 'armed' | 'ticking' | 'ended' | 'off' | 'not_armed';
  */
 const MAX_TIMER_LATENESS_MS = 5 * 60_000;
 
-/** How long preparing an event waits for its conversation's timer to start before going on without it. */
+/** How long preparing an event waits for Temporal to start (or stop) its conversation's timer before going on. */
 const TIMER_START_TIMEOUT_MS = 5_000;
 
 function timerStart(conversations: NonNullable<ConversationActivityDeps['conversations']>, event: ChatEvent & { conversationId: string }) {
@@ -63,8 +63,8 @@ async function stopTimer(conversations: NonNullable<ConversationActivityDeps['co
 export function createConversationTracker(deps: ConversationActivityDeps) {
   return {
     /**
-     * A message restarts the conversation's idle clock,
-     * and starts its timer when none runs yet; a conversation_end stops it. Safe to repeat.
+     * A message restarts the conversation's idle clock, and starts its timer when none runs yet; a conversation_end
+     * ends it and stops the timer. Safe to repeat.
      */
     async trackConversation(event: ChatEvent): Promise<TrackResult> {
       const conversations = deps.conversations;
@@ -72,7 +72,16 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
       const conversation = { ...event, conversationId: event.conversationId };
       if (event.type === 'conversation_end') {
         const { timerMayRun } = await endConversationByBackend(deps.db, event.appId, event.conversationId);
-        if (timerMayRun) await stopTimer(conversations, conversationWorkflowId(event.appId, event.conversationId));
+        if (timerMayRun) {
+          try {
+            await conversations.client.connection.withDeadline(Date.now() + TIMER_START_TIMEOUT_MS, () =>
+              stopTimer(conversations, conversationWorkflowId(event.appId, conversation.conversationId)),
+            );
+          } catch (error) {
+            // Harmless: the clock says ended, so the timer stops by itself when it fires. The end is not held up.
+            deps.logger.warn({ err: error, app_id: event.appId, conversation_id: event.conversationId }, 'could not stop the conversation idle timer early');
+          }
+        }
         return 'ended';
       }
       if (event.type !== 'message_sent') return 'off';
