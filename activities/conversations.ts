@@ -29,8 +29,7 @@ type TrackResult = 'armed' | 'ticking' | 'ended' | 'off' | 'not_armed';
  */
 const MAX_TIMER_LATENESS_MS = 5 * 60_000;
 
-/** How long preparing an event waits for Temporal to start (or stop) its conversation's timer before going on. */
-const TIMER_START_TIMEOUT_MS = 5_000;
+const TIMER_CALL_TIMEOUT_MS = 5_000;
 
 function timerStart(conversations: NonNullable<ConversationActivityDeps['conversations']>, event: ChatEvent & { conversationId: string }) {
   const input: ConversationInput = {
@@ -59,6 +58,11 @@ async function stopTimer(conversations: NonNullable<ConversationActivityDeps['co
   }
 }
 
+/** Preparing an event waits this long for Temporal to start or stop its conversation's timer, then goes on without. */
+function withinTimerDeadline<T>(conversations: NonNullable<ConversationActivityDeps['conversations']>, call: () => Promise<T>): Promise<T> {
+  return conversations.client.connection.withDeadline(Date.now() + TIMER_CALL_TIMEOUT_MS, call);
+}
+
 /** Used while an event is prepared (inside the prepareEvent activity; not an activity of its own). */
 export function createConversationTracker(deps: ConversationActivityDeps) {
   return {
@@ -74,9 +78,7 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
         const { timerMayRun } = await endConversationByBackend(deps.db, event.appId, event.conversationId);
         if (timerMayRun) {
           try {
-            await conversations.client.connection.withDeadline(Date.now() + TIMER_START_TIMEOUT_MS, () =>
-              stopTimer(conversations, conversationWorkflowId(event.appId, conversation.conversationId)),
-            );
+            await withinTimerDeadline(conversations, () => stopTimer(conversations, conversationWorkflowId(event.appId, conversation.conversationId)));
           } catch (error) {
             // Harmless: the clock says ended, so the timer stops by itself when it fires. The end is not held up.
             deps.logger.warn({ err: error, app_id: event.appId, conversation_id: event.conversationId }, 'could not stop the conversation idle timer early');
@@ -96,7 +98,7 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
       // The one start of this conversation's timer. A concurrent first message may start it too: the second start
       // finds the running workflow and leaves it be (no signal, no workflow task).
       try {
-        await conversations.client.connection.withDeadline(Date.now() + TIMER_START_TIMEOUT_MS, () =>
+        await withinTimerDeadline(conversations, () =>
           conversations.client.workflow.start<typeof conversationWorkflow>('conversationWorkflow', {
             ...timerStart(conversations, conversation),
             workflowIdConflictPolicy: 'USE_EXISTING',

@@ -6,8 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConversationIdle, endConversationByBackend, markConversationTimerArmed, noteConversationMessage } from '../../src/db/queries/conversations';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { freePortForChild } from '../helpers/ports';
 import { Client, Connection } from '@temporalio/client';
 import { createConversationTracker } from '../../activities/conversations';
 import { createLogger } from '../../src/logger';
@@ -83,10 +82,7 @@ test('conversations of different apps do not share a clock', async () => {
 
 test('a timer that cannot be started does not hold up the event; the next message tries again', async () => {
   // A Temporal address nothing listens on.
-  const probe = http.createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const deadPort = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const deadPort = await freePortForChild();
   const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}` });
   try {
     const tracker = createConversationTracker({

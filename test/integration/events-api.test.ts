@@ -1,6 +1,5 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../src/api/app';
@@ -9,6 +8,7 @@ import { createLogger } from '../../src/logger';
 import { listDeliveriesForEvent } from '../../src/db/queries/deliveries';
 import { messageEvent, startStack, type Stack } from '../helpers/stack';
 import { startReceiver, type Receiver } from '../helpers/receiver';
+import { freePortForChild } from '../helpers/ports';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -140,11 +140,8 @@ describe('health', () => {
 
 describe('Temporal unreachable', () => {
   test('503 with a clear message, and nothing half-written', async () => {
-    // A port that nothing listens on: bind, note the port, close.
-    const probe = http.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const deadPort = (probe.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    // A port that nothing listens on, and that no other test's listen(0) can take meanwhile.
+    const deadPort = await freePortForChild();
 
     const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}` });
     const app = createApp({

@@ -162,18 +162,18 @@ export async function recordEndpointHealth(
   const { rows } = await db.query<{ disabled_now: boolean; failing_since: Date | null }>(
     `WITH before AS (
        SELECT id,
-              enabled AND NOT $2 AND failing_since IS NOT NULL
-                AND failing_since <= now() - make_interval(secs => $3 / 1000.0) AS trips
+              enabled AND failing_since IS NOT NULL
+                AND failing_since <= now() - make_interval(secs => $2 / 1000.0) AS trips
        FROM webhooks WHERE id = $1 FOR UPDATE
      )
      UPDATE webhooks w SET
-       failing_since = CASE WHEN $2 THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+       failing_since = COALESCE(w.failing_since, now()),
        enabled = w.enabled AND NOT before.trips,
        disabled_reason = CASE WHEN before.trips THEN 'failing' ELSE w.disabled_reason END,
        disabled_at = CASE WHEN before.trips THEN now() ELSE w.disabled_at END
      FROM before WHERE w.id = before.id
      RETURNING before.trips AS disabled_now, w.failing_since`,
-    [webhookId, succeeded, disableAfterMs],
+    [webhookId, disableAfterMs],
   );
   return { disabledNow: rows[0]?.disabled_now ?? false, failingSince: rows[0]?.failing_since ?? null };
 }
