@@ -3,10 +3,8 @@
  * event in one LLM call.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+
 import type { Db } from '../src/db/pool';
-import type { ChatEvent } from '../src/domain/events';
-import type { EvaluationResult } from '../src/domain/conditions';
-import { ErrorType } from '../src/domain/errors';
 import {
   appendTurns,
   listActiveConditions,
@@ -14,8 +12,11 @@ import {
   recentTurns,
   recordEvaluation,
 } from '../src/db/queries/conditions';
-import { judgeConditions, type LlmClient, type TranscriptTurn } from './llm-judge';
+import type { EvaluationResult } from '../src/domain/conditions';
+import { ErrorType } from '../src/domain/errors';
+import type { ChatEvent } from '../src/domain/events';
 import type { Metrics } from '../src/metrics';
+import { judgeConditions, type LlmClient, type TranscriptTurn } from './llm-judge';
 
 export interface ConditionActivityDeps {
   db: Db;
@@ -35,7 +36,9 @@ export function trimTranscript(turns: TranscriptTurn[], maxChars: number): Trans
   for (let i = turns.length - 1; i >= 0; i--) {
     const turn = turns[i]!;
     if (kept.length > 0 && used + turn.text.length > maxChars) break;
-    kept.unshift(kept.length === 0 && turn.text.length > maxChars ? { ...turn, text: turn.text.slice(-maxChars) } : turn);
+    kept.unshift(
+      kept.length === 0 && turn.text.length > maxChars ? { ...turn, text: turn.text.slice(-maxChars) } : turn,
+    );
     used += Math.min(turn.text.length, maxChars);
   }
   return kept;
@@ -48,7 +51,11 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
      * nothing to judge. Conditions that already fired in this conversation (once-per-conversation ones) are not sent
      * again. `maxAttempts` is the workflow's retry limit: on the last attempt a failure is recorded and returned.
      */
-    async evaluateConditions(input: { event: ChatEvent; workflowId: string; maxAttempts: number }): Promise<EvaluationResult | null> {
+    async evaluateConditions(input: {
+      event: ChatEvent;
+      workflowId: string;
+      maxAttempts: number;
+    }): Promise<EvaluationResult | null> {
       const { event } = input;
       if (event.type !== 'message_sent' || !event.conversationId || event.testWebhookId) return null;
       const active = await listActiveConditions(deps.db, event.appId);
@@ -66,9 +73,23 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
       const pending = active.filter((c) => c.fire === 'every_match' || !fired.has(c.id));
       if (pending.length === 0) return null;
 
-      const base = { appId: event.appId, eventId: event.eventId, conversationId: event.conversationId, workflowId: input.workflowId };
-      const notEvaluated = pending.map((c) => ({ conditionId: c.id, webhookId: c.webhookId, matched: null, reason: null }));
-      const end = async (outcome: 'failed' | 'skipped', reason: string, extra: { model?: string; latencyMs?: number } = {}) => {
+      const base = {
+        appId: event.appId,
+        eventId: event.eventId,
+        conversationId: event.conversationId,
+        workflowId: input.workflowId,
+      };
+      const notEvaluated = pending.map((c) => ({
+        conditionId: c.id,
+        webhookId: c.webhookId,
+        matched: null,
+        reason: null,
+      }));
+      const end = async (
+        outcome: 'failed' | 'skipped',
+        reason: string,
+        extra: { model?: string; latencyMs?: number } = {},
+      ) => {
         deps.metrics.conditionEvaluations.inc({ outcome });
         await recordEvaluation(deps.db, {
           ...base,
@@ -78,20 +99,35 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
           promptTokens: null,
           completionTokens: null,
           latencyMs: extra.latencyMs ?? null,
-          verdicts: notEvaluated.map((v) => ({ condition_id: v.conditionId, webhook_id: v.webhookId, evaluated: false })),
+          verdicts: notEvaluated.map((v) => ({
+            condition_id: v.conditionId,
+            webhook_id: v.webhookId,
+            evaluated: false,
+          })),
         });
         return { outcome, reason, verdicts: notEvaluated, matches: [] };
       };
 
       if (!deps.llm) return end('skipped', 'no LLM configured');
 
-      const turns = await recentTurns(deps.db, event.appId, event.conversationId, event.occurredAt, deps.conditions.maxTurns);
+      const turns = await recentTurns(
+        deps.db,
+        event.appId,
+        event.conversationId,
+        event.occurredAt,
+        deps.conditions.maxTurns,
+      );
       const transcript = trimTranscript(turns, deps.conditions.maxChars);
       const context = Context.current();
       const beat = setInterval(() => context.heartbeat(), 5_000);
       let outcome;
       try {
-        outcome = await judgeConditions(deps.llm.client, deps.llm.model, pending.map((c) => ({ id: c.id, prompt: c.prompt })), transcript);
+        outcome = await judgeConditions(
+          deps.llm.client,
+          deps.llm.model,
+          pending.map((c) => ({ id: c.id, prompt: c.prompt })),
+          transcript,
+        );
       } finally {
         clearInterval(beat);
       }
@@ -102,10 +138,16 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
         case 'verdicts': {
           deps.metrics.conditionEvaluations.inc({ outcome: 'evaluated' });
           if (outcome.promptTokens !== null) deps.metrics.llmTokens.inc({ kind: 'prompt' }, outcome.promptTokens);
-          if (outcome.completionTokens !== null) deps.metrics.llmTokens.inc({ kind: 'completion' }, outcome.completionTokens);
+          if (outcome.completionTokens !== null)
+            deps.metrics.llmTokens.inc({ kind: 'completion' }, outcome.completionTokens);
           const verdicts = pending.map((c) => {
             const v = outcome.verdicts.get(c.id);
-            return { conditionId: c.id, webhookId: c.webhookId, matched: v ? v.matched : null, reason: v ? v.reason : null };
+            return {
+              conditionId: c.id,
+              webhookId: c.webhookId,
+              matched: v ? v.matched : null,
+              reason: v ? v.reason : null,
+            };
           });
           await recordEvaluation(deps.db, {
             ...base,
@@ -123,7 +165,13 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
           });
           const matches = pending
             .filter((c) => outcome.verdicts.get(c.id)?.matched === true)
-            .map((c) => ({ webhookId: c.webhookId, conditionId: c.id, prompt: c.prompt, fire: c.fire, reason: outcome.verdicts.get(c.id)!.reason }));
+            .map((c) => ({
+              webhookId: c.webhookId,
+              conditionId: c.id,
+              prompt: c.prompt,
+              fire: c.fire,
+              reason: outcome.verdicts.get(c.id)!.reason,
+            }));
           return { outcome: 'evaluated', reason: null, verdicts, matches };
         }
         case 'retryable':
@@ -135,9 +183,17 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
             ...(outcome.retryAfterMs !== undefined ? { nextRetryDelay: outcome.retryAfterMs } : {}),
           });
         case 'malformed':
-          if (last || attempt > MALFORMED_RETRIES) return end('failed', `LLM output unusable: ${outcome.reason}`, { model: deps.llm.model, latencyMs: outcome.latencyMs });
+          if (last || attempt > MALFORMED_RETRIES)
+            return end('failed', `LLM output unusable: ${outcome.reason}`, {
+              model: deps.llm.model,
+              latencyMs: outcome.latencyMs,
+            });
           // Asking again soon is enough: a model that drifted from the schema usually keeps to it on the next call.
-          throw ApplicationFailure.create({ type: ErrorType.LlmMalformedOutput, message: outcome.reason, nextRetryDelay: 1_000 });
+          throw ApplicationFailure.create({
+            type: ErrorType.LlmMalformedOutput,
+            message: outcome.reason,
+            nextRetryDelay: 1_000,
+          });
         case 'permanent':
           await end('failed', outcome.reason, { model: deps.llm.model, latencyMs: outcome.latencyMs });
           throw ApplicationFailure.create({ type: ErrorType.LlmRejected, message: outcome.reason, nonRetryable: true });

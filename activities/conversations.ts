@@ -6,13 +6,20 @@
  * (Conversations started before the clock moved to Postgres were kept alive by a signal per message:
  * `touchConversation` remains for chat-event workflows that were already running then.)
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { type Client,WorkflowNotFoundError } from '@temporalio/client';
+
 import type { Db } from '../src/db/pool';
-import type { Logger } from '../src/logger';
-import { checkConversationIdle, endConversationByBackend, markConversationTimerArmed, noteConversationMessage, type IdleCheck } from '../src/db/queries/conversations';
-import { conversationWorkflowId, type ChatEvent } from '../src/domain/events';
+import {
+  checkConversationIdle,
+  endConversationByBackend,
+  type IdleCheck,
+  markConversationTimerArmed,
+  noteConversationMessage,
+} from '../src/db/queries/conversations';
+import { type ChatEvent,conversationWorkflowId } from '../src/domain/events';
 import { SearchAttributes } from '../src/domain/search-attributes';
-import type { conversationWorkflow, ConversationInput } from '../workflows/conversation';
+import type { Logger } from '../src/logger';
+import type { ConversationInput,conversationWorkflow } from '../workflows/conversation';
 
 export interface ConversationActivityDeps {
   db: Db;
@@ -31,7 +38,10 @@ const MAX_TIMER_LATENESS_MS = 5 * 60_000;
 
 const TIMER_CALL_TIMEOUT_MS = 5_000;
 
-function timerStart(conversations: NonNullable<ConversationActivityDeps['conversations']>, event: ChatEvent & { conversationId: string }) {
+function timerStart(
+  conversations: NonNullable<ConversationActivityDeps['conversations']>,
+  event: ChatEvent & { conversationId: string },
+) {
   const input: ConversationInput = {
     appId: event.appId,
     conversationId: event.conversationId,
@@ -50,7 +60,10 @@ function timerStart(conversations: NonNullable<ConversationActivityDeps['convers
   };
 }
 
-async function stopTimer(conversations: NonNullable<ConversationActivityDeps['conversations']>, workflowId: string): Promise<void> {
+async function stopTimer(
+  conversations: NonNullable<ConversationActivityDeps['conversations']>,
+  workflowId: string,
+): Promise<void> {
   try {
     await conversations.client.workflow.getHandle(workflowId).signal('conversationEnded');
   } catch (error) {
@@ -59,7 +72,10 @@ async function stopTimer(conversations: NonNullable<ConversationActivityDeps['co
 }
 
 /** Preparing an event waits this long for Temporal to start or stop its conversation's timer, then goes on without. */
-function withinTimerDeadline<T>(conversations: NonNullable<ConversationActivityDeps['conversations']>, call: () => Promise<T>): Promise<T> {
+function withinTimerDeadline<T>(
+  conversations: NonNullable<ConversationActivityDeps['conversations']>,
+  call: () => Promise<T>,
+): Promise<T> {
   return conversations.client.connection.withDeadline(Date.now() + TIMER_CALL_TIMEOUT_MS, call);
 }
 
@@ -78,16 +94,25 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
         const { timerMayRun } = await endConversationByBackend(deps.db, event.appId, event.conversationId);
         if (timerMayRun) {
           try {
-            await withinTimerDeadline(conversations, () => stopTimer(conversations, conversationWorkflowId(event.appId, conversation.conversationId)));
+            await withinTimerDeadline(conversations, () =>
+              stopTimer(conversations, conversationWorkflowId(event.appId, conversation.conversationId)),
+            );
           } catch (error) {
             // Harmless: the clock says ended, so the timer stops by itself when it fires. The end is not held up.
-            deps.logger.warn({ err: error, app_id: event.appId, conversation_id: event.conversationId }, 'could not stop the conversation idle timer early');
+            deps.logger.warn(
+              { err: error, app_id: event.appId, conversation_id: event.conversationId },
+              'could not stop the conversation idle timer early',
+            );
           }
         }
         return 'ended';
       }
       if (event.type !== 'message_sent') return 'off';
-      const state = await noteConversationMessage(deps.db, { appId: event.appId, conversationId: event.conversationId, user: event.user });
+      const state = await noteConversationMessage(deps.db, {
+        appId: event.appId,
+        conversationId: event.conversationId,
+        user: event.user,
+      });
       if (state.ended) return 'ended';
       // A conversation quiet for longer than its idle time (and a margin) should have been ended by its timer: that
       // timer is gone (terminated by an operator, say), so one is started again. A timer that is only late is found
@@ -121,7 +146,11 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
 export function createConversationActivities(deps: ConversationActivityDeps) {
   return {
     /** The idle timer fired: is the conversation idle, still active (and for how long at least), or ended? */
-    async checkConversationIdle(input: { appId: string; conversationId: string; idleTimeoutMs: number }): Promise<IdleCheck> {
+    async checkConversationIdle(input: {
+      appId: string;
+      conversationId: string;
+      idleTimeoutMs: number;
+    }): Promise<IdleCheck> {
       return checkConversationIdle(deps.db, input.appId, input.conversationId, input.idleTimeoutMs);
     },
 
@@ -135,11 +164,14 @@ export function createConversationActivities(deps: ConversationActivityDeps) {
         await stopTimer(conversations, conversationWorkflowId(event.appId, event.conversationId));
         return 'ended';
       }
-      await conversations.client.workflow.signalWithStart<typeof conversationWorkflow, [{ user: ChatEvent['user'] }]>('conversationWorkflow', {
-        ...timerStart(conversations, conversation),
-        signal: 'messageSeen',
-        signalArgs: [{ user: event.user }],
-      });
+      await conversations.client.workflow.signalWithStart<typeof conversationWorkflow, [{ user: ChatEvent['user'] }]>(
+        'conversationWorkflow',
+        {
+          ...timerStart(conversations, conversation),
+          signal: 'messageSeen',
+          signalArgs: [{ user: event.user }],
+        },
+      );
       return 'armed';
     },
   };

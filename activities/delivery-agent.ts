@@ -1,4 +1,5 @@
 import { Agent } from 'undici';
+
 import { createGuardedConnector, type DestinationPolicy, type Resolver } from '../src/security/destination';
 
 /**
@@ -7,7 +8,11 @@ import { createGuardedConnector, type DestinationPolicy, type Resolver } from '.
  * name cannot be rebound to a private address between the check and the connection. Keep-alive connections to
  * receivers are reused; a receiver that hangs is cut by the per-attempt timeout.
  */
-export function createDeliveryAgent(opts: { policy: DestinationPolicy; resolver?: Resolver; connectTimeoutMs: number }): Agent {
+export function createDeliveryAgent(opts: {
+  policy: DestinationPolicy;
+  resolver?: Resolver;
+  connectTimeoutMs: number;
+}): Agent {
   return new Agent({
     keepAliveTimeout: 4_000,
     connect: createGuardedConnector(opts.policy, opts.resolver, { timeout: opts.connectTimeoutMs }),

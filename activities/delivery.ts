@@ -4,29 +4,42 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Dispatcher } from 'undici';
+
 import type { Db } from '../src/db/pool';
-import type { SecretBox } from '../src/security/secret-box';
-import { checkDestination, type DestinationPolicy, type Resolver } from '../src/security/destination';
-import type { ChatEvent } from '../src/domain/events';
-import { buildPayload, type PayloadExtras } from '../src/domain/payload';
+import { findApp } from '../src/db/queries/apps';
+import { claimConversationEnd, claimFiring } from '../src/db/queries/conditions';
 import {
-  nextRetryDelay,
-  parseRetryAfter,
+  type DeliveryRow,
+  findDeliveryTarget,
+  finishDeliveryWithoutAttempt,
+  recordAttempt,
+  upsertDeliveries,
+} from '../src/db/queries/deliveries';
+import {
+  disableWebhook,
+  findWebhook,
+  listWebhooksForEvent,
+  recordEndpointHealth,
+  type WebhookRow,
+} from '../src/db/queries/webhooks';
+import type { ConditionMatch } from '../src/domain/conditions';
+import {
   type AttemptResult,
   type DeliverySummary,
+  nextRetryDelay,
+  parseRetryAfter,
   type PreparedDelivery,
   type PreparedEvent,
 } from '../src/domain/delivery';
+import { ErrorType } from '../src/domain/errors';
+import type { ChatEvent } from '../src/domain/events';
+import { buildPayload, type PayloadExtras } from '../src/domain/payload';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
+import { checkDestination, type DestinationPolicy, type Resolver } from '../src/security/destination';
+import type { SecretBox } from '../src/security/secret-box';
 import { createEndpointLimiter } from './endpoint-limiter';
-import type { ConditionMatch } from '../src/domain/conditions';
-import { claimConversationEnd, claimFiring } from '../src/db/queries/conditions';
-import { ErrorType } from '../src/domain/errors';
-import { findApp } from '../src/db/queries/apps';
-import { disableWebhook, findWebhook, listWebhooksForEvent, recordEndpointHealth, type WebhookRow } from '../src/db/queries/webhooks';
-import { findDeliveryTarget, finishDeliveryWithoutAttempt, recordAttempt, upsertDeliveries, type DeliveryRow } from '../src/db/queries/deliveries';
-import { sendSignedRequest, type SendOutcome } from './send-signed-request';
+import { type SendOutcome,sendSignedRequest } from './send-signed-request';
 
 export interface DeliveryActivityDeps {
   db: Db;
@@ -42,7 +55,15 @@ export interface DeliveryActivityDeps {
 }
 
 function blockedOutcome(reason: string): SendOutcome {
-  return { startedAt: new Date(), durationMs: 0, statusCode: null, headers: null, excerpt: null, errorClass: 'blocked_destination', errorMessage: reason };
+  return {
+    startedAt: new Date(),
+    durationMs: 0,
+    statusCode: null,
+    headers: null,
+    excerpt: null,
+    errorClass: 'blocked_destination',
+    errorMessage: reason,
+  };
 }
 
 /** The sample a test send carries: the seed document's example values, flagged `"test": true`. */
@@ -50,7 +71,9 @@ function testSendExtras(webhook: WebhookRow): PayloadExtras {
   const condition = webhook.events[0] === 'custom_condition' ? webhook.conditions[0] : undefined;
   return {
     test: true,
-    ...(condition ? { condition: { id: condition.id, prompt: condition.prompt, reason: 'Test send: no conversation was judged.' } } : {}),
+    ...(condition
+      ? { condition: { id: condition.id, prompt: condition.prompt, reason: 'Test send: no conversation was judged.' } }
+      : {}),
   };
 }
 
@@ -61,11 +84,23 @@ function testSendExtras(webhook: WebhookRow): PayloadExtras {
  */
 function recordedOutcome(delivery: DeliveryRow, attempt: number): AttemptResult | undefined {
   if (delivery.status !== 'pending') {
-    return { kind: 'final', status: delivery.status, attempt: delivery.attempt_count, statusCode: delivery.last_status_code, error: delivery.last_error };
+    return {
+      kind: 'final',
+      status: delivery.status,
+      attempt: delivery.attempt_count,
+      statusCode: delivery.last_status_code,
+      error: delivery.last_error,
+    };
   }
   if (delivery.attempt_count >= attempt) {
     const retryInMs = Math.max(0, (delivery.next_attempt_at?.getTime() ?? 0) - Date.now());
-    return { kind: 'retry', attempt: delivery.attempt_count, statusCode: delivery.last_status_code, error: delivery.last_error, retryInMs };
+    return {
+      kind: 'retry',
+      attempt: delivery.attempt_count,
+      statusCode: delivery.last_status_code,
+      error: delivery.last_error,
+      retryInMs,
+    };
   }
   return undefined;
 }
@@ -142,15 +177,27 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         if (!(await claimConversationEnd(deps.db, event.appId, event.conversationId, event.eventId))) return none;
       }
       const payload = JSON.stringify(buildPayload(event, app, extras));
-      const prepared = await createDeliveries(event, input.workflowId, webhooks.map((webhook) => ({ webhook, payload })));
+      const prepared = await createDeliveries(
+        event,
+        input.workflowId,
+        webhooks.map((webhook) => ({ webhook, payload })),
+      );
       // Events for a disabled webhook are recorded as skipped, never attempted, so they can be recovered later. A test
       // send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for.
       const disabled = new Set(webhooks.filter((w) => !w.enabled && !event.testWebhookId).map((w) => w.id));
       const skipped: DeliverySummary[] = [];
       for (const d of prepared.filter((p) => disabled.has(p.webhookId))) {
         // Counted once: a retried preparation finds the delivery already skipped.
-        if (await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', 'webhook disabled')) deps.metrics.deliveries.inc({ outcome: 'skipped' });
-        skipped.push({ deliveryId: d.deliveryId, webhookId: d.webhookId, status: 'skipped', attempts: 0, statusCode: null, error: 'webhook disabled' });
+        if (await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', 'webhook disabled'))
+          deps.metrics.deliveries.inc({ outcome: 'skipped' });
+        skipped.push({
+          deliveryId: d.deliveryId,
+          webhookId: d.webhookId,
+          status: 'skipped',
+          attempts: 0,
+          statusCode: null,
+          error: 'webhook disabled',
+        });
       }
       return { deliveries: prepared.filter((p) => !disabled.has(p.webhookId)), skipped };
     },
@@ -159,7 +206,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
      * Claims the conditions that matched (once-per-conversation ones can fire only once, however many events race)
      * and records a "Custom condition" delivery for each that fires. Safe to retry.
      */
-    async prepareConditionDeliveries(input: { event: ChatEvent; workflowId: string; matches: ConditionMatch[] }): Promise<PreparedDelivery[]> {
+    async prepareConditionDeliveries(input: {
+      event: ChatEvent;
+      workflowId: string;
+      matches: ConditionMatch[];
+    }): Promise<PreparedDelivery[]> {
       const { event } = input;
       const app = await findApp(deps.db, event.appId);
       if (!app || !event.conversationId) return [];
@@ -167,11 +218,18 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       for (const match of input.matches) {
         const webhook = await findWebhook(deps.db, event.appId, match.webhookId);
         if (!webhook) continue;
-        if (match.fire === 'once_per_conversation' && !(await claimFiring(deps.db, event.appId, event.conversationId, match.conditionId, event.eventId))) {
+        if (
+          match.fire === 'once_per_conversation' &&
+          !(await claimFiring(deps.db, event.appId, event.conversationId, match.conditionId, event.eventId))
+        ) {
           continue;
         }
         const condition = { id: match.conditionId, prompt: match.prompt, reason: match.reason };
-        targets.push({ webhook, conditionId: match.conditionId, payload: JSON.stringify(buildPayload(event, app, { condition })) });
+        targets.push({
+          webhook,
+          conditionId: match.conditionId,
+          payload: JSON.stringify(buildPayload(event, app, { condition })),
+        });
       }
       return createDeliveries(event, input.workflowId, targets);
     },
@@ -210,7 +268,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       if (!webhook || (!webhook.enabled && !delivery.is_test)) {
         const status = webhook ? 'skipped' : 'failed';
         const reason = webhook ? 'webhook disabled' : 'webhook deleted';
-        if (await finishDeliveryWithoutAttempt(deps.db, delivery.id, status, reason)) deps.metrics.deliveries.inc({ outcome: status });
+        if (await finishDeliveryWithoutAttempt(deps.db, delivery.id, status, reason))
+          deps.metrics.deliveries.inc({ outcome: status });
         return { kind: 'final', status, attempt: input.attempt - 1, statusCode: null, error: reason };
       }
 
@@ -241,7 +300,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
       const code = sent.statusCode;
       const succeeded = code !== null && code >= 200 && code < 300;
-      deps.metrics.attempts.inc({ result: code !== null ? `${Math.floor(code / 100)}xx` : (sent.errorClass ?? 'network') });
+      deps.metrics.attempts.inc({
+        result: code !== null ? `${Math.floor(code / 100)}xx` : (sent.errorClass ?? 'network'),
+      });
       if (code !== null) deps.metrics.attemptDuration.observe(sent.durationMs / 1000);
 
       // Sending again cannot help a destination the policy refuses, nor a receiver that says the hook is gone (Zapier
@@ -249,9 +310,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const gone = code === 410;
       const permanent = gone || sent.errorClass === 'blocked_destination';
       const exhausted = input.retryIndex >= input.retryScheduleMs.length;
-      const retryAfterMs = code === 429 || code === 503 ? parseRetryAfter(sent.headers?.['retry-after'], Date.now()) : undefined;
+      const retryAfterMs =
+        code === 429 || code === 503 ? parseRetryAfter(sent.headers?.['retry-after'], Date.now()) : undefined;
       const retryInMs =
-        succeeded || permanent || exhausted ? null : nextRetryDelay(input.retryScheduleMs[input.retryIndex]!, random(), retryAfterMs);
+        succeeded || permanent || exhausted
+          ? null
+          : nextRetryDelay(input.retryScheduleMs[input.retryIndex]!, random(), retryAfterMs);
       const errorClass = sent.errorClass ?? (succeeded ? null : 'http_status');
       const errorMessage = sent.errorMessage ?? (succeeded ? null : `HTTP ${code}`);
       const error = errorClass ? `${errorClass}: ${errorMessage}` : null;
@@ -262,7 +326,12 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         if (gone) {
           if (await disableWebhook(deps.db, delivery.webhook_id, 'gone')) disabled = { reason: 'gone' };
         } else if (sent.errorClass !== 'blocked_destination') {
-          const health = await recordEndpointHealth(deps.db, delivery.webhook_id, succeeded, deps.delivery.disableAfterMs);
+          const health = await recordEndpointHealth(
+            deps.db,
+            delivery.webhook_id,
+            succeeded,
+            deps.delivery.disableAfterMs,
+          );
           if (health.disabledNow) disabled = { reason: 'failing' };
         }
       }
@@ -289,7 +358,11 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         const current = await findDeliveryTarget(deps.db, input.deliveryId);
         const outcome = current && recordedOutcome(current.delivery, input.attempt);
         if (!outcome) {
-          throw ApplicationFailure.create({ type: ErrorType.DeliveryNotFound, message: `delivery ${input.deliveryId} does not exist`, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: ErrorType.DeliveryNotFound,
+            message: `delivery ${input.deliveryId} does not exist`,
+            nonRetryable: true,
+          });
         }
         log.warn({ attempt: input.attempt }, 'attempt already recorded by another execution; keeping that record');
         return outcome;
@@ -321,20 +394,29 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     /** Ends a delivery the workflow gave up on (its attempts kept failing inside the worker), so the log says so. */
     async finishDelivery(input: { deliveryId: string; reason: string }): Promise<void> {
       // A late execution may have finished it meanwhile: its outcome stands, and is not counted twice.
-      if (await finishDeliveryWithoutAttempt(deps.db, input.deliveryId, 'failed', input.reason)) deps.metrics.deliveries.inc({ outcome: 'failed' });
+      if (await finishDeliveryWithoutAttempt(deps.db, input.deliveryId, 'failed', input.reason))
+        deps.metrics.deliveries.inc({ outcome: 'failed' });
     },
 
     /**
      * Tells the app's alert_url that a webhook was disabled: a signed "Webhook disabled" notification, signed with the
      * webhook's own secret (its owner has it), through the same destination checks as any delivery.
      */
-    async notifyWebhookDisabled(input: { appId: string; webhookId: string; reason: string }): Promise<'sent' | 'no_alert_url'> {
+    async notifyWebhookDisabled(input: {
+      appId: string;
+      webhookId: string;
+      reason: string;
+    }): Promise<'sent' | 'no_alert_url'> {
       const app = await findApp(deps.db, input.appId);
       const webhook = await findWebhook(deps.db, input.appId, input.webhookId);
       if (!app?.alert_url || !webhook) return 'no_alert_url';
       const destination = await checkDestination(app.alert_url, deps.destination, deps.destination.resolver);
       if (!destination.ok) {
-        throw ApplicationFailure.create({ type: ErrorType.BlockedDestination, message: `alert_url refused: ${destination.reason}`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: ErrorType.BlockedDestination,
+          message: `alert_url refused: ${destination.reason}`,
+          nonRetryable: true,
+        });
       }
       const disabledAt = webhook.disabled_at ?? new Date();
       const body = JSON.stringify({

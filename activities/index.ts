@@ -1,6 +1,10 @@
+import { type ConditionActivityDeps,createConditionActivities } from './conditions';
+import {
+  type ConversationActivityDeps,
+  createConversationActivities,
+  createConversationTracker,
+} from './conversations';
 import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
-import { createConditionActivities, type ConditionActivityDeps } from './conditions';
-import { createConversationActivities, createConversationTracker, type ConversationActivityDeps } from './conversations';
 import { createPrepareEventActivity } from './prepare-event';
 import { createReplayActivities, type ReplayActivityDeps } from './replay';
 
@@ -11,7 +15,10 @@ export function createActivities(deps: ActivityDeps) {
   const delivery = createDeliveryActivities(deps);
   return {
     ...delivery,
-    ...createPrepareEventActivity(deps, { prepareDeliveries: delivery.prepareDeliveries, tracker: createConversationTracker(deps) }),
+    ...createPrepareEventActivity(deps, {
+      prepareDeliveries: delivery.prepareDeliveries,
+      tracker: createConversationTracker(deps),
+    }),
     ...createConditionActivities(deps),
     ...createConversationActivities(deps),
     ...createReplayActivities(deps),

@@ -7,6 +7,7 @@
  */
 import OpenAI from 'openai';
 import { z } from 'zod';
+
 import { parseRetryAfter } from '../src/domain/delivery';
 
 export interface LlmSettings {
@@ -32,7 +33,14 @@ export interface Verdict {
 }
 
 export type JudgeOutcome =
-  | { kind: 'verdicts'; verdicts: Map<string, Verdict>; model: string; promptTokens: number | null; completionTokens: number | null; latencyMs: number }
+  | {
+      kind: 'verdicts';
+      verdicts: Map<string, Verdict>;
+      model: string;
+      promptTokens: number | null;
+      completionTokens: number | null;
+      latencyMs: number;
+    }
   /** Worth another try later: rate limits, server errors, timeouts, connection failures. */
   | { kind: 'retryable'; reason: string; retryAfterMs?: number; latencyMs: number }
   /** Another try cannot help: a bad key, an unknown model, a refused request. */
@@ -142,8 +150,10 @@ export async function judgeConditions(
       },
     });
   } catch (error) {
-    if (error instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'retryable', reason: 'LLM call timed out', latencyMs: latency() };
-    if (error instanceof OpenAI.APIConnectionError) return { kind: 'retryable', reason: `LLM unreachable: ${error.message}`, latencyMs: latency() };
+    if (error instanceof OpenAI.APIConnectionTimeoutError)
+      return { kind: 'retryable', reason: 'LLM call timed out', latencyMs: latency() };
+    if (error instanceof OpenAI.APIConnectionError)
+      return { kind: 'retryable', reason: `LLM unreachable: ${error.message}`, latencyMs: latency() };
     if (error instanceof OpenAI.APIError && error.status !== undefined) {
       const reason = `LLM answered ${error.status}: ${error.message}`;
       if (error.status === 429 || error.status === 408 || error.status >= 500) {
@@ -163,13 +173,19 @@ export async function judgeConditions(
     return { kind: 'malformed', reason: 'the answer is not JSON', latencyMs: latency() };
   }
   const checked = outputSchema.safeParse(parsed);
-  if (!checked.success) return { kind: 'malformed', reason: `the answer does not fit the schema: ${checked.error.issues[0]?.message}`, latencyMs: latency() };
+  if (!checked.success)
+    return {
+      kind: 'malformed',
+      reason: `the answer does not fit the schema: ${checked.error.issues[0]?.message}`,
+      latencyMs: latency(),
+    };
 
   // Ids the model made up are ignored; a condition it left out is simply not in the map ("not evaluated").
   const asked = new Set(conditions.map((c) => c.id));
   const verdicts = new Map<string, Verdict>();
   for (const v of checked.data.verdicts) {
-    if (asked.has(v.condition_id) && !verdicts.has(v.condition_id)) verdicts.set(v.condition_id, { matched: v.matched, reason: v.reason });
+    if (asked.has(v.condition_id) && !verdicts.has(v.condition_id))
+      verdicts.set(v.condition_id, { matched: v.matched, reason: v.reason });
   }
   return {
     kind: 'verdicts',

@@ -17,7 +17,10 @@ export interface PreparedEventWithConditions extends PreparedEvent {
 
 export function createPrepareEventActivity(
   deps: ConversationActivityDeps,
-  parts: { prepareDeliveries: DeliveryActivities['prepareDeliveries']; tracker: ReturnType<typeof createConversationTracker> },
+  parts: {
+    prepareDeliveries: DeliveryActivities['prepareDeliveries'];
+    tracker: ReturnType<typeof createConversationTracker>;
+  },
 ) {
   return {
     /** Safe to retry: each part is. */

@@ -3,8 +3,8 @@
  * webhook-id and payload, to the webhook's current URL and secret.
  */
 import type { Db } from '../src/db/pool';
-import type { PreparedDelivery } from '../src/domain/delivery';
 import { countRecoverableDeliveries, listRecoverableDeliveries, reopenDelivery } from '../src/db/queries/deliveries';
+import type { PreparedDelivery } from '../src/domain/delivery';
 
 export interface ReplayActivityDeps {
   db: Db;
@@ -17,7 +17,11 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
      * Reopens a delivery for another round of attempts, numbered after its last one. Null when the delivery or its
      * webhook is gone. `retryScheduleMs` overrides the webhook's schedule (recoveries use a short one).
      */
-    async reopenDelivery(input: { appId: string; deliveryId: string; retryScheduleMs?: number[] }): Promise<PreparedDelivery | null> {
+    async reopenDelivery(input: {
+      appId: string;
+      deliveryId: string;
+      retryScheduleMs?: number[];
+    }): Promise<PreparedDelivery | null> {
       const row = await reopenDelivery(deps.db, input.appId, input.deliveryId);
       if (!row) return null;
       return {
@@ -31,7 +35,11 @@ export function createReplayActivities(deps: ReplayActivityDeps) {
     },
 
     async countRecoverable(input: { appId: string; webhookId: string; since: string; until: string }): Promise<number> {
-      return countRecoverableDeliveries(deps.db, { ...input, since: new Date(input.since), until: new Date(input.until) });
+      return countRecoverableDeliveries(deps.db, {
+        ...input,
+        since: new Date(input.since),
+        until: new Date(input.until),
+      });
     },
 
     /** One page of failed and skipped deliveries to recover, oldest first. */

@@ -2,14 +2,23 @@
  * One signed POST to a receiver. Never follows redirects, never throws for an answer or a network failure: the
  * outcome is a value the delivery activity records.
  */
-import { request, type Dispatcher } from 'undici';
 import { Webhook } from 'standardwebhooks';
+import { type Dispatcher,request } from 'undici';
+
 import { USER_AGENT } from '../src/version';
 
 const BLOCKED_DESTINATION_CODE = 'ERR_BLOCKED_DESTINATION';
 
 /** Headers worth keeping in the delivery log: enough to debug a receiver, never a cookie. */
-const KEPT_RESPONSE_HEADERS = ['content-type', 'content-length', 'retry-after', 'location', 'server', 'date', 'x-request-id'];
+const KEPT_RESPONSE_HEADERS = [
+  'content-type',
+  'content-length',
+  'retry-after',
+  'location',
+  'server',
+  'date',
+  'x-request-id',
+];
 export const BODY_READ_LIMIT = 64 * 1024;
 export const BODY_EXCERPT_LIMIT = 4 * 1024;
 
@@ -71,7 +80,15 @@ export async function sendSignedRequest(req: SignedRequest): Promise<SendOutcome
     };
   } catch (error) {
     const { errorClass, message } = classifyNetworkError(error, signal);
-    return { startedAt, durationMs: elapsed(), statusCode: null, headers: null, excerpt: null, errorClass, errorMessage: message };
+    return {
+      startedAt,
+      durationMs: elapsed(),
+      statusCode: null,
+      headers: null,
+      excerpt: null,
+      errorClass,
+      errorMessage: message,
+    };
   }
 }
 
@@ -104,16 +121,23 @@ function keptHeaders(headers: Dispatcher.ResponseData['headers']): Record<string
 
 function classifyNetworkError(error: unknown, signal: AbortSignal): { errorClass: string; message: string } {
   if (signal.aborted) return { errorClass: 'timeout', message: 'no complete answer within the delivery timeout' };
-  const err = error as { code?: string; message?: string; reason?: string; cause?: { code?: string; message?: string; reason?: string } };
+  const err = error as {
+    code?: string;
+    message?: string;
+    reason?: string;
+    cause?: { code?: string; message?: string; reason?: string };
+  };
   const code = err.code ?? err.cause?.code ?? '';
   const message = err.cause?.message ?? err.message ?? String(error);
   if (code === BLOCKED_DESTINATION_CODE || err.cause?.code === BLOCKED_DESTINATION_CODE) {
     return { errorClass: 'blocked_destination', message: err.reason ?? err.cause?.reason ?? message };
   }
   if (code === 'ECONNREFUSED') return { errorClass: 'connection_refused', message };
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET') return { errorClass: 'connection_reset', message };
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET')
+    return { errorClass: 'connection_reset', message };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { errorClass: 'dns', message };
   if (code.includes('TIMEOUT')) return { errorClass: 'timeout', message };
-  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL')) return { errorClass: 'tls', message };
+  if (code.startsWith('ERR_TLS') || code.includes('CERT') || code.startsWith('ERR_SSL'))
+    return { errorClass: 'tls', message };
   return { errorClass: 'network', message: code ? `${code}: ${message}` : message };
 }

@@ -9,7 +9,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { Webhook } from 'standardwebhooks';
+
 import { nowMs } from './lib/common';
 
 const VERIFY_EVERY = 25;

@@ -16,44 +16,57 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
+
 import { bundleWorkflowCode } from '@temporalio/worker';
+
 import { conversationWorkflowId } from '../src/domain/workflow-ids';
 import { generateSecretsKey } from '../src/security/secret-box';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
-import { conditionIdsIn, startFakeLlm, type FakeLlm } from '../test/helpers/fake-llm';
+import { conditionIdsIn, type FakeLlm, startFakeLlm } from '../test/helpers/fake-llm';
 import { nowMs, round, sleep } from './lib/common';
+import { historyBreakdown } from './lib/history';
 import {
+  type Database,
+  type ReceiverHandle,
+  type Redis,
   startDatabase,
   startMainTemporal,
   startPragmaTemporal,
   startReceiverProcess,
   startRedis,
   temporalCliVersion,
-  type Database,
-  type ReceiverHandle,
-  type Redis,
   type TemporalServer,
 } from './lib/infra';
-import { closePools, conversationIdOf, EVENTS_PER_CONVERSATION, findMax, LIMITS, runStep, Tracker, type RampOptions, type StepResult, type Target } from './lib/load';
-import { BENCH_DIR, groupCpu, groupCpuDelta, PACKAGE_ROOT, readProc } from './lib/procs';
 import {
+  closePools,
+  conversationIdOf,
+  EVENTS_PER_CONVERSATION,
+  findMax,
+  LIMITS,
+  type RampOptions,
+  runStep,
+  type StepResult,
+  type Target,
+  Tracker,
+} from './lib/load';
+import { BENCH_DIR, groupCpu, groupCpuDelta, PACKAGE_ROOT, readProc } from './lib/procs';
+import { summariseProfiles } from './lib/profile';
+import { type BenchResults, type SystemResult, type ToggleResult, writeReport } from './lib/report';
+import { measureSettingsLookups } from './lib/settings-lookup';
+import {
+  type ChatBase,
   chatCall,
+  type ChatOptions,
   closeConnections,
+  type Common,
+  type RunningChat,
+  type RunningSystem,
   startBareTemporal,
   startBullmq,
   startChat,
   startDirect,
-  type ChatBase,
-  type ChatOptions,
-  type Common,
-  type RunningChat,
-  type RunningSystem,
 } from './lib/systems';
-import { historyBreakdown } from './lib/history';
-import { summariseProfiles } from './lib/profile';
-import { measureSettingsLookups } from './lib/settings-lookup';
 import { BARE_WORKFLOWS_PATH } from './systems/bare-temporal-worker';
-import { writeReport, type BenchResults, type SystemResult, type ToggleResult } from './lib/report';
 
 const { values: args } = parseArgs({
   options: {
@@ -69,7 +82,8 @@ const { values: args } = parseArgs({
 });
 const ALL_SYSTEMS = ['direct', 'bullmq', 'bare-temporal', 'chat-webhooks'];
 const SELECTED = new Set(args.only ? args.only.split(',').map((s) => s.trim()) : ALL_SYSTEMS);
-for (const name of SELECTED) if (!ALL_SYSTEMS.includes(name)) throw new Error(`--only: unknown system ${name} (${ALL_SYSTEMS.join(', ')})`);
+for (const name of SELECTED)
+  if (!ALL_SYSTEMS.includes(name)) throw new Error(`--only: unknown system ${name} (${ALL_SYSTEMS.join(', ')})`);
 const EXTRAS = !args['systems-only'];
 const QUICK = args.quick!;
 const OUT_DIR = path.resolve(args.out ?? path.join(BENCH_DIR, 'results'));
@@ -77,9 +91,25 @@ const OUT_DIR = path.resolve(args.out ?? path.join(BENCH_DIR, 'results'));
 /** Sizes: --quick must finish everything in under 2 minutes on a 2-core machine; the full run in about 10. */
 const SIZES = QUICK
   ? {
-      ramp: (_start: number): RampOptions => ({ start: 5, factor: 3, cap: 20, refine: 0, stepS: 1.5, drainS: 8, rates: [5, 20] }),
+      ramp: (_start: number): RampOptions => ({
+        start: 5,
+        factor: 3,
+        cap: 20,
+        refine: 0,
+        stepS: 1.5,
+        drainS: 8,
+        rates: [5, 20],
+      }),
       halfS: 2,
-      fanout: (_n: number, _max: number): RampOptions => ({ start: 4, factor: 2, cap: 4, refine: 0, stepS: 1.5, drainS: 8, rates: [4] }),
+      fanout: (_n: number, _max: number): RampOptions => ({
+        start: 4,
+        factor: 2,
+        cap: 4,
+        refine: 0,
+        stepS: 1.5,
+        drainS: 8,
+        rates: [4],
+      }),
       conditions: { events: 6, rate: 4 },
       toggleMultipliers: [1],
       toggleStepS: 1.5,
@@ -94,7 +124,7 @@ const SIZES = QUICK
       ramp: (start: number): RampOptions => ({ start, factor: 2, cap: 6400, refine: 2, stepS: 5, drainS: 45 }),
       halfS: 10,
       fanout: (n: number, max: number): RampOptions => ({
-        start: Math.max(1, Math.round((max / Math.sqrt(n)) / 2)),
+        start: Math.max(1, Math.round(max / Math.sqrt(n) / 2)),
         factor: 2,
         cap: 3200,
         refine: 1,
@@ -106,7 +136,12 @@ const SIZES = QUICK
       toggleStepS: 3,
       poolSizes: [2, 25],
       tunings: ['low', 'high'] as const,
-      pragmas: ['file, SQLite defaults', 'file, WAL + synchronous=NORMAL', 'file, WAL + synchronous=OFF', 'in memory, WAL + synchronous=OFF'],
+      pragmas: [
+        'file, SQLite defaults',
+        'file, WAL + synchronous=NORMAL',
+        'file, WAL + synchronous=OFF',
+        'in memory, WAL + synchronous=OFF',
+      ],
       startRepeats: 2,
       profileS: 12,
       warmUp: { rate: 20, s: 3 },
@@ -154,7 +189,13 @@ async function cleanup(): Promise<void> {
 
 function gitSha(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PACKAGE_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || 'nogit';
+    return (
+      execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+        cwd: PACKAGE_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || 'nogit'
+    );
   } catch {
     return 'nogit';
   }
@@ -163,7 +204,13 @@ function gitSha(): string {
 /** Whether tracked files differ from HEAD: then the results' sha names code that is not what ran. */
 function gitDirty(): boolean | undefined {
   try {
-    return execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: PACKAGE_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return (
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd: PACKAGE_ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== ''
+    );
   } catch {
     return undefined;
   }
@@ -190,13 +237,21 @@ function machine() {
  * left alone and the package root and node_modules still resolve from it.
  */
 // One folder per run: two benchmarks (say, the test suite's and a manual one) may run at once.
-const COMPILED_RUN_DIR = path.join(PACKAGE_ROOT, 'node_modules', '.cache', 'chat-webhooks-bench', `${process.pid}-${crypto.randomBytes(3).toString('hex')}`);
+const COMPILED_RUN_DIR = path.join(
+  PACKAGE_ROOT,
+  'node_modules',
+  '.cache',
+  'chat-webhooks-bench',
+  `${process.pid}-${crypto.randomBytes(3).toString('hex')}`,
+);
 const COMPILED_DIR = path.join(COMPILED_RUN_DIR, 'dist');
 async function compileBuild(): Promise<{ cli?: string; ms: number; error?: string }> {
   const t0 = nowMs();
   const tsc = path.join(PACKAGE_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
-    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', COMPILED_DIR], { cwd: PACKAGE_ROOT });
+    await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', COMPILED_DIR], {
+      cwd: PACKAGE_ROOT,
+    });
     return { cli: path.join(COMPILED_DIR, 'src', 'cli.js'), ms: nowMs() - t0 };
   } catch (error) {
     return { ms: nowMs() - t0, error: (error as Error).message.split('\n')[0] };
@@ -228,7 +283,12 @@ async function writeBundle(workflowsPath: string, file: string, opts: { stubZod?
     workflowsPath,
     logger: silent as never,
     ...(opts.stubZod
-      ? { webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), zod$: zodStub } } }) }
+      ? {
+          webpackConfigHook: (config) => ({
+            ...config,
+            resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), zod$: zodStub } },
+          }),
+        }
       : {}),
   });
   fs.writeFileSync(file, code);
@@ -271,7 +331,8 @@ function cpuNow(system: RunningSystem, receiverPid: number) {
 
 /** The throughput search, then a run at 50% of the maximum with CPU figures. */
 async function measureSystem(ctx: Ctx, system: RunningSystem, target: Target): Promise<SystemResult> {
-  const stepOf = (rate: number, durationS: number, drainS: number) => runStep(target, ctx.tracker, { rate, durationS, drainS });
+  const stepOf = (rate: number, durationS: number, drainS: number) =>
+    runStep(target, ctx.tracker, { rate, durationS, drainS });
   const rampOpts = SIZES.ramp(RAMP_START[system.name] ?? 25);
   const receiverAtStart = await ctx.receiver.stats();
   await warmUp(ctx, target);
@@ -303,16 +364,30 @@ async function measureSystem(ctx: Ctx, system: RunningSystem, target: Target): P
         api: perEvent(before.api, after.api),
         worker: system.worker ? perEvent(before.worker, after.worker) : undefined,
         engines: Object.fromEntries(
-          Object.keys(after.engines).map((n) => [n, (groupCpuDelta(before.engines[n]!, after.engines[n]!) * 1000) / Math.max(1, half.accepted)]),
+          Object.keys(after.engines).map((n) => [
+            n,
+            (groupCpuDelta(before.engines[n]!, after.engines[n]!) * 1000) / Math.max(1, half.accepted),
+          ]),
         ),
       },
       cpuPercent: {
         api: ((after.api - before.api) / wallS) * 100,
         worker: system.worker ? ((after.worker - before.worker) / wallS) * 100 : undefined,
-        engines: Object.fromEntries(Object.keys(after.engines).map((n) => [n, (groupCpuDelta(before.engines[n]!, after.engines[n]!) / wallS) * 100])),
+        engines: Object.fromEntries(
+          Object.keys(after.engines).map((n) => [
+            n,
+            (groupCpuDelta(before.engines[n]!, after.engines[n]!) / wallS) * 100,
+          ]),
+        ),
       },
-      harnessCpuMsPerEvent: { generator: perEvent(before.generator, after.generator), receiver: perEvent(before.receiver, after.receiver) },
-      peakRssMb: { api: readProc(system.api.pid)?.peakRssMb ?? 0, worker: system.worker ? readProc(system.worker.pid)?.peakRssMb : undefined },
+      harnessCpuMsPerEvent: {
+        generator: perEvent(before.generator, after.generator),
+        receiver: perEvent(before.receiver, after.receiver),
+      },
+      peakRssMb: {
+        api: readProc(system.api.pid)?.peakRssMb ?? 0,
+        worker: system.worker ? readProc(system.worker.pid)?.peakRssMb : undefined,
+      },
       totalCpuS: { api: after.api, worker: system.worker ? after.worker : undefined },
     },
     dbPerEvent:
@@ -324,14 +399,18 @@ async function measureSystem(ctx: Ctx, system: RunningSystem, target: Target): P
             rowsUpdated: (dbAfter.rowsUpdated - dbBefore.rowsUpdated) / Math.max(1, half.accepted),
           }
         : undefined,
-    receiver: { connections: receiverAfter.connections - receiverAtStart.connections, requests: receiverAfter.requests - receiverAtStart.requests },
+    receiver: {
+      connections: receiverAfter.connections - receiverAtStart.connections,
+      requests: receiverAfter.requests - receiverAtStart.requests,
+    },
     startMs: { api: system.apiStartMs, worker: system.workerStartMs },
     notes: [],
   };
 }
 
 async function runSystems(ctx: Ctx, results: BenchResults): Promise<RunningChat | undefined> {
-  const notSelected = (name: string) => results.systems.push({ name, status: 'skipped', skipReason: 'not selected (--only)', notes: [] });
+  const notSelected = (name: string) =>
+    results.systems.push({ name, status: 'skipped', skipReason: 'not selected (--only)', notes: [] });
   // direct
   if (!SELECTED.has('direct')) notSelected('direct');
   else {
@@ -365,7 +444,10 @@ async function runSystems(ctx: Ctx, results: BenchResults): Promise<RunningChat 
     const system = await startBareTemporal(ctx.common, ctx.temporal, { bundlePath: ctx.bareBundle });
     try {
       const r = await measureSystem(ctx, system, system.target);
-      r.breakdown = await historyBreakdown(ctx.temporal.address, r.half!.sampleIds.map((id) => `bare:${id}`));
+      r.breakdown = await historyBreakdown(
+        ctx.temporal.address,
+        r.half!.sampleIds.map((id) => `bare:${id}`),
+      );
       r.notes.push('one workflow, one activity; no database; prebuilt workflow bundle');
       results.systems.push(r);
     } finally {
@@ -386,10 +468,16 @@ async function runSystems(ctx: Ctx, results: BenchResults): Promise<RunningChat 
   cleanups.push(() => chat.stop());
   await setUpChatApps(ctx, chat, results);
   const r = await measureSystem(ctx, chat, chatTarget(chat, mainApp!));
-  r.breakdown = await historyBreakdown(ctx.temporal.address, r.half!.sampleIds.map((id) => `chat-event:${mainApp!.id}:${id}`));
+  r.breakdown = await historyBreakdown(
+    ctx.temporal.address,
+    r.half!.sampleIds.map((id) => `chat-event:${mainApp!.id}:${id}`),
+  );
   // The idle-timer workflows of the sampled events' conversations (one per EVENTS_PER_CONVERSATION events).
   const conversations = [...new Set(r.half!.sampleIds.map((id) => conversationIdOf(id)))];
-  r.conversationBreakdown = await historyBreakdown(ctx.temporal.address, conversations.map((c) => conversationWorkflowId(mainApp!.id, c)));
+  r.conversationBreakdown = await historyBreakdown(
+    ctx.temporal.address,
+    conversations.map((c) => conversationWorkflowId(mainApp!.id, c)),
+  );
   r.eventsPerConversation = EVENTS_PER_CONVERSATION;
   r.notes.push(
     'separate api and worker processes (bin/chat-webhooks.js, production env); message_sent events, ' +
@@ -423,7 +511,10 @@ function chatTarget(chat: RunningChat, app: BenchApp, deliveriesPerEvent = app.w
 async function setUpChatApps(ctx: Ctx, chat: RunningChat, results: BenchResults): Promise<void> {
   const admin = ctx.chatBase.adminKey;
   const secrets: string[] = [ctx.common.secret];
-  const makeApp = async (name: string, hooks: Array<{ url: string; events: string[]; conditions?: unknown[] }>): Promise<BenchApp> => {
+  const makeApp = async (
+    name: string,
+    hooks: Array<{ url: string; events: string[]; conditions?: unknown[] }>,
+  ): Promise<BenchApp> => {
     const app = await chatCall(chat.apiUrl, admin, 'POST', '/v1/apps', { name });
     for (const hook of hooks) {
       const created = await chatCall(chat.apiUrl, admin, 'POST', `/v1/apps/${app.id}/webhooks`, hook);
@@ -436,9 +527,16 @@ async function setUpChatApps(ctx: Ctx, chat: RunningChat, results: BenchResults)
   fanoutApps.set(1, mainApp);
   for (const n of [10, 50]) {
     // One receiver port per webhook: distinct endpoints, as distinct customers' receivers are.
-    fanoutApps.set(n, await makeApp(`Fan-out ${n}`, Array.from({ length: n }, (_, i) => ({ url: urls[i % urls.length]!, events: ['message_sent'] }))));
+    fanoutApps.set(
+      n,
+      await makeApp(
+        `Fan-out ${n}`,
+        Array.from({ length: n }, (_, i) => ({ url: urls[i % urls.length]!, events: ['message_sent'] })),
+      ),
+    );
   }
-  const conditions = (ids: string[]) => ids.map((id) => ({ id, prompt: `When the user asks about ${id.replace('cond_', 'topic ')}` }));
+  const conditions = (ids: string[]) =>
+    ids.map((id) => ({ id, prompt: `When the user asks about ${id.replace('cond_', 'topic ')}` }));
   conditionsApp = await makeApp('Conditions', [
     { url: urls[0]!, events: ['message_sent', 'custom_condition'], conditions: conditions(['cond_a1', 'cond_a2']) },
     { url: urls[1]!, events: ['message_sent', 'custom_condition'], conditions: conditions(['cond_b1', 'cond_b2']) },
@@ -454,7 +552,11 @@ async function runFanout(ctx: Ctx, chat: RunningChat, results: BenchResults, cha
     const opts = SIZES.fanout(n, chatMax);
     log(`fan-out ${n}: throughput search from ${opts.start} events/s`);
     const target = chatTarget(chat, app);
-    const ramp = await findMax((rate) => runStep(target, ctx.tracker, { rate, durationS: opts.stepS, drainS: opts.drainS }), opts, logStep(`fan-out ${n}`));
+    const ramp = await findMax(
+      (rate) => runStep(target, ctx.tracker, { rate, durationS: opts.stepS, drainS: opts.drainS }),
+      opts,
+      logStep(`fan-out ${n}`),
+    );
     const best = ramp.steps.filter((s) => s.pass).sort((a, b) => b.rate - a.rate)[0];
     results.fanout.push({
       webhooks: n,
@@ -472,7 +574,11 @@ async function runConditions(ctx: Ctx, chat: RunningChat, results: BenchResults)
   // The judge matches cond_a1 every time: once per conversation it fires, and later events in that conversation no
   // longer send it. Every other condition is judged "no".
   ctx.llm.setResponder((req) => ({
-    verdicts: conditionIdsIn(req).map((id) => ({ condition_id: id, matched: id === 'cond_a1', reason: id === 'cond_a1' ? 'Asked about it.' : 'Not mentioned.' })),
+    verdicts: conditionIdsIn(req).map((id) => ({
+      condition_id: id,
+      matched: id === 'cond_a1',
+      reason: id === 'cond_a1' ? 'Asked about it.' : 'Not mentioned.',
+    })),
   }));
   const before = ctx.llm.requests.length;
   const { events, rate } = SIZES.conditions;
@@ -515,11 +621,21 @@ async function withTemporal<T>(fn: (server: TemporalServer) => Promise<T>): Prom
 }
 
 function chatBaseOn(ctx: Ctx, server: TemporalServer): ChatBase {
-  return { ...ctx.chatBase, temporalAddress: server.address, engines: { temporal: () => server.pids(), postgres: () => ctx.db.pids() } };
+  return {
+    ...ctx.chatBase,
+    temporalAddress: server.address,
+    engines: { temporal: () => server.pids(), postgres: () => ctx.db.pids() },
+  };
 }
 
 /** A short ramp at fixed multiples of a known maximum: the highest multiple that holds, and p99 at 1.0×. */
-async function miniRamp(ctx: Ctx, label: string, system: RunningSystem, target: Target, baseMax: number): Promise<ToggleResult> {
+async function miniRamp(
+  ctx: Ctx,
+  label: string,
+  system: RunningSystem,
+  target: Target,
+  baseMax: number,
+): Promise<ToggleResult> {
   const tracker = ctx.tracker;
   const steps: StepResult[] = [];
   let max = 0;
@@ -536,7 +652,10 @@ async function miniRamp(ctx: Ctx, label: string, system: RunningSystem, target: 
   const after = cpuNow(system, ctx.receiver.pid);
   const accepted = steps.reduce((n, s) => n + s.accepted, 0);
   const per = (seconds: number) => (seconds * 1000) / Math.max(1, accepted);
-  const engines = Object.keys(after.engines).reduce((sum, n) => sum + groupCpuDelta(before.engines[n]!, after.engines[n]!), 0);
+  const engines = Object.keys(after.engines).reduce(
+    (sum, n) => sum + groupCpuDelta(before.engines[n]!, after.engines[n]!),
+    0,
+  );
   const cpuMsPerEvent = {
     api: per(after.api - before.api),
     worker: per(after.worker - before.worker),
@@ -557,7 +676,9 @@ async function runOptimisations(ctx: Ctx, results: BenchResults, chatMax: number
       for (const prebuilt of [true, false]) {
         const w = await startChat(chatBaseOn(ctx, server), { workerOnly: true, prebuilt });
         opt.workerStart.push({ prebuilt, ms: w.workerStartMs!, peakRssMb: readProc(w.worker!.pid)?.peakRssMb ?? 0 });
-        log(`  worker ${prebuilt ? 'prebuilt bundle' : 'bundling at start'}: polling after ${round(w.workerStartMs!, 0)} ms`);
+        log(
+          `  worker ${prebuilt ? 'prebuilt bundle' : 'bundling at start'}: polling after ${round(w.workerStartMs!, 0)} ms`,
+        );
         await w.stop();
       }
     }
@@ -574,11 +695,17 @@ async function runOptimisations(ctx: Ctx, results: BenchResults, chatMax: number
         const result = await miniRamp(ctx, label, chat, chatTarget(chat, mainApp!), chatMax);
         const startsAfter = await chat.startCounts?.();
         if (startsBefore && startsAfter) {
-          result.starts = { started: startsAfter.started - startsBefore.started, eagerlyStarted: startsAfter.eagerlyStarted - startsBefore.eagerlyStarted };
+          result.starts = {
+            started: startsAfter.started - startsBefore.started,
+            eagerlyStarted: startsAfter.eagerlyStarted - startsBefore.eagerlyStarted,
+          };
         }
         const sampled = (result.atBase ?? result.steps[0])?.sampleIds;
         if (extra.histories && sampled?.length) {
-          result.breakdown = await historyBreakdown(server.address, sampled.map((id) => `chat-event:${mainApp!.id}:${id}`));
+          result.breakdown = await historyBreakdown(
+            server.address,
+            sampled.map((id) => `chat-event:${mainApp!.id}:${id}`),
+          );
         }
         return result;
       } finally {
@@ -587,32 +714,51 @@ async function runOptimisations(ctx: Ctx, results: BenchResults, chatMax: number
     });
 
   log('baseline for the comparisons below: the product as configured in the main run, restarted');
-  opt.baseline = await chatToggle('baseline (tsx, PG_POOL_MAX=10, WORKER_* unset, CONVERSATION_IDLE_TIMEOUT unset)', {}, { histories: true });
+  opt.baseline = await chatToggle(
+    'baseline (tsx, PG_POOL_MAX=10, WORKER_* unset, CONVERSATION_IDLE_TIMEOUT unset)',
+    {},
+    { histories: true },
+  );
 
   if (compiledBuild.cli) {
     log('runtime: compiled JavaScript (as the Docker image runs) instead of tsx');
-    opt.runtime.push({ ...(await chatToggle('compiled build', { compiledCli: compiledBuild.cli })), value: 'compiled' });
+    opt.runtime.push({
+      ...(await chatToggle('compiled build', { compiledCli: compiledBuild.cli })),
+      value: 'compiled',
+    });
   } else {
     results.notes.push(`The compiled-build comparison was skipped: ${compiledBuild.error}`);
   }
 
   // Only worth a run while zod is in the bundle: since src/domain/workflow-ids.ts the stub changes nothing.
   const bundleKb = results.meta.infra.bundleKb;
-  if (ctx.zodFreeBundle && bundleKb?.chatWebhooksWithoutZod !== undefined && bundleKb.chatWebhooks - bundleKb.chatWebhooksWithoutZod > 1) {
+  if (
+    ctx.zodFreeBundle &&
+    bundleKb?.chatWebhooksWithoutZod !== undefined &&
+    bundleKb.chatWebhooks - bundleKb.chatWebhooksWithoutZod > 1
+  ) {
     log('workflow bundle without zod (stubbed): what workflows pay for zod in the bundle');
-    opt.bundle.push({ ...(await chatToggle('bundle without zod', { bundlePath: ctx.zodFreeBundle })), value: 'without zod' });
+    opt.bundle.push({
+      ...(await chatToggle('bundle without zod', { bundlePath: ctx.zodFreeBundle })),
+      value: 'without zod',
+    });
   } else if (ctx.zodFreeBundle) {
     log('workflow bundle without zod: not run, zod is not in the workflow bundle');
   }
 
   log(`pg pool size (PG_POOL_MAX, api and worker each), at ${SIZES.toggleMultipliers.join('/')} × ${chatMax}/s`);
-  for (const size of SIZES.poolSizes) opt.poolSize.push({ ...(await chatToggle(`PG_POOL_MAX=${size}`, { poolMax: size })), value: size });
+  for (const size of SIZES.poolSizes)
+    opt.poolSize.push({ ...(await chatToggle(`PG_POOL_MAX=${size}`, { poolMax: size })), value: size });
 
   log('worker sizing (WORKER_* variables of the real worker)');
-  for (const name of SIZES.tunings) opt.tuning.push({ ...(await chatToggle(`tuning ${name}`, { env: TUNINGS[name] })), value: TUNINGS[name] });
+  for (const name of SIZES.tunings)
+    opt.tuning.push({ ...(await chatToggle(`tuning ${name}`, { env: TUNINGS[name] })), value: TUNINGS[name] });
 
   log('conversation idle timer off (CONVERSATION_IDLE_TIMEOUT=0): what tracking conversations costs at the default');
-  (opt.idleTimeout ??= []).push({ ...(await chatToggle('CONVERSATION_IDLE_TIMEOUT=0', { env: { CONVERSATION_IDLE_TIMEOUT: '0' } })), value: '0' });
+  (opt.idleTimeout ??= []).push({
+    ...(await chatToggle('CONVERSATION_IDLE_TIMEOUT=0', { env: { CONVERSATION_IDLE_TIMEOUT: '0' } })),
+    value: '0',
+  });
 
   log('settings reads per event that a worker-side settings cache would replace');
   opt.settingsLookup = await measureSettingsLookups(ctx.db.url, QUICK ? 300 : 3_000, () => ctx.db.pids());
@@ -620,19 +766,31 @@ async function runOptimisations(ctx: Ctx, results: BenchResults, chatMax: number
   log("API and worker in one process on the worker's NativeConnection: eager workflow start off, then on");
   for (const eager of [false, true]) {
     const label = `one process, eager start ${eager ? 'on' : 'off'}`;
-    (opt.singleProcess ??= []).push({ ...(await chatToggle(label, { singleProcess: { eager } }, { histories: true })), value: { eager } });
+    (opt.singleProcess ??= []).push({
+      ...(await chatToggle(label, { singleProcess: { eager } }, { histories: true })),
+      value: { eager },
+    });
   }
 
   log(`dev server SQLite pragmas, with bare-temporal at ${SIZES.toggleMultipliers.join('/')} × ${bareMax}/s`);
   for (const label of SIZES.pragmas) {
     const pragmas = PRAGMAS[label]!;
     const server =
-      pragmas === 'startDevServer' ? await startMainTemporal() : await startPragmaTemporal(label, path.join(ctx.tmp, `temporal-${crypto.randomBytes(3).toString('hex')}.db`), pragmas);
+      pragmas === 'startDevServer'
+        ? await startMainTemporal()
+        : await startPragmaTemporal(
+            label,
+            path.join(ctx.tmp, `temporal-${crypto.randomBytes(3).toString('hex')}.db`),
+            pragmas,
+          );
     try {
       const system = await startBareTemporal(ctx.common, server, { bundlePath: ctx.bareBundle });
       try {
         await warmUp(ctx, system.target);
-        opt.pragmas.push({ ...(await miniRamp(ctx, `sqlite ${label}`, system, system.target, bareMax)), value: pragmas === 'startDevServer' ? ['journal_mode=WAL', 'synchronous=OFF'] : pragmas });
+        opt.pragmas.push({
+          ...(await miniRamp(ctx, `sqlite ${label}`, system, system.target, bareMax)),
+          value: pragmas === 'startDevServer' ? ['journal_mode=WAL', 'synchronous=OFF'] : pragmas,
+        });
       } finally {
         await system.stop();
       }
@@ -652,7 +810,11 @@ async function runProfile(ctx: Ctx, results: BenchResults, chatMax: number): Pro
     try {
       await warmUp(ctx, chatTarget(chat, mainApp!));
       const fromMs = nowMs();
-      const measured = await runStep(chatTarget(chat, mainApp!), ctx.tracker, { rate, durationS: SIZES.profileS, drainS: 30 });
+      const measured = await runStep(chatTarget(chat, mainApp!), ctx.tracker, {
+        rate,
+        durationS: SIZES.profileS,
+        drainS: 30,
+      });
       logStep('profile')(measured);
       return { step: measured, window: { fromMs, toMs: nowMs() } };
     } finally {
@@ -677,14 +839,24 @@ async function main(): Promise<void> {
   cleanups.push(async () => fs.rmSync(tmp, { recursive: true, force: true }));
   log(`${QUICK ? 'quick' : 'full'} run; results to ${OUT_DIR}`);
   const busyBefore = await machineBusy(1_000);
-  if (busyBefore > 0.2) log(`warning: the machine is already ${Math.round(busyBefore * 100)}% busy; figures will be lower than on a quiet machine`);
+  if (busyBefore > 0.2)
+    log(
+      `warning: the machine is already ${Math.round(busyBefore * 100)}% busy; figures will be lower than on a quiet machine`,
+    );
 
   const results: BenchResults = {
     meta: {
       date,
       sha,
       dirty: gitDirty(),
-      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out').join(' ')}` : ''}`.replace(/ -- $/, ''),
+      command: `npm run bench${
+        process.argv.length > 2
+          ? ` -- ${process.argv
+              .slice(2)
+              .filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out')
+              .join(' ')}`
+          : ''
+      }`.replace(/ -- $/, ''),
       quick: QUICK,
       machine: machine(),
       limits: { ...LIMITS },
@@ -697,7 +869,16 @@ async function main(): Promise<void> {
     },
     systems: [],
     fanout: [],
-    optimisations: { workerStart: [], runtime: [], bundle: [], poolSize: [], tuning: [], idleTimeout: [], singleProcess: [], pragmas: [] },
+    optimisations: {
+      workerStart: [],
+      runtime: [],
+      bundle: [],
+      poolSize: [],
+      tuning: [],
+      idleTimeout: [],
+      singleProcess: [],
+      pragmas: [],
+    },
     notes: [],
   };
 
@@ -736,13 +917,20 @@ async function main(): Promise<void> {
       // Another run still uses the shared parent.
     }
   });
-  cleanups.push(() => temporal.stop(), () => db.stop(), () => receiver.stop(), () => llm.close());
+  cleanups.push(
+    () => temporal.stop(),
+    () => db.stop(),
+    () => receiver.stop(),
+    () => llm.close(),
+  );
   if (redis.available) cleanups.push(() => redis.stop());
   cleanups.push(closePools, closeConnections);
   results.meta.infra = {
     temporal: `${await temporalCliVersion()}, dev server ${temporal.label}`,
     postgres: db.kind,
-    redis: redis.available ? `${redis.version}${redis.started ? ' (started by the bench)' : ''}` : `unavailable: ${redis.reason}`,
+    redis: redis.available
+      ? `${redis.version}${redis.started ? ' (started by the bench)' : ''}`
+      : `unavailable: ${redis.reason}`,
     bundleMs: { chatWebhooks: chatBundleMs, bareTemporal: bareBundleMs },
     bundleKb: {
       chatWebhooks: fs.statSync(chatBundle).size / 1024,
@@ -756,7 +944,13 @@ async function main(): Promise<void> {
   const secretsKey = generateSecretsKey();
   execFileSync(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js'), 'migrate'], {
     cwd: PACKAGE_ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', DATABASE_URL: db.url, TEMPORAL_ADDRESS: temporal.address },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url,
+      TEMPORAL_ADDRESS: temporal.address,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 
@@ -801,7 +995,9 @@ async function main(): Promise<void> {
     await runProfile(ctx, results, chatMax);
   } else {
     await chat?.stop();
-    results.notes.push('Fan-out, conditions, optimisations and the profile were not run (--only without chat-webhooks, or --systems-only).');
+    results.notes.push(
+      'Fan-out, conditions, optimisations and the profile were not run (--only without chat-webhooks, or --systems-only).',
+    );
   }
 
   const stats = await receiver.stats();
@@ -822,13 +1018,11 @@ async function render(file: string): Promise<void> {
 process.on('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 process.on('SIGTERM', () => void cleanup().finally(() => process.exit(143)));
 
-(args.render ? render(args.render) : main())
-  .then(cleanup)
-  .then(
-    () => process.exit(0),
-    async (error) => {
-      process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
-      await cleanup();
-      process.exit(1);
-    },
-  );
+(args.render ? render(args.render) : main()).then(cleanup).then(
+  () => process.exit(0),
+  async (error) => {
+    process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+    await cleanup();
+    process.exit(1);
+  },
+);

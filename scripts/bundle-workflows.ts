@@ -4,9 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../src/temporal/worker';
+
 import { PACKAGE_ROOT } from '../src/package-root';
+import { WORKFLOWS_PATH } from '../src/temporal/worker';
 
 async function main() {
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });

@@ -26,28 +26,30 @@
  * against the delivery log. Progress goes to stderr; the report (a markdown table) to stdout. Exit code 1 when a check
  * fails.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess,execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import pg from 'pg';
+
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
+
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { migrate } from '../src/db/migrate';
 import { createPool, type Db } from '../src/db/pool';
-import { PACKAGE_ROOT } from '../src/package-root';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/domain/search-attributes';
+import { PACKAGE_ROOT } from '../src/package-root';
 import { generateSecretsKey } from '../src/security/secret-box';
-// Ports below the ephemeral range: the API and the restarted Temporal server get theirs back even while other tests run.
-import { freePortForChild } from '../test/helpers/ports';
 import { findTemporalCli, TEMPORAL_CLI_INSTALL_HELP } from '../src/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
+// Ports below the ephemeral range: the API and the restarted Temporal server get theirs back even while other tests run.
+import { freePortForChild } from '../test/helpers/ports';
 
 const execFileAsync = promisify(execFile);
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js');
@@ -173,7 +175,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Thrown by a probe to stop waiting at once (the process being waited for died). */
 class GiveUp extends Error {}
 
-async function waitUntil(what: string, timeoutMs: number, probe: () => Promise<boolean>, intervalMs = 300): Promise<void> {
+async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<boolean>,
+  intervalMs = 300,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
@@ -184,7 +191,9 @@ async function waitUntil(what: string, timeoutMs: number, probe: () => Promise<b
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${what}: not within ${timeoutMs} ms${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+      throw new Error(
+        `${what}: not within ${timeoutMs} ms${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`,
+      );
     }
     await sleep(intervalMs);
   }
@@ -300,7 +309,8 @@ async function startReceivers(count: number): Promise<ReceiverSet> {
       };
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('close', () => {
-        if (!complete) receipts.push({ ...base(), body: null, eventId: null, answer: 'incomplete', signature: 'unchecked' });
+        if (!complete)
+          receipts.push({ ...base(), body: null, eventId: null, answer: 'incomplete', signature: 'unchecked' });
       });
       req.on('end', () => {
         complete = true;
@@ -385,13 +395,22 @@ class TemporalServer {
 
   async start(): Promise<void> {
     const args = [
-      'server', 'start-dev', '--headless',
-      '--ip', '127.0.0.1',
-      '--port', String(this.port),
-      '--db-filename', this.dbFile,
-      '--sqlite-pragma', 'journal_mode=WAL',
+      'server',
+      'start-dev',
+      '--headless',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--db-filename',
+      this.dbFile,
+      '--sqlite-pragma',
+      'journal_mode=WAL',
       // AppId, EventType, ConversationId and whatever else the workflows set: the product's own list.
-      ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${cliSearchAttributeType(key.type)}`]),
+      ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
+        '--search-attribute',
+        `${key.name}=${cliSearchAttributeType(key.type)}`,
+      ]),
     ];
     const out = fs.openSync(this.logFile, 'a');
     // Its own process group: a Ctrl+C in the terminal does not reach it, and stopping the group stops any wrapper too.
@@ -472,7 +491,11 @@ class Service {
   /** Spawns the process and waits for its ready line ("api listening" / "worker running"). */
   async start(): Promise<void> {
     const readyLine = this.role === 'api' ? /"msg":"api listening"/ : /"msg":"worker running"/;
-    const child = spawn(process.execPath, [BIN, this.role], { cwd: PACKAGE_ROOT, env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, this.role], {
+      cwd: PACKAGE_ROOT,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.starts++;
     this.expectingExit = false;
@@ -501,11 +524,16 @@ class Service {
         resolve();
       });
     });
-    await waitUntil(`${this.role} ready`, 60_000, async () => {
-      if (readyLine.test(output)) return true;
-      if (this.child !== child) throw new GiveUp(`${this.role} exited before it was ready:\n${this.outputTail()}`);
-      return false;
-    }, 100).catch((error) => {
+    await waitUntil(
+      `${this.role} ready`,
+      60_000,
+      async () => {
+        if (readyLine.test(output)) return true;
+        if (this.child !== child) throw new GiveUp(`${this.role} exited before it was ready:\n${this.outputTail()}`);
+        return false;
+      },
+      100,
+    ).catch((error) => {
       if (this.child === child) child.kill('SIGKILL');
       throw error;
     });
@@ -597,13 +625,15 @@ async function createDatabase(serverUrl: string | undefined): Promise<ChaosDatab
  */
 async function findPostgresCluster(serverUrl: string): Promise<{ version: string; name: string } | { skip: string }> {
   const host = new URL(serverUrl).hostname;
-  if (!['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(host)) return { skip: `DATABASE_URL's server (${host}) is not local` };
+  if (!['127.0.0.1', 'localhost', '::1', '[::1]', ''].includes(host))
+    return { skip: `DATABASE_URL's server (${host}) is not local` };
   const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   let major: string;
   let port: string;
   try {
-    const versionNum = (await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]!.server_version_num;
+    const versionNum = (await client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]!
+      .server_version_num;
     major = String(Math.floor(Number(versionNum) / 10_000));
     port = (await client.query<{ port: string }>('SHOW port')).rows[0]!.port;
   } finally {
@@ -630,7 +660,14 @@ interface ApiAnswer {
   body: any;
 }
 
-async function apiCall(baseUrl: string, key: string, method: string, route: string, body?: unknown, timeoutMs = 20_000): Promise<ApiAnswer> {
+async function apiCall(
+  baseUrl: string,
+  key: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  timeoutMs = 20_000,
+): Promise<ApiAnswer> {
   const res = await fetch(`${baseUrl}${route}`, {
     method,
     headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -785,7 +822,12 @@ interface Fault {
 }
 
 function sample<T>(items: T[], n = 5): string {
-  return items.slice(0, n).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join('; ') + (items.length > n ? `; … (${items.length} in all)` : '');
+  return (
+    items
+      .slice(0, n)
+      .map((x) => (typeof x === 'string' ? x : JSON.stringify(x)))
+      .join('; ') + (items.length > n ? `; … (${items.length} in all)` : '')
+  );
 }
 
 interface Analysis {
@@ -864,10 +906,17 @@ function analyse(input: {
   for (const r of receipts) {
     const d = r.messageId ? deliveryById.get(r.messageId) : undefined;
     if (!d) bProblems.push(`receiver ${r.receiver} got unknown webhook-id ${r.messageId}`);
-    else if (d.webhook_id !== r.webhookId) bProblems.push(`${r.messageId} is a delivery to ${d.webhook_id} but reached ${r.webhookId}`);
-    else if (r.eventId !== null && d.event_id !== r.eventId) bProblems.push(`${r.messageId} is for ${d.event_id} but carried ${r.eventId}`);
+    else if (d.webhook_id !== r.webhookId)
+      bProblems.push(`${r.messageId} is a delivery to ${d.webhook_id} but reached ${r.webhookId}`);
+    else if (r.eventId !== null && d.event_id !== r.eventId)
+      bProblems.push(`${r.messageId} is for ${d.event_id} but carried ${r.eventId}`);
   }
-  add('b', 'receivers saw only webhook-ids of the delivery log, each at its own webhook with its own event', bProblems, `${receipts.length} receipts`);
+  add(
+    'b',
+    'receivers saw only webhook-ids of the delivery log, each at its own webhook with its own event',
+    bProblems,
+    `${receipts.length} receipts`,
+  );
 
   // (b2) Idempotency end to end: one delivery (one webhook-id) per pair, in the log and at the receivers.
   const b2Problems: string[] = [];
@@ -877,7 +926,8 @@ function analyse(input: {
     const ids = new Set((receiptsByPair.get(p) ?? []).map((r) => r.messageId));
     if (ids.size > 1) b2Problems.push(`${p}: ${ids.size} different webhook-ids received`);
   }
-  if (deliveries.length !== expectedPairs.length) b2Problems.push(`${deliveries.length} deliveries in the log for ${expectedPairs.length} pairs`);
+  if (deliveries.length !== expectedPairs.length)
+    b2Problems.push(`${deliveries.length} deliveries in the log for ${expectedPairs.length} pairs`);
   add('b2', 'exactly one delivery (one webhook-id) per pair', b2Problems, `${deliveries.length} deliveries`);
 
   // (c) Signatures.
@@ -892,24 +942,37 @@ function analyse(input: {
 
   // (d) The delivery log agrees with the receivers.
   const notSucceeded = deliveries.filter((d) => d.status !== 'succeeded');
-  add('d1', 'every delivery ended succeeded (none pending or failed)', notSucceeded.map((d) => `${d.id}: ${d.status} after ${d.attempt_count}`), `${deliveries.length} succeeded`);
+  add(
+    'd1',
+    'every delivery ended succeeded (none pending or failed)',
+    notSucceeded.map((d) => `${d.id}: ${d.status} after ${d.attempt_count}`),
+    `${deliveries.length} succeeded`,
+  );
 
   add(
     'd2',
     'every succeeded delivery had a 2xx answer recorded by its receiver for its webhook-id',
-    deliveries.filter((d) => d.status === 'succeeded' && !(receiptsById.get(d.id) ?? []).some((r) => r.answer === '200')).map((d) => d.id),
+    deliveries
+      .filter((d) => d.status === 'succeeded' && !(receiptsById.get(d.id) ?? []).some((r) => r.answer === '200'))
+      .map((d) => d.id),
     'all',
   );
 
   const attemptsByDelivery = new Map<string, AttemptRecord[]>();
-  for (const a of attempts) attemptsByDelivery.set(a.delivery_id, [...(attemptsByDelivery.get(a.delivery_id) ?? []), a]);
+  for (const a of attempts)
+    attemptsByDelivery.set(a.delivery_id, [...(attemptsByDelivery.get(a.delivery_id) ?? []), a]);
   const d3Problems: string[] = [];
   for (const d of deliveries) {
     const numbers = (attemptsByDelivery.get(d.id) ?? []).map((a) => a.attempt).sort((x, y) => x - y);
     const contiguous = numbers.length === d.attempt_count && numbers.every((n, i) => n === i + 1);
     if (!contiguous) d3Problems.push(`${d.id}: attempt_count ${d.attempt_count}, attempt rows [${numbers.join(',')}]`);
   }
-  add('d3', 'attempt rows of each delivery are numbered 1..attempt_count', d3Problems, `${attempts.length} attempt rows`);
+  add(
+    'd3',
+    'attempt rows of each delivery are numbered 1..attempt_count',
+    d3Problems,
+    `${attempts.length} attempt rows`,
+  );
 
   // Match each recorded attempt to the request it made: same webhook-id, same webhook-timestamp second (the attempt's
   // started_at), and for an HTTP answer the same status. An attempt that ended in a network error may have answered
@@ -921,7 +984,9 @@ function analyse(input: {
   for (const d of deliveries) {
     const pool = [...(receiptsById.get(d.id) ?? [])];
     const used = new Set<Receipt>();
-    const rows = [...(attemptsByDelivery.get(d.id) ?? [])].sort((x, y) => Number(y.status_code !== null) - Number(x.status_code !== null));
+    const rows = [...(attemptsByDelivery.get(d.id) ?? [])].sort(
+      (x, y) => Number(y.status_code !== null) - Number(x.status_code !== null),
+    );
     for (const row of rows) {
       const second = Math.floor(row.started_at.getTime() / 1000);
       const candidates = pool.filter((r) => !used.has(r) && r.timestamp === second);
@@ -929,11 +994,15 @@ function analyse(input: {
       if (row.status_code !== null) {
         match = candidates.find((r) => r.answer === String(row.status_code));
         if (!match) {
-          d4Problems.push(`${d.id} attempt ${row.attempt}: HTTP ${row.status_code} at ${second} in the log, no such answer at the receiver`);
+          d4Problems.push(
+            `${d.id} attempt ${row.attempt}: HTTP ${row.status_code} at ${second} in the log, no such answer at the receiver`,
+          );
           continue;
         }
       } else {
-        match = candidates.find((r) => r.answer === 'hang' || r.answer === 'reset' || r.answer === 'incomplete') ?? candidates[0];
+        match =
+          candidates.find((r) => r.answer === 'hang' || r.answer === 'reset' || r.answer === 'incomplete') ??
+          candidates[0];
         if (!match) {
           attemptsWithoutReceipt++;
           continue;
@@ -981,13 +1050,25 @@ function analyse(input: {
     const outcome = input.sendStats.outcomes.get(eventId(i));
     if (outcome !== 'accepted' && outcome !== 'duplicate') eProblems.push(`${eventId(i)}: ${outcome ?? 'never sent'}`);
   }
-  for (const r of input.sendStats.rejected) eProblems.push(`${r.eventId}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
-  if (input.eventRows !== input.events) eProblems.push(`the events table holds ${input.eventRows} of ${input.events} events`);
-  add('e', 'the API accepted every event (202, or 200 duplicate after a retry) and recorded it', eProblems, `${input.events} events`);
+  for (const r of input.sendStats.rejected)
+    eProblems.push(`${r.eventId}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+  if (input.eventRows !== input.events)
+    eProblems.push(`the events table holds ${input.eventRows} of ${input.events} events`);
+  add(
+    'e',
+    'the API accepted every event (202, or 200 duplicate after a retry) and recorded it',
+    eProblems,
+    `${input.events} events`,
+  );
 
   // (f) Workflows.
   const w = input.workflows;
-  const fProblems = w.completed === input.events && w.running === 0 && w.other === 0 ? [] : [`completed ${w.completed}, running ${w.running}, failed/terminated/timed out ${w.other}, expected ${input.events} completed`];
+  const fProblems =
+    w.completed === input.events && w.running === 0 && w.other === 0
+      ? []
+      : [
+          `completed ${w.completed}, running ${w.running}, failed/terminated/timed out ${w.other}, expected ${input.events} completed`,
+        ];
   add('f', 'every chat-event workflow completed', fProblems, `${w.completed} completed`);
 
   // Figures.
@@ -1027,7 +1108,9 @@ function analyse(input: {
       attemptsWithoutReceipt,
       deliveriesByStatus,
       maxAttemptsForOneDelivery: deliveries.reduce((m, d) => Math.max(m, d.attempt_count), 0),
-      deliveriesAttemptedDuringChaos: deliveries.filter((d) => (receiptsById.get(d.id) ?? []).some((r) => r.phase === 'chaos')).length,
+      deliveriesAttemptedDuringChaos: deliveries.filter((d) =>
+        (receiptsById.get(d.id) ?? []).some((r) => r.phase === 'chaos'),
+      ).length,
     },
   };
 }
@@ -1044,7 +1127,8 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   log(`${opts.events} events, ${opts.webhooks} webhooks, sending over ~${opts.sendSeconds}s; work folder ${tmp}`);
 
   const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cli) throw new Error(`${TEMPORAL_CLI_INSTALL_HELP}\n(the chaos run needs the CLI itself: it restarts the server)`);
+  if (!cli)
+    throw new Error(`${TEMPORAL_CLI_INSTALL_HELP}\n(the chaos run needs the CLI itself: it restarts the server)`);
 
   // Setup: database, Temporal and the workflow bundle at once.
   const setupStart = Date.now();
@@ -1060,7 +1144,12 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
       return created;
     })(),
     (async () => {
-      const server = new TemporalServer(cli, await freePortForChild(), path.join(tmp, 'temporal.db'), path.join(tmp, 'temporal.log'));
+      const server = new TemporalServer(
+        cli,
+        await freePortForChild(),
+        path.join(tmp, 'temporal.db'),
+        path.join(tmp, 'temporal.log'),
+      );
       cleanup.add('Temporal dev server', () => server.stop());
       await server.start();
       return server;
@@ -1134,20 +1223,36 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
 
   // Chaos phase: send, and inject faults as the sending progresses.
   const stats: SendStats = {
-    requests: 0, accepted: 0, duplicates: 0, refused503: 0, refused5xx: 0, connectionErrors: 0,
-    rejected: [], maxTriesForOneEvent: 0, done: 0, outcomes: new Map(),
+    requests: 0,
+    accepted: 0,
+    duplicates: 0,
+    refused503: 0,
+    refused5xx: 0,
+    connectionErrors: 0,
+    rejected: [],
+    maxTriesForOneEvent: 0,
+    done: 0,
+    outcomes: new Map(),
   };
   const faults: Fault[] = [];
   let postgresRestart = 'not attempted';
   const sendStart = Date.now();
   let sendEnd = 0;
   const progress = setInterval(() => {
-    log(`sent ${stats.done}/${opts.events} (refusals ${stats.refused503 + stats.refused5xx + stats.connectionErrors}), receipts ${receivers.receipts.length}`);
+    log(
+      `sent ${stats.done}/${opts.events} (refusals ${stats.refused503 + stats.refused5xx + stats.connectionErrors}), receipts ${receivers.receipts.length}`,
+    );
   }, 10_000);
   cleanup.add('progress', () => clearInterval(progress));
 
   const sending = sendEvents({
-    apiUrl, key: adminKey, appId, count: opts.events, concurrency: opts.concurrency, sendMs: opts.sendSeconds * 1000, stats,
+    apiUrl,
+    key: adminKey,
+    appId,
+    count: opts.events,
+    concurrency: opts.concurrency,
+    sendMs: opts.sendSeconds * 1000,
+    stats,
     stopped: () => cleanup.stopping,
   }).then(() => {
     sendEnd = Date.now();
@@ -1157,7 +1262,12 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   const faulting = (async () => {
     let lastEnd = 0;
     for (const step of FAULT_PLAN) {
-      await waitUntil(`progress ${step.at}`, 30 * 60_000, async () => cleanup.stopping || (stats.done >= step.at * opts.events && Date.now() - lastEnd >= FAULT_GAP_MS), 200);
+      await waitUntil(
+        `progress ${step.at}`,
+        30 * 60_000,
+        async () => cleanup.stopping || (stats.done >= step.at * opts.events && Date.now() - lastEnd >= FAULT_GAP_MS),
+        200,
+      );
       if (cleanup.stopping) return;
       const start = sinceStart();
       let detail = '';
@@ -1199,7 +1309,9 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
           } catch (error) {
             const message = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n')[0];
             // Never leave the server down.
-            await execFileAsync('pg_ctlcluster', [cluster.version, cluster.name, 'start'], { timeout: 60_000 }).catch(() => undefined);
+            await execFileAsync('pg_ctlcluster', [cluster.version, cluster.name, 'start'], { timeout: 60_000 }).catch(
+              () => undefined,
+            );
             postgresRestart = `skipped: pg_ctlcluster ${cluster.version} ${cluster.name} restart failed: ${message}`;
             log(postgresRestart);
             continue;
@@ -1231,7 +1343,11 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   cleanup.add('Temporal client', () => connection.close());
   const client = new Client({ connection });
   const countWorkflows = async (status?: string) =>
-    (await client.workflow.count(`WorkflowType = 'chatEventWorkflow' AND AppId = '${appId}'${status ? ` AND ExecutionStatus = '${status}'` : ''}`)).count;
+    (
+      await client.workflow.count(
+        `WorkflowType = 'chatEventWorkflow' AND AppId = '${appId}'${status ? ` AND ExecutionStatus = '${status}'` : ''}`,
+      )
+    ).count;
   const expectedDeliveries = opts.events * opts.webhooks;
   let lastReport = 0;
   let drained = true;
@@ -1247,28 +1363,40 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
         const started = a.lastStartedTime?.seconds ? Number(a.lastStartedTime.seconds) * 1000 : null;
         return `${a.activityType?.name ?? '?'} (attempt ${a.attempt ?? '?'}, state ${a.state ?? '?'}${started ? `, started ${seconds(started - RUN_START)}s` : ''})`;
       });
-      stragglers.push({ workflowId: execution.workflowId, waitingFor: waitingFor.length ? waitingFor.join(', ') : 'no pending activity (timer or workflow task)' });
+      stragglers.push({
+        workflowId: execution.workflowId,
+        waitingFor: waitingFor.length ? waitingFor.join(', ') : 'no pending activity (timer or workflow task)',
+      });
     }
-    for (const s of stragglers) log(`still running after every delivery finished: ${s.workflowId} waits for ${s.waitingFor}`);
+    for (const s of stragglers)
+      log(`still running after every delivery finished: ${s.workflowId} waits for ${s.waitingFor}`);
   };
   try {
-    await waitUntil('every delivery finished and every workflow closed', opts.drainTimeoutMs, async () => {
-      const { rows } = await pool.query<{ total: number; pending: number }>(
-        `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM deliveries WHERE app_id = $1`,
-        [appId],
-      );
-      const { total, pending } = rows[0]!;
-      const running = await countWorkflows('Running');
-      if (Date.now() - lastReport > 10_000) {
-        lastReport = Date.now();
-        log(`drain: ${total}/${expectedDeliveries} deliveries created, ${pending} pending, ${running} workflows running`);
-      }
-      if (total >= expectedDeliveries && pending === 0 && running > 0) {
-        deliveredAt ||= Date.now();
-        if (Date.now() - deliveredAt > 15_000 && stragglers.length === 0) await describeStragglers().catch((error) => log(`describe: ${(error as Error).message}`));
-      }
-      return total >= expectedDeliveries && pending === 0 && running === 0;
-    }, 1_000);
+    await waitUntil(
+      'every delivery finished and every workflow closed',
+      opts.drainTimeoutMs,
+      async () => {
+        const { rows } = await pool.query<{ total: number; pending: number }>(
+          `SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM deliveries WHERE app_id = $1`,
+          [appId],
+        );
+        const { total, pending } = rows[0]!;
+        const running = await countWorkflows('Running');
+        if (Date.now() - lastReport > 10_000) {
+          lastReport = Date.now();
+          log(
+            `drain: ${total}/${expectedDeliveries} deliveries created, ${pending} pending, ${running} workflows running`,
+          );
+        }
+        if (total >= expectedDeliveries && pending === 0 && running > 0) {
+          deliveredAt ||= Date.now();
+          if (Date.now() - deliveredAt > 15_000 && stragglers.length === 0)
+            await describeStragglers().catch((error) => log(`describe: ${(error as Error).message}`));
+        }
+        return total >= expectedDeliveries && pending === 0 && running === 0;
+      },
+      1_000,
+    );
   } catch (error) {
     drained = false;
     log((error as Error).message);
@@ -1290,7 +1418,9 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
       [appId],
     )
   ).rows;
-  const eventRows = (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE app_id = $1', [appId])).rows[0]!.n;
+  const eventRows = (
+    await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE app_id = $1', [appId])
+  ).rows[0]!.n;
   const total = await countWorkflows();
   const completed = await countWorkflows('Completed');
   const running = await countWorkflows('Running');
@@ -1306,7 +1436,13 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     faults,
     workflows: { completed, running, other: total - completed - running },
   });
-  if (!drained) analysis.checks.unshift({ id: 'drain', name: 'everything finished within the drain timeout', ok: false, detail: `${seconds(opts.drainTimeoutMs)}s` });
+  if (!drained)
+    analysis.checks.unshift({
+      id: 'drain',
+      name: 'everything finished within the drain timeout',
+      ok: false,
+      detail: `${seconds(opts.drainTimeoutMs)}s`,
+    });
 
   const unexpectedExits = [
     ...api.unexpectedExits.map((e) => ({ process: 'api', ...e })),
@@ -1324,10 +1460,20 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     database: db.kind,
     postgres_restart: postgresRestart,
     checks: analysis.checks,
-    faults: faults.map((x) => ({ kind: x.kind, at_s: seconds(x.start), duration_s: seconds(x.end - x.start), detail: x.detail })),
+    faults: faults.map((x) => ({
+      kind: x.kind,
+      at_s: seconds(x.start),
+      duration_s: seconds(x.end - x.start),
+      detail: x.detail,
+    })),
     all_delivered_before_workflows_closed_s: deliveredAt ? seconds(drainEnd - deliveredAt) : 0,
     stragglers,
-    unexpected_exits: unexpectedExits.map((e) => ({ process: e.process, at_s: seconds(e.at), code: e.code, signal: e.signal })),
+    unexpected_exits: unexpectedExits.map((e) => ({
+      process: e.process,
+      at_s: seconds(e.at),
+      code: e.code,
+      signal: e.signal,
+    })),
     api: {
       requests: stats.requests,
       accepted_202: stats.accepted,
@@ -1348,7 +1494,12 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
       total: seconds(totalMs),
     },
     events_per_s: Math.round((opts.events / ((drainEnd - sendStart) / 1000)) * 10) / 10,
-    settings: { delivery_timeout_ms: DELIVERY_TIMEOUT_MS, retry_schedule: `40 x 1s (41 attempts)`, concurrency: opts.concurrency, send_seconds: opts.sendSeconds },
+    settings: {
+      delivery_timeout_ms: DELIVERY_TIMEOUT_MS,
+      retry_schedule: `40 x 1s (41 attempts)`,
+      concurrency: opts.concurrency,
+      send_seconds: opts.sendSeconds,
+    },
   };
 
   // The report.
@@ -1358,34 +1509,72 @@ async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     ['Deliveries (log) / by status', `${f.deliveries} / ${JSON.stringify(f.deliveriesByStatus)}`],
     ['Faults', faults.map((x) => `${x.kind} @${seconds(x.start)}s (${seconds(x.end - x.start)}s)`).join(', ')],
     ['Postgres restart', postgresRestart],
-    ['Unexpected process exits', unexpectedExits.length === 0 ? 'none' : unexpectedExits.map((e) => `${e.process} @${seconds(e.at)}s code ${e.code} signal ${e.signal}`).join(', ')],
+    [
+      'Unexpected process exits',
+      unexpectedExits.length === 0
+        ? 'none'
+        : unexpectedExits.map((e) => `${e.process} @${seconds(e.at)}s code ${e.code} signal ${e.signal}`).join(', '),
+    ],
     ['API requests / 202 / 200 duplicate', `${stats.requests} / ${stats.accepted} / ${stats.duplicates}`],
-    ['API refusals (503 / other 5xx / connection)', `${refusals} (${stats.refused503} / ${stats.refused5xx} / ${stats.connectionErrors}); max tries for one event ${stats.maxTriesForOneEvent}`],
+    [
+      'API refusals (503 / other 5xx / connection)',
+      `${refusals} (${stats.refused503} / ${stats.refused5xx} / ${stats.connectionErrors}); max tries for one event ${stats.maxTriesForOneEvent}`,
+    ],
     ['Receipts at receivers (chaos / calm phase)', `${f.receipts} (${f.receiptsChaosPhase} / ${f.receiptsCalmPhase})`],
     ['Receipts by answer', JSON.stringify(f.receiptsByAnswer)],
-    ['Deliveries attempted at least once during the chaos phase', `${f.deliveriesAttemptedDuringChaos} of ${f.deliveries}`],
+    [
+      'Deliveries attempted at least once during the chaos phase',
+      `${f.deliveriesAttemptedDuringChaos} of ${f.deliveries}`,
+    ],
     ['Attempts in the delivery log', `${f.attemptsRecorded}; max for one delivery ${f.maxAttemptsForOneDelivery}`],
-    ['Pairs received more than once (any answer) / max receipts for one pair', `${f.pairsReceivedMoreThanOnce} / ${f.maxReceiptsForOnePair}`],
-    ['Pairs answered 2xx more than once (duplicates) / max 2xx for one pair', `${f.pairsWith2xxMoreThanOnce} / ${f.max2xxForOnePair}`],
-    ['Extra sends (activity retries, no attempt row) by fault', `${f.extraSends} ${JSON.stringify(f.extraSendsByFault)}`],
-    ['Attempts logged as network errors whose answer came late / never arrived', `${f.lateAnswers} / ${f.attemptsWithoutReceipt}`],
+    [
+      'Pairs received more than once (any answer) / max receipts for one pair',
+      `${f.pairsReceivedMoreThanOnce} / ${f.maxReceiptsForOnePair}`,
+    ],
+    [
+      'Pairs answered 2xx more than once (duplicates) / max 2xx for one pair',
+      `${f.pairsWith2xxMoreThanOnce} / ${f.max2xxForOnePair}`,
+    ],
+    [
+      'Extra sends (activity retries, no attempt row) by fault',
+      `${f.extraSends} ${JSON.stringify(f.extraSendsByFault)}`,
+    ],
+    [
+      'Attempts logged as network errors whose answer came late / never arrived',
+      `${f.lateAnswers} / ${f.attemptsWithoutReceipt}`,
+    ],
     [
       'Workflows still running after every delivery finished',
-      stragglers.length === 0 ? 'none' : `${seconds(drainEnd - deliveredAt)}s until closed; ${stragglers.map((x) => `${x.workflowId.split(':').pop()} waited for ${x.waitingFor}`).join('; ')}`,
+      stragglers.length === 0
+        ? 'none'
+        : `${seconds(drainEnd - deliveredAt)}s until closed; ${stragglers.map((x) => `${x.workflowId.split(':').pop()} waited for ${x.waitingFor}`).join('; ')}`,
     ],
-    ['Elapsed: setup / sending / chaos phase / drain / total', `${summary.elapsed_s.setup}s / ${summary.elapsed_s.sending}s / ${summary.elapsed_s.chaos_phase}s / ${summary.elapsed_s.drain}s / ${summary.elapsed_s.total}s`],
+    [
+      'Elapsed: setup / sending / chaos phase / drain / total',
+      `${summary.elapsed_s.setup}s / ${summary.elapsed_s.sending}s / ${summary.elapsed_s.chaos_phase}s / ${summary.elapsed_s.drain}s / ${summary.elapsed_s.total}s`,
+    ],
     ['Events/s (first send to all delivered)', String(summary.events_per_s)],
   ];
-  const lines = ['', '## Chaos run', '', '| Metric | Value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v.replaceAll('|', '\\|')} |`), ''];
+  const lines = [
+    '',
+    '## Chaos run',
+    '',
+    '| Metric | Value |',
+    '|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${v.replaceAll('|', '\\|')} |`),
+    '',
+  ];
   lines.push('| Check | Result | Detail |', '|---|---|---|');
-  for (const c of analysis.checks) lines.push(`| (${c.id}) ${c.name} | ${c.ok ? 'PASS' : '**FAIL**'} | ${c.detail.replaceAll('|', '\\|')} |`);
+  for (const c of analysis.checks)
+    lines.push(`| (${c.id}) ${c.name} | ${c.ok ? 'PASS' : '**FAIL**'} | ${c.detail.replaceAll('|', '\\|')} |`);
   lines.push('', ok ? 'All checks passed.' : 'SOME CHECKS FAILED.', '');
   process.stdout.write(lines.join('\n') + '\n');
   if (!ok || unexpectedExits.length > 0) {
     for (const service of [api, worker]) {
       process.stderr.write(`--- last output of ${service.role} ---\n${service.outputTail()}\n`);
     }
-    for (const e of unexpectedExits) if (e.tail) process.stderr.write(`--- ${e.process} before its unexpected exit ---\n${e.tail}\n`);
+    for (const e of unexpectedExits)
+      if (e.tail) process.stderr.write(`--- ${e.process} before its unexpected exit ---\n${e.tail}\n`);
   }
   if (opts.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   return ok;
@@ -1413,7 +1602,10 @@ async function main(): Promise<void> {
   } catch (error) {
     if (cleanup.stopping) return; // Interrupted: the signal handler cleans up and exits.
     process.stderr.write(`chaos run failed: ${(error as Error).stack ?? error}\n`);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ ok: false, events: opts.events, webhooks: opts.webhooks, error: (error as Error).message })}\n`);
+    if (opts.json)
+      process.stdout.write(
+        `${JSON.stringify({ ok: false, events: opts.events, webhooks: opts.webhooks, error: (error as Error).message })}\n`,
+      );
   } finally {
     await cleanup.run();
   }

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+
 import { chromium } from 'playwright-core';
+
 import { PACKAGE_ROOT } from '../src/package-root';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -26,10 +28,19 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 
 }
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-webhooks-ui-'));
   const dev = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js'), 'dev'], {
-    env: { ...process.env, DATA_DIR: dataDir, PORT: String(PORT), TEMPORAL_PORT: '7310', TEMPORAL_UI_PORT: String(UI_PORT), RETRY_SCHEDULE: '1s,1s', LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(PORT),
+      TEMPORAL_PORT: '7310',
+      TEMPORAL_UI_PORT: String(UI_PORT),
+      RETRY_SCHEDULE: '1s,1s',
+      LOG_LEVEL: 'warn',
+    },
     stdio: 'ignore',
   });
   const receiver = http.createServer((req, res) => {
@@ -47,29 +58,61 @@ async function main(): Promise<void> {
         body: JSON.stringify(body),
       }).then((r) => r.json())) as Record<string, any>;
     const app = await call('/v1/apps', { name: 'Pricing Assistant' });
-    await call(`/v1/apps/${app.id}/webhooks`, { url: 'http://127.0.0.1:4310/zapier', events: ['message_sent', 'user_signup'] });
+    await call(`/v1/apps/${app.id}/webhooks`, {
+      url: 'http://127.0.0.1:4310/zapier',
+      events: ['message_sent', 'user_signup'],
+    });
     await call(`/v1/apps/${app.id}/webhooks`, { url: 'http://127.0.0.1:4310/broken', events: ['conversation_end'] });
-    await call(`/v1/apps/${app.id}/events`, { id: 'signup-1', type: 'user_signup', user: { email: 'jo@example.com', name: 'Jo', logged_in: true } });
+    await call(`/v1/apps/${app.id}/events`, {
+      id: 'signup-1',
+      type: 'user_signup',
+      user: { email: 'jo@example.com', name: 'Jo', logged_in: true },
+    });
     for (const [i, text] of ['How much is the pro plan?', 'Do you offer a discount for teams?'].entries()) {
-      await call(`/v1/apps/${app.id}/events`, { id: `msg-${i + 1}`, type: 'message_sent', conversation_id: 'conv-42', message: text, response: 'Let me check.' });
+      await call(`/v1/apps/${app.id}/events`, {
+        id: `msg-${i + 1}`,
+        type: 'message_sent',
+        conversation_id: 'conv-42',
+        message: text,
+        response: 'Let me check.',
+      });
     }
-    const failed = await call(`/v1/apps/${app.id}/events`, { id: 'end-1', type: 'conversation_end', conversation_id: 'conv-42' });
+    const failed = await call(`/v1/apps/${app.id}/events`, {
+      id: 'end-1',
+      type: 'conversation_end',
+      conversation_id: 'conv-42',
+    });
     // The failing one exhausts its short schedule in a few seconds.
     await new Promise((r) => setTimeout(r, 6_000));
 
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
       const query = encodeURIComponent(`AppId="${app.id}"`);
-      await page.goto(`http://127.0.0.1:${UI_PORT}/namespaces/default/workflows?query=${query}`, { waitUntil: 'networkidle' });
+      await page.goto(`http://127.0.0.1:${UI_PORT}/namespaces/default/workflows?query=${query}`, {
+        waitUntil: 'networkidle',
+      });
       await page.waitForTimeout(1_500);
       await page.screenshot({ path: path.join(PACKAGE_ROOT, 'docs', 'temporal-ui-workflows.png') });
-      await page.goto(`http://127.0.0.1:${UI_PORT}/namespaces/default/workflows/${encodeURIComponent(failed.workflow_id)}`, { waitUntil: 'networkidle' });
+      await page.goto(
+        `http://127.0.0.1:${UI_PORT}/namespaces/default/workflows/${encodeURIComponent(failed.workflow_id)}`,
+        { waitUntil: 'networkidle' },
+      );
       await page.waitForTimeout(1_500);
-      await page.screenshot({ path: path.join(PACKAGE_ROOT, 'docs', 'temporal-ui-failed-workflow.png'), fullPage: true });
+      await page.screenshot({
+        path: path.join(PACKAGE_ROOT, 'docs', 'temporal-ui-failed-workflow.png'),
+        fullPage: true,
+      });
     } finally {
       await browser.close();
     }

@@ -16,26 +16,28 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+import { Client } from '@temporalio/client';
+
 import { createDeliveryAgent } from '../activities/delivery-agent';
 import { createLlmClient, judgeConditions } from '../activities/llm-judge';
+import { createApp } from './api/app';
 import { tryConditionBodySchema } from './api/routes/conditions';
-import { ConfigError, loadConfig, type Config } from './config';
+import { createHttpServer } from './api/server';
+import { type Config, ConfigError, loadConfig } from './config';
+import { startEmbeddedPostgres } from './db/embedded';
+import { migrate } from './db/migrate';
+import { createPool, type Db } from './db/pool';
+import { startDevReceiver } from './dev-receiver';
+import { loadOrCreateDevSecret } from './dev-secrets';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
-import { createPool, type Db } from './db/pool';
-import { migrate } from './db/migrate';
-import { startEmbeddedPostgres } from './db/embedded';
-import { createApp } from './api/app';
-import { createHttpServer } from './api/server';
+import { generateApiKey } from './security/api-keys';
+import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from './security/secret-box';
 import { createTemporalClient } from './temporal/client';
-import { Client } from '@temporalio/client';
-import { startWorker, type WorkerHandle } from './temporal/worker';
 import { startDevServer } from './temporal/dev-server';
 import { registerSearchAttributes } from './temporal/search-attribute-setup';
-import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from './security/secret-box';
-import { generateApiKey } from './security/api-keys';
-import { loadOrCreateDevSecret } from './dev-secrets';
-import { startDevReceiver } from './dev-receiver';
+import { startWorker, type WorkerHandle } from './temporal/worker';
 import { VERSION } from './version';
 
 type Stop = () => Promise<void>;
@@ -94,7 +96,10 @@ async function startApi(
   },
 ) {
   const temporal = deps.localWorker
-    ? { client: new Client({ connection: deps.localWorker.connection, namespace: config.temporal.namespace }), close: async () => undefined }
+    ? {
+        client: new Client({ connection: deps.localWorker.connection, namespace: config.temporal.namespace }),
+        close: async () => undefined,
+      }
     : createTemporalClient({ address: deps.temporalAddress, namespace: config.temporal.namespace });
   const app = createApp({
     db: deps.db,
@@ -123,9 +128,14 @@ async function startConfiguredWorker(
   config: Config,
   deps: { db: Db; secrets: SecretBox; temporalAddress: string; logger: Logger; metrics: Metrics },
 ): Promise<WorkerHandle> {
-  const agent = createDeliveryAgent({ policy: destinationPolicy(config), connectTimeoutMs: Math.min(config.delivery.timeoutMs, 10_000) });
+  const agent = createDeliveryAgent({
+    policy: destinationPolicy(config),
+    connectTimeoutMs: Math.min(config.delivery.timeoutMs, 10_000),
+  });
   if (!config.llm.configured) {
-    deps.logger.warn('no LLM configured (OPENAI_API_KEY or OPENAI_BASE_URL): custom conditions are recorded as skipped and never fire');
+    deps.logger.warn(
+      'no LLM configured (OPENAI_API_KEY or OPENAI_BASE_URL): custom conditions are recorded as skipped and never fire',
+    );
   }
   // The worker's own client: conversation idle timers are armed by signal-with-start from an activity.
   const temporal = createTemporalClient({ address: deps.temporalAddress, namespace: config.temporal.namespace });
@@ -143,9 +153,14 @@ async function startConfiguredWorker(
       metrics: deps.metrics,
       llm: config.llm.configured ? { client: createLlmClient(config.llm), model: config.llm.model } : undefined,
       conditions: config.conditions,
-      conversations: config.conversation.idleTimeoutMs > 0
-        ? { client: temporal.client, taskQueue: config.temporal.taskQueue, idleTimeoutMs: config.conversation.idleTimeoutMs }
-        : undefined,
+      conversations:
+        config.conversation.idleTimeoutMs > 0
+          ? {
+              client: temporal.client,
+              taskQueue: config.temporal.taskQueue,
+              idleTimeoutMs: config.conversation.idleTimeoutMs,
+            }
+          : undefined,
     },
     workflowBundlePath: config.temporal.workflowBundlePath,
     shutdownGraceMs: config.shutdownGraceMs,
@@ -164,7 +179,9 @@ async function startConfiguredWorker(
 async function serveMetrics(metrics: Metrics, port: number, host: string): Promise<http.Server> {
   const server = http.createServer(async (req, res) => {
     if (req.url !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"Only /metrics is served here"}}');
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":{"code":"not_found","message":"Only /metrics is served here"}}');
       return;
     }
     res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(await metrics.registry.metrics());
@@ -187,14 +204,18 @@ async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   const admin = config.auth.adminApiKey
     ? { value: config.auth.adminApiKey, file: null, created: false }
     : loadOrCreateDevSecret(config.dataDir, 'admin-api-key', () => generateApiKey('cwk_admin_'));
-  const secretsKey = config.secrets.key ?? loadOrCreateDevSecret(config.dataDir, 'secrets-key', generateSecretsKey).value;
+  const secretsKey =
+    config.secrets.key ?? loadOrCreateDevSecret(config.dataDir, 'secrets-key', generateSecretsKey).value;
   const secrets = createSecretBox(parseSecretsKey(secretsKey));
 
   let databaseUrl = config.db.url;
   const stopDb: Stop[] = [];
   if (!databaseUrl) {
     // One pool in this process plus the migration runner's own connection.
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'pglite'), maxConnections: config.db.poolMax + 5 });
+    const embedded = await startEmbeddedPostgres({
+      dataDir: path.join(config.dataDir, 'pglite'),
+      maxConnections: config.db.poolMax + 5,
+    });
     databaseUrl = embedded.url;
     stopDb.push(embedded.stop);
   }
@@ -221,7 +242,15 @@ async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress, logger, metrics });
   // The API shares the worker's connection: a new event's workflow gets its first task in the answer to the start call
   // (eager start; the benchmark measured e2e p50 −66% in one process). The worker closes that connection after the API stops.
-  const api = await startApi(config, { db, secrets, adminApiKey: admin.value, temporalAddress, logger, metrics, localWorker: worker });
+  const api = await startApi(config, {
+    db,
+    secrets,
+    adminApiKey: admin.value,
+    temporalAddress,
+    logger,
+    metrics,
+    localWorker: worker,
+  });
   // Stop order: no new requests, then no new tasks, then the stores they use.
   stops.push(api.stop, worker.shutdown, () => db.end(), ...stopTemporal, ...stopDb);
   worker.running.catch((error) => {
@@ -266,9 +295,16 @@ async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const secrets = createSecretBox(parseSecretsKey(required(config.secrets.key, 'SECRETS_KEY')));
   const db = createPool(required(config.db.url, 'DATABASE_URL'), config.db.poolMax);
   const metrics = createMetrics();
-  const worker = await startConfiguredWorker(config, { db, secrets, temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'), logger, metrics });
+  const worker = await startConfiguredWorker(config, {
+    db,
+    secrets,
+    temporalAddress: required(config.temporal.address, 'TEMPORAL_ADDRESS'),
+    logger,
+    metrics,
+  });
   // The worker has no API: it serves its own metrics on METRICS_PORT.
-  const metricsServer = config.metricsPort > 0 ? await serveMetrics(metrics, config.metricsPort, config.http.host) : undefined;
+  const metricsServer =
+    config.metricsPort > 0 ? await serveMetrics(metrics, config.metricsPort, config.http.host) : undefined;
   onShutdown(logger, [worker.shutdown, ...(metricsServer ? [() => closeServer(metricsServer)] : []), () => db.end()]);
   logger.info({ task_queue: config.temporal.taskQueue, version: VERSION }, 'worker running');
   await worker.running;
@@ -284,7 +320,10 @@ async function runMigrate(env: NodeJS.ProcessEnv): Promise<void> {
     const temporal = createTemporalClient({ address: config.temporal.address, namespace: config.temporal.namespace });
     try {
       const added = await registerSearchAttributes(temporal.connection, config.temporal.namespace);
-      logger.info({ namespace: config.temporal.namespace, added }, added.length ? 'search attributes registered' : 'search attributes are up to date');
+      logger.info(
+        { namespace: config.temporal.namespace, added },
+        added.length ? 'search attributes registered' : 'search attributes are up to date',
+      );
     } finally {
       await temporal.close();
     }
@@ -301,7 +340,12 @@ async function runReceiver(args: string[]): Promise<void> {
       status: { type: 'string', default: '200' },
     },
   });
-  const server = await startDevReceiver({ port: Number(values.port), host: values.host!, secret: values.secret, status: Number(values.status) });
+  const server = await startDevReceiver({
+    port: Number(values.port),
+    host: values.host!,
+    secret: values.secret,
+    status: Number(values.status),
+  });
   const address = server.address() as { port: number };
   process.stdout.write(`receiver listening on http://${values.host}:${address.port}/ (answers ${values.status})\n`);
 }
@@ -313,10 +357,16 @@ async function runReceiver(args: string[]): Promise<void> {
 async function runTryCondition(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { prompt: { type: 'string' }, transcript: { type: 'string' }, message: { type: 'string' }, response: { type: 'string' } },
+    options: {
+      prompt: { type: 'string' },
+      transcript: { type: 'string' },
+      message: { type: 'string' },
+      response: { type: 'string' },
+    },
   });
   const config = loadConfig(process.env, 'tool');
-  if (!config.llm.configured) throw new ConfigError('No LLM is configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model');
+  if (!config.llm.configured)
+    throw new ConfigError('No LLM is configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model');
   const transcript = values.transcript
     ? JSON.parse(fs.readFileSync(values.transcript, 'utf8'))
     : [
@@ -325,9 +375,16 @@ async function runTryCondition(args: string[]): Promise<void> {
       ];
   const body = tryConditionBodySchema.safeParse({ prompt: values.prompt, transcript });
   if (!body.success) {
-    throw new ConfigError(`try-condition: ${body.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}\n${TRY_USAGE}`);
+    throw new ConfigError(
+      `try-condition: ${body.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}\n${TRY_USAGE}`,
+    );
   }
-  const outcome = await judgeConditions(createLlmClient(config.llm), config.llm.model, [{ id: 'condition', prompt: body.data.prompt }], body.data.transcript);
+  const outcome = await judgeConditions(
+    createLlmClient(config.llm),
+    config.llm.model,
+    [{ id: 'condition', prompt: body.data.prompt }],
+    body.data.transcript,
+  );
   if (outcome.kind !== 'verdicts') {
     process.stderr.write(`The LLM call failed (${outcome.kind}): ${outcome.reason}\n`);
     process.exit(1);
@@ -356,12 +413,18 @@ function apiClient() {
   return async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${base}${route}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const json = (await res.json().catch(() => ({}))) as Record<string, any>;
     if (res.status >= 400) {
-      process.stderr.write(`${method} ${route} answered ${res.status}: ${json.error?.message ?? JSON.stringify(json)}\n`);
+      process.stderr.write(
+        `${method} ${route} answered ${res.status}: ${json.error?.message ?? JSON.stringify(json)}\n`,
+      );
       process.exit(1);
     }
     return json;
@@ -370,13 +433,22 @@ function apiClient() {
 
 /** `replay <delivery-id>`: sends a stored delivery again (same webhook-id, fresh signature). */
 async function runReplay(args: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { 'idempotency-key': { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'idempotency-key': { type: 'string' } },
+  });
   const deliveryId = positionals[0];
   if (!deliveryId) throw new ConfigError('usage: chat-webhooks replay <delivery-id> [--idempotency-key KEY]');
   const call = apiClient();
   const { app_id } = await call('GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}`);
   const key = values['idempotency-key'];
-  const result = await call('POST', `/v1/apps/${app_id}/deliveries/${encodeURIComponent(deliveryId)}/replay`, undefined, key ? { 'idempotency-key': key } : {});
+  const result = await call(
+    'POST',
+    `/v1/apps/${app_id}/deliveries/${encodeURIComponent(deliveryId)}/replay`,
+    undefined,
+    key ? { 'idempotency-key': key } : {},
+  );
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
 
@@ -384,10 +456,17 @@ async function runReplay(args: string[]): Promise<void> {
 async function runRecover(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { app: { type: 'string' }, webhook: { type: 'string' }, since: { type: 'string' }, until: { type: 'string' } },
+    options: {
+      app: { type: 'string' },
+      webhook: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+    },
   });
   if (!values.app || !values.webhook || !values.since) {
-    throw new ConfigError('usage: chat-webhooks recover --app APP_ID --webhook WEBHOOK_ID --since 2h|ISO [--until ISO]');
+    throw new ConfigError(
+      'usage: chat-webhooks recover --app APP_ID --webhook WEBHOOK_ID --since 2h|ISO [--until ISO]',
+    );
   }
   const call = apiClient();
   const started = await call('POST', `/v1/apps/${values.app}/webhooks/${values.webhook}/recover`, {
@@ -395,10 +474,13 @@ async function runRecover(args: string[]): Promise<void> {
     ...(values.until ? { until: values.until } : {}),
   });
   process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
-  process.stdout.write(`progress: GET /v1/apps/${values.app}/webhooks/${values.webhook}/recoveries/${started.recovery_id}\n`);
+  process.stdout.write(
+    `progress: GET /v1/apps/${values.app}/webhooks/${values.webhook}/recoveries/${started.recovery_id}\n`,
+  );
 }
 
-const TRY_USAGE = 'usage: chat-webhooks try-condition --prompt "When ..." (--transcript turns.json | --message TEXT [--response TEXT])';
+const TRY_USAGE =
+  'usage: chat-webhooks try-condition --prompt "When ..." (--transcript turns.json | --message TEXT [--response TEXT])';
 const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver|try-condition|replay|recover> [options]';
 
 export async function main(argv: string[]): Promise<void> {
@@ -429,6 +511,5 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
 }
-
 
 if (require.main === module) void main(process.argv.slice(2));

@@ -7,7 +7,8 @@
  *   (see PRODUCTION_REQUIREMENTS) must be set, and start-up names every one that is missing.
  */
 import { z } from 'zod';
-import { parseRetrySchedule, parseDuration } from './domain/durations';
+
+import { parseDuration, parseRetrySchedule } from './domain/durations';
 import { invalidCidrs } from './security/destination';
 
 export type Role = 'dev' | 'api' | 'worker' | 'migrate' | 'tool';
@@ -107,7 +108,10 @@ const envSchema = z.object({
   /** Character budget of the transcript an evaluation sees (older turns are dropped first). */
   CONDITIONS_MAX_CHARS: positiveInt.max(200_000).default(12_000),
   /** Idle time after which a conversation counts as ended and "Conversation end" is sent; 0 turns it off. */
-  CONVERSATION_IDLE_TIMEOUT: z.union([z.literal('0'), duration]).prefault('30m').transform((v) => (v === '0' ? 0 : v)),
+  CONVERSATION_IDLE_TIMEOUT: z
+    .union([z.literal('0'), duration])
+    .prefault('30m')
+    .transform((v) => (v === '0' ? 0 : v)),
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); unset: bundled at worker start. */

@@ -3,9 +3,15 @@
  * signature verifies (with the standardwebhooks library, as a real receiver would).
  */
 import http from 'node:http';
+
 import { Webhook } from 'standardwebhooks';
 
-export function startDevReceiver(opts: { port: number; host: string; secret?: string; status: number }): Promise<http.Server> {
+export function startDevReceiver(opts: {
+  port: number;
+  host: string;
+  secret?: string;
+  status: number;
+}): Promise<http.Server> {
   const verifier = opts.secret ? new Webhook(opts.secret) : undefined;
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST') {

@@ -6,7 +6,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** Reads `DATA_DIR/<name>`, or creates it with `generate()`. `created` tells the caller to show it once. */
-export function loadOrCreateDevSecret(dataDir: string, name: string, generate: () => string): { value: string; file: string; created: boolean } {
+export function loadOrCreateDevSecret(
+  dataDir: string,
+  name: string,
+  generate: () => string,
+): { value: string; file: string; created: boolean } {
   const file = path.join(dataDir, name);
   try {
     return { value: fs.readFileSync(file, 'utf8').trim(), file, created: false };
@@ -19,7 +23,8 @@ export function loadOrCreateDevSecret(dataDir: string, name: string, generate: (
   try {
     fs.writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { value: fs.readFileSync(file, 'utf8').trim(), file, created: false };
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return { value: fs.readFileSync(file, 'utf8').trim(), file, created: false };
     throw error;
   }
   return { value, file, created: true };

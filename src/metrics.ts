@@ -2,7 +2,7 @@
  * Prometheus metrics, through prom-client. Each process (api, worker, or dev's single process) owns one registry and
  * serves it at GET /metrics.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();

@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+
 import { bundleWorkflowCode } from '@temporalio/worker';
+
 import { startDevServer } from '../src/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
 
@@ -27,7 +29,10 @@ async function main(): Promise<number> {
   process.stdout.write(`Starting a Temporal dev server and bundling workflows for ${files.length} test files...\n`);
   const [server, bundle] = await Promise.all([
     startDevServer({ namespace: 'default', cliPath: process.env.TEMPORAL_CLI_PATH }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never }),
+    bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } as never,
+    }),
   ]);
   const bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-webhooks-test-'));
   const bundlePath = path.join(bundleDir, 'workflow-bundle.js');

@@ -2,13 +2,22 @@
  * One workflow per chat event: prepare the deliveries, then carry each out in parallel, attempt by attempt, waiting
  * between attempts on durable timers. A worker restart resumes exactly where the history says.
  */
-import { ActivityFailure, patched, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { deliveryStateOf, SearchAttributes } from '../src/domain/search-attributes';
+import {
+  ActivityFailure,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+
 import type { Activities } from '../activities';
-import type { ChatEvent } from '../src/domain/events';
-import type { ChatEventResult, DeliverySummary } from '../src/domain/delivery';
-import { carryOut, webhooksChanged } from './deliver';
 import type { ConditionsSummary } from '../src/domain/conditions';
+import type { ChatEventResult, DeliverySummary } from '../src/domain/delivery';
+import type { ChatEvent } from '../src/domain/events';
+import { deliveryStateOf, SearchAttributes } from '../src/domain/search-attributes';
+import { carryOut, webhooksChanged } from './deliver';
 
 const { prepareDeliveries, prepareConditionDeliveries, touchConversation } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -40,7 +49,12 @@ const { evaluateConditions } = proxyActivities<Activities>({
   // The activity heartbeats while it waits for the LLM, so a crashed worker is noticed in seconds, not minutes.
   heartbeatTimeout: '15 seconds',
   summary: 'judge custom conditions',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: EVALUATION_MAX_ATTEMPTS },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: EVALUATION_MAX_ATTEMPTS,
+  },
 });
 
 /**
@@ -49,7 +63,12 @@ const { evaluateConditions } = proxyActivities<Activities>({
  */
 type Judged = { conditions?: ConditionsSummary; deliveries: DeliverySummary[] };
 
-async function judgeAndFire(event: ChatEvent, workflowId: string, changed: Set<string>, onPrepared: (webhookIds: string[]) => void): Promise<Judged> {
+async function judgeAndFire(
+  event: ChatEvent,
+  workflowId: string,
+  changed: Set<string>,
+  onPrepared: (webhookIds: string[]) => void,
+): Promise<Judged> {
   let evaluation;
   try {
     evaluation = await evaluateConditions({ event, workflowId, maxAttempts: EVALUATION_MAX_ATTEMPTS });
@@ -73,7 +92,8 @@ export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResu
   const addWebhookIds = (ids: string[]) => {
     const before = webhookIds.size;
     for (const id of ids) webhookIds.add(id);
-    if (webhookIds.size !== before) upsertSearchAttributes([{ key: SearchAttributes.WebhookIds, value: [...webhookIds] }]);
+    if (webhookIds.size !== before)
+      upsertSearchAttributes([{ key: SearchAttributes.WebhookIds, value: [...webhookIds] }]);
   };
   upsertSearchAttributes([{ key: SearchAttributes.DeliveryState, value: 'delivering' }]);
   const changed = new Set<string>();
@@ -86,13 +106,18 @@ export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResu
     addWebhookIds([...prepared.deliveries.map((d) => d.webhookId), ...prepared.skipped.map((d) => d.webhookId)]);
     const [direct, conditional] = await Promise.all([
       Promise.all(prepared.deliveries.map((d) => carryOut(event.appId, d, changed))),
-      prepared.judge ? judgeAndFire(event, workflowId, changed, addWebhookIds) : Promise.resolve<Judged>({ deliveries: [] }),
+      prepared.judge
+        ? judgeAndFire(event, workflowId, changed, addWebhookIds)
+        : Promise.resolve<Judged>({ deliveries: [] }),
     ]);
     return finish(event, [...direct, ...prepared.skipped, ...conditional.deliveries], conditional.conditions);
   }
 
   const judging = event.type === 'message_sent' && event.conversationId && !event.testWebhookId;
-  const tracksConversation = (event.type === 'message_sent' || event.type === 'conversation_end') && event.conversationId && !event.testWebhookId;
+  const tracksConversation =
+    (event.type === 'message_sent' || event.type === 'conversation_end') &&
+    event.conversationId &&
+    !event.testWebhookId;
   const [direct, conditional] = await Promise.all([
     prepareDeliveries({ event, workflowId }).then(async ({ deliveries, skipped }) => {
       addWebhookIds([...deliveries.map((d) => d.webhookId), ...skipped.map((d) => d.webhookId)]);
@@ -104,7 +129,11 @@ export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResu
   return finish(event, [...direct, ...conditional.deliveries], conditional.conditions);
 }
 
-function finish(event: ChatEvent, deliveries: DeliverySummary[], conditions: ConditionsSummary | undefined): ChatEventResult {
+function finish(
+  event: ChatEvent,
+  deliveries: DeliverySummary[],
+  conditions: ConditionsSummary | undefined,
+): ChatEventResult {
   upsertSearchAttributes([{ key: SearchAttributes.DeliveryState, value: deliveryStateOf(deliveries) }]);
   return {
     appId: event.appId,

@@ -8,6 +8,7 @@
  * Conversations started before the clock moved to Postgres were signalled by every message (messageSeen); the signal
  * is still handled, and their histories replay unchanged.
  */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   condition,
   continueAsNew,
@@ -19,12 +20,12 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+
+import type { Activities } from '../activities';
 import type { ChatEvent } from '../src/domain/events';
+import { SearchAttributes } from '../src/domain/search-attributes';
 import { chatEventWorkflowId } from '../src/domain/workflow-ids';
 import { chatEventWorkflow } from './chat-event';
-import { SearchAttributes } from '../src/domain/search-attributes';
-import type { Activities } from '../activities';
 
 const { checkConversationIdle } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -78,7 +79,11 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
       continue;
     }
     if (patched(IDLE_FROM_DATABASE)) {
-      const clock = await checkConversationIdle({ appId: input.appId, conversationId: input.conversationId, idleTimeoutMs: input.idleTimeoutMs });
+      const clock = await checkConversationIdle({
+        appId: input.appId,
+        conversationId: input.conversationId,
+        idleTimeoutMs: input.idleTimeoutMs,
+      });
       if (clock.kind === 'ended') return 'ended';
       if (clock.kind === 'active') {
         // A message came meanwhile: wait until the conversation has been quiet for the whole idle time. A

@@ -3,9 +3,10 @@
  * between attempts is a durable timer, cut short when the webhook is deleted or disabled meanwhile.
  */
 import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities } from '@temporalio/workflow';
+
 import type { Activities } from '../activities';
+import { type AttemptResult, busyWaitDelay, type DeliverySummary, type PreparedDelivery } from '../src/domain/delivery';
 import { WEBHOOKS_CHANGED_SIGNAL } from '../src/domain/workflow-ids';
-import { busyWaitDelay, type AttemptResult, type DeliverySummary, type PreparedDelivery } from '../src/domain/delivery';
 
 /** Sent by the API when webhooks are deleted or disabled: their waiting deliveries try once more now, and end. */
 export const webhooksChanged = defineSignal<[string[]]>(WEBHOOKS_CHANGED_SIGNAL);
@@ -29,12 +30,16 @@ function summaryBase(delivery: PreparedDelivery) {
   };
 }
 
-export async function carryOut(appId: string, delivery: PreparedDelivery, changed: Set<string>): Promise<DeliverySummary> {
+export async function carryOut(
+  appId: string,
+  delivery: PreparedDelivery,
+  changed: Set<string>,
+): Promise<DeliverySummary> {
   const { deliverWebhook, notifyWebhookDisabled, finishDelivery } = attemptActivities(delivery);
   let busyWaits = 0;
   // A replay continues the delivery's attempt numbers; its schedule starts afresh.
   const first = delivery.firstAttempt ?? 1;
-  for (let attempt = first; ; ) {
+  for (let attempt = first; ;) {
     let result: AttemptResult;
     try {
       result = await deliverWebhook({
@@ -57,9 +62,17 @@ export async function carryOut(appId: string, delivery: PreparedDelivery, change
       case 'final':
         if (result.disabled) {
           // The owner hears of it; a failed notification does not change the delivery's outcome.
-          await notifyWebhookDisabled({ appId, webhookId: delivery.webhookId, reason: result.disabled.reason }).catch(() => undefined);
+          await notifyWebhookDisabled({ appId, webhookId: delivery.webhookId, reason: result.disabled.reason }).catch(
+            () => undefined,
+          );
         }
-        return { ...summaryBase(delivery), status: result.status, attempts: result.attempt, statusCode: result.statusCode, error: result.error };
+        return {
+          ...summaryBase(delivery),
+          status: result.status,
+          attempts: result.attempt,
+          statusCode: result.statusCode,
+          error: result.error,
+        };
       case 'busy':
         // The endpoint is at its in-flight limit: wait and ask again, without using up an attempt.
         await condition(() => changed.has(delivery.webhookId), busyWaitDelay(busyWaits++, Math.random()));
@@ -79,4 +92,3 @@ export async function carryOut(appId: string, delivery: PreparedDelivery, change
     }
   }
 }
-

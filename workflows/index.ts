@@ -1,4 +1,4 @@
 // The worker's workflowsPath: every workflow the task queue runs.
 export { chatEventWorkflow } from './chat-event';
 export { conversationWorkflow } from './conversation';
-export { replayDeliveryWorkflow, recoverWebhookWorkflow } from './replay';
+export { recoverWebhookWorkflow,replayDeliveryWorkflow } from './replay';

@@ -4,6 +4,7 @@
  * webhook-id and payload, fresh timestamp and signature, the webhook's current URL and secret.
  */
 import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+
 import type { Activities } from '../activities';
 import type { DeliverySummary } from '../src/domain/delivery';
 import { carryOut, webhooksChanged } from './deliver';
@@ -23,7 +24,14 @@ export async function replayDeliveryWorkflow(input: { appId: string; deliveryId:
   const changed = trackChangedWebhooks();
   const delivery = await reopenDelivery(input);
   if (!delivery) {
-    return { deliveryId: input.deliveryId, webhookId: '', status: 'failed', attempts: 0, statusCode: null, error: 'webhook deleted' };
+    return {
+      deliveryId: input.deliveryId,
+      webhookId: '',
+      status: 'failed',
+      attempts: 0,
+      statusCode: null,
+      error: 'webhook deleted',
+    };
   }
   return carryOut(input.appId, delivery, changed);
 }
@@ -59,7 +67,12 @@ const DELIVERIES_PER_RUN = 300;
 export async function recoverWebhookWorkflow(input: RecoveryInput): Promise<RecoveryProgress> {
   const changed = trackChangedWebhooks();
   const progress: RecoveryProgress = input.progress ?? {
-    total: await countRecoverable({ appId: input.appId, webhookId: input.webhookId, since: input.since, until: input.until }),
+    total: await countRecoverable({
+      appId: input.appId,
+      webhookId: input.webhookId,
+      since: input.since,
+      until: input.until,
+    }),
     sent: 0,
     succeeded: 0,
     failed: 0,
@@ -74,7 +87,11 @@ export async function recoverWebhookWorkflow(input: RecoveryInput): Promise<Reco
     if (page.length === 0) break;
     await Promise.all(
       page.map(async ({ id }) => {
-        const delivery = await reopenDelivery({ appId: input.appId, deliveryId: id, retryScheduleMs: RECOVERY_SCHEDULE_MS });
+        const delivery = await reopenDelivery({
+          appId: input.appId,
+          deliveryId: id,
+          retryScheduleMs: RECOVERY_SCHEDULE_MS,
+        });
         progress.sent++;
         const summary = delivery ? await carryOut(input.appId, delivery, changed) : undefined;
         if (summary?.status === 'succeeded') progress.succeeded++;
@@ -84,7 +101,8 @@ export async function recoverWebhookWorkflow(input: RecoveryInput): Promise<Reco
     const last = page.at(-1)!;
     after = { createdAt: last.createdAt, id: last.id };
     thisRun += page.length;
-    if (thisRun >= DELIVERIES_PER_RUN) await continueAsNew<typeof recoverWebhookWorkflow>({ ...input, progress, after });
+    if (thisRun >= DELIVERIES_PER_RUN)
+      await continueAsNew<typeof recoverWebhookWorkflow>({ ...input, progress, after });
     await sleep(RECOVERY_PAUSE_MS);
   }
   progress.done = true;

@@ -4,6 +4,7 @@
  */
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+
 import { summarise } from './common';
 import { temporalConnection } from './systems';
 
@@ -71,7 +72,10 @@ export async function historyBreakdown(address: string, workflowIds: string[]): 
     for (const ev of list) {
       if (ev.eventType === E.EVENT_TYPE_WORKFLOW_TASK_STARTED) {
         const scheduled = byId.get(Number(ev.workflowTaskStartedEventAttributes?.scheduledEventId));
-        add(`workflow task ${wftIndex === 0 ? '1' : '2+'}: wait for worker`, ms(ev.eventTime) - ms(scheduled?.eventTime));
+        add(
+          `workflow task ${wftIndex === 0 ? '1' : '2+'}: wait for worker`,
+          ms(ev.eventTime) - ms(scheduled?.eventTime),
+        );
       }
       if (ev.eventType === E.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) {
         const started = byId.get(Number(ev.workflowTaskCompletedEventAttributes?.startedEventId));
@@ -80,7 +84,11 @@ export async function historyBreakdown(address: string, workflowIds: string[]): 
         wfts++;
       }
       // patched() records markers too ("core_patch"); only local activities count here.
-      if (ev.eventType === E.EVENT_TYPE_MARKER_RECORDED && ev.markerRecordedEventAttributes?.markerName === 'core_local_activity') localActivities++;
+      if (
+        ev.eventType === E.EVENT_TYPE_MARKER_RECORDED &&
+        ev.markerRecordedEventAttributes?.markerName === 'core_local_activity'
+      )
+        localActivities++;
       if (ev.eventType === E.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
         const scheduled = byId.get(Number(ev.activityTaskStartedEventAttributes?.scheduledEventId));
         const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';

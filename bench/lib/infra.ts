@@ -7,12 +7,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import pg from 'pg';
+
 import { findTemporalCli, startDevServer } from '../../src/temporal/dev-server';
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { freePort, sleep } from './common';
-import { BENCH_DIR, findByComm, findDescendants, startNode, type Child } from './procs';
+import { BENCH_DIR, type Child, findByComm, findDescendants, startNode } from './procs';
 
 const run = promisify(execFile);
 
@@ -34,7 +36,12 @@ export async function startMainTemporal(): Promise<TemporalServer> {
   const before = new Set(findDescendants(process.pid, 'temporal'));
   const server = await startDevServer({ namespace: 'default', cliPath: process.env.TEMPORAL_CLI_PATH });
   const pids = findDescendants(process.pid, 'temporal').filter((p) => !before.has(p));
-  return { address: server.address, label: 'in memory, WAL + synchronous=OFF', pids: () => pids, stop: once(server.stop) };
+  return {
+    address: server.address,
+    label: 'in memory, WAL + synchronous=OFF',
+    pids: () => pids,
+    stop: once(server.stop),
+  };
 }
 
 /**
@@ -103,7 +110,12 @@ async function readCounters(url: string): Promise<DbCounters | undefined> {
     );
     const row = rows[0];
     if (!row || Number(row.x) === 0) return undefined;
-    return { xacts: Number(row.x), rowsFetched: Number(row.f), rowsInserted: Number(row.i), rowsUpdated: Number(row.u) };
+    return {
+      xacts: Number(row.x),
+      rowsFetched: Number(row.f),
+      rowsInserted: Number(row.i),
+      rowsUpdated: Number(row.u),
+    };
   } catch {
     return undefined;
   } finally {
@@ -115,9 +127,18 @@ async function readCounters(url: string): Promise<DbCounters | undefined> {
 export async function startDatabase(): Promise<Database> {
   const serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
-    const child = startNode('pglite', path.join(BENCH_DIR, 'pglite-server.ts'), { env: { PATH: process.env.PATH }, ipc: true });
+    const child = startNode('pglite', path.join(BENCH_DIR, 'pglite-server.ts'), {
+      env: { PATH: process.env.PATH },
+      ipc: true,
+    });
     const { url } = (await child.ready()) as { url: string };
-    return { url, kind: 'embedded PGlite (in its own process)', pids: () => [child.pid], counters: async () => undefined, stop: () => child.stop() };
+    return {
+      url,
+      kind: 'embedded PGlite (in its own process)',
+      pids: () => [child.pid],
+      counters: async () => undefined,
+      stop: () => child.stop(),
+    };
   }
   const name = `cw_bench_${crypto.randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -166,7 +187,8 @@ function aptInstall(log: (msg: string) => void): string | undefined {
   if (!apt) return 'redis-server is not installed and apt-get is not available';
   if (process.getuid?.() !== 0) return 'redis-server is not installed and installing it needs root';
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => spawnSync(apt, ['install', '-y', '-qq', 'redis-server'], { env, stdio: 'ignore', timeout: 180_000 });
+  const install = () =>
+    spawnSync(apt, ['install', '-y', '-qq', 'redis-server'], { env, stdio: 'ignore', timeout: 180_000 });
   log('redis-server is missing: apt-get install -y redis-server');
   if (install().status === 0 && which('redis-server')) return undefined;
   log('apt-get install failed: apt-get update, then again');
@@ -200,7 +222,14 @@ function ping(port: number): Promise<boolean> {
 export async function startRedis(log: (msg: string) => void): Promise<Redis> {
   if (process.env.BENCH_REDIS === 'off') return { available: false, reason: 'Redis turned off with BENCH_REDIS=off' };
   if (process.env.REDIS_URL) {
-    return { available: true, url: process.env.REDIS_URL, version: 'external (REDIS_URL)', started: false, pids: () => [], stop: async () => {} };
+    return {
+      available: true,
+      url: process.env.REDIS_URL,
+      version: 'external (REDIS_URL)',
+      started: false,
+      pids: () => [],
+      stop: async () => {},
+    };
   }
   try {
     if (!which('redis-server')) {
@@ -208,11 +237,20 @@ export async function startRedis(log: (msg: string) => void): Promise<Redis> {
       if (problem) return { available: false, reason: problem };
     }
     const binary = which('redis-server')!;
-    const version = spawnSync(binary, ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ').find((w) => w.startsWith('v='))?.slice(2) ?? '?';
+    const version =
+      spawnSync(binary, ['--version'], { encoding: 'utf8' })
+        .stdout.trim()
+        .split(' ')
+        .find((w) => w.startsWith('v='))
+        ?.slice(2) ?? '?';
     const port = await freePort();
-    const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     for (let i = 0; i < 50 && !(await ping(port)); i++) await sleep(100);
     if (!(await ping(port))) {

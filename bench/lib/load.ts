@@ -4,6 +4,7 @@
  * stay within the limits below; the throughput search raises the rate until a step fails.
  */
 import { Pool } from 'undici';
+
 import { chatEventBody, nowMs, round, sleep, summarise } from './common';
 
 /** The limits a rate must keep to count as sustained. */
@@ -87,7 +88,13 @@ function poolFor(url: string): Pool {
   const origin = new URL(url).origin;
   let pool = pools.get(origin);
   if (!pool) {
-    pool = new Pool(origin, { connections: 256, pipelining: 1, headersTimeout: 15_000, bodyTimeout: 15_000, keepAliveTimeout: 10_000 });
+    pool = new Pool(origin, {
+      connections: 256,
+      pipelining: 1,
+      headersTimeout: 15_000,
+      bodyTimeout: 15_000,
+      keepAliveTimeout: 10_000,
+    });
     pools.set(origin, pool);
   }
   return pool;
@@ -180,19 +187,26 @@ export async function runStep(target: Target, tracker: Tracker, opts: StepOption
   const expected = target.deliveriesPerEvent;
   const complete = () => records.every((r) => r.status < 200 || r.status >= 300 || r.receipts.length >= expected);
   const drainUntil = nowMs() + opts.drainS * 1000;
-  while (!complete() && nowMs() < drainUntil && nowMs() - Math.max(tracker.lastReceiptAt, sendEnd) < 2_000) await sleep(25);
+  while (!complete() && nowMs() < drainUntil && nowMs() - Math.max(tracker.lastReceiptAt, sendEnd) < 2_000)
+    await sleep(25);
   if (opts.extraWaitMs) await sleep(opts.extraWaitMs);
   tracker.forget(ids);
 
   const acceptedIds = ids.filter((_, i) => records[i]!.status >= 200 && records[i]!.status < 300);
-  const sampleIds = acceptedIds.filter((_, i) => i % Math.max(1, Math.floor(acceptedIds.length / 40)) === 0).slice(0, 40);
+  const sampleIds = acceptedIds
+    .filter((_, i) => i % Math.max(1, Math.floor(acceptedIds.length / 40)) === 0)
+    .slice(0, 40);
   const accepted = records.filter((r) => r.status >= 200 && r.status < 300);
-  const ingestErrors = records.filter((r) => r.status === 0 || (r.status > 0 && (r.status < 200 || r.status >= 300))).length;
+  const ingestErrors = records.filter(
+    (r) => r.status === 0 || (r.status > 0 && (r.status < 200 || r.status >= 300)),
+  ).length;
   const dropped = records.filter((r) => r.status === -1).length;
   const undelivered = accepted.filter((r) => r.receipts.length < expected).length;
   const e2e = accepted.flatMap((r) => r.receipts.map((t) => t - r.intended));
   const conditionDeliveries = accepted.reduce((n, r) => n + r.conditionReceipts.length, 0);
-  const lastReceipt = e2e.length ? accepted.reduce((m, r) => r.receipts.reduce((a, t) => Math.max(a, t), m), start) : start;
+  const lastReceipt = e2e.length
+    ? accepted.reduce((m, r) => r.receipts.reduce((a, t) => Math.max(a, t), m), start)
+    : start;
   const errorRate = (ingestErrors + dropped + undelivered) / total;
   const e2eMs = summarise(e2e);
   const problems: string[] = [];
@@ -241,7 +255,11 @@ export interface RampResult {
 }
 
 /** Raises the rate geometrically until a step fails, then bisects between the last pass and the first failure. */
-export async function findMax(run: (rate: number) => Promise<StepResult>, opts: RampOptions, log: (s: StepResult) => void): Promise<RampResult> {
+export async function findMax(
+  run: (rate: number) => Promise<StepResult>,
+  opts: RampOptions,
+  log: (s: StepResult) => void,
+): Promise<RampResult> {
   const steps: StepResult[] = [];
   const attempt = async (rate: number) => {
     const step = await run(rate);

@@ -1,9 +1,10 @@
 /**
  * Child processes of the benchmark, and what /proc says about their CPU time and memory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { sleep } from './common';
 
 export const BENCH_DIR = path.resolve(__dirname, '..');
@@ -41,7 +42,9 @@ export function startNode(
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   const handle: Child = {
     name,
     child,
@@ -51,7 +54,10 @@ export function startNode(
     ready(timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         let buffer = '';
-        const timer = setTimeout(() => reject(new Error(`${name}: not ready within ${timeoutMs} ms:\n${out.slice(-4000)}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`${name}: not ready within ${timeoutMs} ms:\n${out.slice(-4000)}`)),
+          timeoutMs,
+        );
         const onData = (chunk: Buffer) => {
           buffer += chunk.toString('utf8');
           let nl;

@@ -54,7 +54,11 @@ function shortUrl(url: string): string {
  * `window` (nowMs() milliseconds: V8 stamps samples with the same CLOCK_MONOTONIC), so start-up and shutdown are left
  * out.
  */
-export function summariseProfiles(dir: string, window: { fromMs: number; toMs: number }, top = 12): ProfileSummary | undefined {
+export function summariseProfiles(
+  dir: string,
+  window: { fromMs: number; toMs: number },
+  top = 12,
+): ProfileSummary | undefined {
   if (!fs.existsSync(dir)) return undefined;
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) return undefined;

@@ -4,13 +4,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import type { SettingsLookupResult } from './settings-lookup';
 import path from 'node:path';
+
 import { round } from './common';
 import type { Breakdown } from './history';
+import type { ReceiverStats } from './infra';
 import type { LIMITS, RampResult, StepResult } from './load';
 import type { ProfileSummary } from './profile';
-import type { ReceiverStats } from './infra';
+import type { SettingsLookupResult } from './settings-lookup';
 
 export interface SystemResult {
   name: string;
@@ -81,7 +82,14 @@ export interface BenchResults {
     chatSetup: { apps: number; webhooks: number };
   };
   systems: SystemResult[];
-  fanout: Array<{ webhooks: number; maxEventsPerS: number; capped: boolean; deliveriesPerS: number; atMax?: StepResult; steps: StepResult[] }>;
+  fanout: Array<{
+    webhooks: number;
+    maxEventsPerS: number;
+    capped: boolean;
+    deliveriesPerS: number;
+    atMax?: StepResult;
+    steps: StepResult[];
+  }>;
   conditions?: {
     events: number;
     accepted: number;
@@ -114,8 +122,10 @@ export interface BenchResults {
   notes: string[];
 }
 
-const f = (n: number | undefined, digits = 1) => (n === undefined || !Number.isFinite(n) ? '–' : String(round(n, digits)));
-const ms = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '–' : n >= 100 ? String(Math.round(n)) : String(round(n, 1)));
+const f = (n: number | undefined, digits = 1) =>
+  n === undefined || !Number.isFinite(n) ? '–' : String(round(n, digits));
+const ms = (n: number | undefined) =>
+  n === undefined || !Number.isFinite(n) ? '–' : n >= 100 ? String(Math.round(n)) : String(round(n, 1));
 const pct = (n: number) => `${round(n * 100, 1)}%`;
 const mark = (ok: boolean | undefined) => (ok === undefined ? 'not measured' : ok ? '**met**' : '**not met**');
 
@@ -157,7 +167,8 @@ function systemTable(r: BenchResults): string[] {
 function throughputVerdict(chat: SystemResult | undefined, bare: SystemResult | undefined): string {
   if (!chat?.max || !bare?.max) return mark(undefined);
   const met = chat.max / bare.max >= 0.9;
-  if ((chat.capped && bare.capped) || (chat.capped && !met) || (bare.capped && met)) return 'open (a maximum is capped)';
+  if ((chat.capped && bare.capped) || (chat.capped && !met) || (bare.capped && met))
+    return 'open (a maximum is capped)';
   return mark(met);
 }
 
@@ -228,7 +239,9 @@ function profileTable(label: string, p: ProfileSummary | undefined): string[] {
     '',
     '| Top functions (self time) | area | ms | share |',
     '|---|---|---:|---:|',
-    ...p.functions.map((fn) => `| \`${fn.fn.replace(/\|/g, '\\|')}\` | ${fn.area} | ${f(fn.ms, 0)} | ${pct(fn.share)} |`),
+    ...p.functions.map(
+      (fn) => `| \`${fn.fn.replace(/\|/g, '\\|')}\` | ${fn.area} | ${f(fn.ms, 0)} | ${pct(fn.share)} |`,
+    ),
   ];
 }
 
@@ -252,7 +265,8 @@ function cpuTotal(c: { api: number; worker?: number; engines: Record<string, num
 
 /** Relative change from `before` to `now`, signed ("−12.5%"); "–" when either is missing. */
 function change(before: number | undefined, now: number | undefined): string {
-  if (before === undefined || now === undefined || !Number.isFinite(before) || !Number.isFinite(now) || before === 0) return '–';
+  if (before === undefined || now === undefined || !Number.isFinite(before) || !Number.isFinite(now) || before === 0)
+    return '–';
   const d = (now - before) / before;
   if (round(d * 100, 1) === 0) return '0%';
   return `${d < 0 ? '−' : '+'}${pct(Math.abs(d))}`;
@@ -272,7 +286,10 @@ function perEventCounts(s: SystemResult): { tasks: number; historyEvents: number
   const c = s.conversationBreakdown && s.conversationBreakdown.workflows > 0 ? s.conversationBreakdown : undefined;
   const share = c && s.eventsPerConversation ? 1 / s.eventsPerConversation : 0;
   return {
-    tasks: b.workflowTasksPerWorkflow + b.activitiesPerWorkflow + (c ? share * (c.workflowTasksPerWorkflow + c.activitiesPerWorkflow) : 0),
+    tasks:
+      b.workflowTasksPerWorkflow +
+      b.activitiesPerWorkflow +
+      (c ? share * (c.workflowTasksPerWorkflow + c.activitiesPerWorkflow) : 0),
     historyEvents: b.historyEventsPerWorkflow + (c ? share * c.historyEventsPerWorkflow : 0),
   };
 }
@@ -293,20 +310,26 @@ function localActivitySection(r: BenchResults, previous: Previous | undefined): 
   const nowBare = r.systems.find((s) => s.name === 'bare-temporal');
   if (!previous) return [...out, `No earlier result to compare with: ${path.basename(PREVIOUS_RESULT)} was not found.`];
   const p = previous.results;
-  if (p.meta.sha === r.meta.sha) return [...out, `This run is ${path.basename(previous.file)} itself: nothing to compare with.`];
+  if (p.meta.sha === r.meta.sha)
+    return [...out, `This run is ${path.basename(previous.file)} itself: nothing to compare with.`];
   const before = p.systems.find((s) => s.name === 'chat-webhooks');
   const beforeBare = p.systems.find((s) => s.name === 'bare-temporal');
   if (!now?.resources || !now.half || !before?.resources || !before.half) {
-    return [...out, `chat-webhooks was not measured in ${now?.resources ? path.basename(previous.file) : 'this run'}: no comparison.`];
+    return [
+      ...out,
+      `chat-webhooks was not measured in ${now?.resources ? path.basename(previous.file) : 'this run'}: no comparison.`,
+    ];
   }
   const bc = before.resources.cpuMsPerEvent;
   const nc = now.resources.cpuMsPerEvent;
-  const ratio = (chat: SystemResult, bare: SystemResult | undefined) => (chat.max && bare?.max ? chat.max / bare.max : undefined);
+  const ratio = (chat: SystemResult, bare: SystemResult | undefined) =>
+    chat.max && bare?.max ? chat.max / bare.max : undefined;
   const ratioBefore = ratio(before, beforeBare);
   const ratioNow = ratio(now, nowBare);
   const ratioCell = (value: number | undefined, chat: SystemResult, bare: SystemResult | undefined) =>
     value === undefined ? '–' : `${f(value, 2)} × (${maxCell(chat)} / ${bare ? maxCell(bare) : '–'})`;
-  const latency = (h: StepResult, which: 'e2eMs' | 'ingestMs') => `${ms(h[which].p50)} / ${ms(h[which].p99)}${which === 'e2eMs' ? ` (at ${h.rate}/s)` : ''}`;
+  const latency = (h: StepResult, which: 'e2eMs' | 'ingestMs') =>
+    `${ms(h[which].p50)} / ${ms(h[which].p99)}${which === 'e2eMs' ? ` (at ${h.rate}/s)` : ''}`;
   const bb = before.breakdown;
   const nb = now.breakdown;
   const conversationCell = (s: SystemResult) => {
@@ -316,43 +339,97 @@ function localActivitySection(r: BenchResults, previous: Previous | undefined): 
   };
   const rows: Array<[string, string, string, string]> = [
     ['Max sustained events/s', maxCell(before), maxCell(now), maxChange(before, now)],
-    ['bare-temporal max events/s, same run', beforeBare ? maxCell(beforeBare) : '–', nowBare ? maxCell(nowBare) : '–', maxChange(beforeBare, nowBare)],
+    [
+      'bare-temporal max events/s, same run',
+      beforeBare ? maxCell(beforeBare) : '–',
+      nowBare ? maxCell(nowBare) : '–',
+      maxChange(beforeBare, nowBare),
+    ],
     [
       'Ratio to bare-temporal, same run',
       ratioCell(ratioBefore, before, beforeBare),
       ratioCell(ratioNow, now, nowBare),
-      [before, beforeBare, now, nowBare].some((s) => s?.capped) ? '– (a maximum is capped)' : change(ratioBefore, ratioNow),
+      [before, beforeBare, now, nowBare].some((s) => s?.capped)
+        ? '– (a maximum is capped)'
+        : change(ratioBefore, ratioNow),
     ],
-    ['e2e p50 / p99 at 50% (ms)', latency(before.half, 'e2eMs'), latency(now.half, 'e2eMs'), `${change(before.half.e2eMs.p50, now.half.e2eMs.p50)} / ${change(before.half.e2eMs.p99, now.half.e2eMs.p99)}`],
-    ['Ingest p50 / p99 (ms)', latency(before.half, 'ingestMs'), latency(now.half, 'ingestMs'), `${change(before.half.ingestMs.p50, now.half.ingestMs.p50)} / ${change(before.half.ingestMs.p99, now.half.ingestMs.p99)}`],
+    [
+      'e2e p50 / p99 at 50% (ms)',
+      latency(before.half, 'e2eMs'),
+      latency(now.half, 'e2eMs'),
+      `${change(before.half.e2eMs.p50, now.half.e2eMs.p50)} / ${change(before.half.e2eMs.p99, now.half.e2eMs.p99)}`,
+    ],
+    [
+      'Ingest p50 / p99 (ms)',
+      latency(before.half, 'ingestMs'),
+      latency(now.half, 'ingestMs'),
+      `${change(before.half.ingestMs.p50, now.half.ingestMs.p50)} / ${change(before.half.ingestMs.p99, now.half.ingestMs.p99)}`,
+    ],
     ['CPU ms per event: API', f(bc.api), f(nc.api), change(bc.api, nc.api)],
     ['CPU ms per event: worker', f(bc.worker), f(nc.worker), change(bc.worker, nc.worker)],
-    ['CPU ms per event: Temporal', f(bc.engines.temporal), f(nc.engines.temporal), change(bc.engines.temporal, nc.engines.temporal)],
-    ['CPU ms per event: Postgres', f(bc.engines.postgres), f(nc.engines.postgres), change(bc.engines.postgres, nc.engines.postgres)],
+    [
+      'CPU ms per event: Temporal',
+      f(bc.engines.temporal),
+      f(nc.engines.temporal),
+      change(bc.engines.temporal, nc.engines.temporal),
+    ],
+    [
+      'CPU ms per event: Postgres',
+      f(bc.engines.postgres),
+      f(nc.engines.postgres),
+      change(bc.engines.postgres, nc.engines.postgres),
+    ],
     ['CPU ms per event: all together', f(cpuTotal(bc)), f(cpuTotal(nc)), change(cpuTotal(bc), cpuTotal(nc))],
-    ['Workflow tasks per chat-event workflow', f(bb?.workflowTasksPerWorkflow), f(nb?.workflowTasksPerWorkflow), change(bb?.workflowTasksPerWorkflow, nb?.workflowTasksPerWorkflow)],
-    ['Activities per chat-event workflow', f(bb?.activitiesPerWorkflow), f(nb?.activitiesPerWorkflow), change(bb?.activitiesPerWorkflow, nb?.activitiesPerWorkflow)],
+    [
+      'Workflow tasks per chat-event workflow',
+      f(bb?.workflowTasksPerWorkflow),
+      f(nb?.workflowTasksPerWorkflow),
+      change(bb?.workflowTasksPerWorkflow, nb?.workflowTasksPerWorkflow),
+    ],
+    [
+      'Activities per chat-event workflow',
+      f(bb?.activitiesPerWorkflow),
+      f(nb?.activitiesPerWorkflow),
+      change(bb?.activitiesPerWorkflow, nb?.activitiesPerWorkflow),
+    ],
     [
       'Local activities per chat-event workflow',
-      bb?.localActivitiesPerWorkflow === undefined ? 'not counted (none on that path)' : f(bb.localActivitiesPerWorkflow),
+      bb?.localActivitiesPerWorkflow === undefined
+        ? 'not counted (none on that path)'
+        : f(bb.localActivitiesPerWorkflow),
       f(nb?.localActivitiesPerWorkflow),
       '–',
     ],
-    ['History events per chat-event workflow', f(bb?.historyEventsPerWorkflow, 0), f(nb?.historyEventsPerWorkflow, 0), change(bb?.historyEventsPerWorkflow, nb?.historyEventsPerWorkflow)],
+    [
+      'History events per chat-event workflow',
+      f(bb?.historyEventsPerWorkflow, 0),
+      f(nb?.historyEventsPerWorkflow, 0),
+      change(bb?.historyEventsPerWorkflow, nb?.historyEventsPerWorkflow),
+    ],
     ['Conversation idle-timer workflows', conversationCell(before), conversationCell(now), '–'],
-    ['Postgres transactions per event', f(before.dbPerEvent?.xacts), f(now.dbPerEvent?.xacts), change(before.dbPerEvent?.xacts, now.dbPerEvent?.xacts)],
+    [
+      'Postgres transactions per event',
+      f(before.dbPerEvent?.xacts),
+      f(now.dbPerEvent?.xacts),
+      change(before.dbPerEvent?.xacts, now.dbPerEvent?.xacts),
+    ],
   ];
   const sameMachine = p.meta.machine.cpu === r.meta.machine.cpu && p.meta.machine.cores === r.meta.machine.cores;
   out.push(
     ...(r.meta.quick
-      ? ['**This is a quick run** (1.5 s steps at a few fixed rates): its figures cannot be compared with a full run\'s, so the changes below mean nothing.', '']
+      ? [
+          "**This is a quick run** (1.5 s steps at a few fixed rates): its figures cannot be compared with a full run's, so the changes below mean nothing.",
+          '',
+        ]
       : []),
     `| chat-webhooks | before: ${path.basename(previous.file, '.json')} | now: ${r.meta.sha} | change |`,
     '|---|---|---|---:|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
     '',
     `- **"Before" is not from this run.** It is ${path.relative(path.resolve(__dirname, '../..'), previous.file)}, an earlier full run ` +
-      (sameMachine ? `on the same machine (${r.meta.machine.cpu}, ${r.meta.machine.cores} cores)` : `on another machine (${p.meta.machine.cpu}, ${p.meta.machine.cores} cores)`) +
+      (sameMachine
+        ? `on the same machine (${r.meta.machine.cpu}, ${r.meta.machine.cores} cores)`
+        : `on another machine (${p.meta.machine.cpu}, ${p.meta.machine.cores} cores)`) +
       `, started ${p.meta.startedAt.slice(0, 16).replace('T', ' ')} UTC with the machine ${pct(p.meta.busyBeforeStart)} busy (this run: ${pct(r.meta.busyBeforeStart)}). ` +
       'Whatever else the machine was doing differs between the two; bare-temporal, whose code did not change, shows how much: ' +
       `${beforeBare ? maxCell(beforeBare) : '–'} events/s then, ${nowBare ? maxCell(nowBare) : '–'} now. Latencies are at each run's own 50% rate.`,
@@ -393,7 +470,11 @@ function eagerRow(label: string, t: ToggleResult, oneProcess: boolean): string {
   const b = t.atBase ?? t.steps[0];
   const c = t.cpuMsPerEvent;
   const wait = phase(t.breakdown, 'workflow task 1: wait for worker');
-  const starts = t.starts ? `${t.starts.eagerlyStarted} of ${t.starts.started}` : oneProcess ? '–' : 'impossible (no shared connection)';
+  const starts = t.starts
+    ? `${t.starts.eagerlyStarted} of ${t.starts.started}`
+    : oneProcess
+      ? '–'
+      : 'impossible (no shared connection)';
   return (
     `| ${label} | ${t.maxEventsPerS}${t.allPassed ? '+' : ''} | ${b ? `${ms(b.e2eMs.p50)} / ${ms(b.e2eMs.p99)} (at ${b.rate}/s)` : '–'} | ` +
     `${b ? `${ms(b.ingestMs.p50)} / ${ms(b.ingestMs.p99)}` : '–'} | ${b ? pct(b.errorRate) : '–'} | ` +
@@ -435,7 +516,11 @@ function eagerSection(r: BenchResults): string[] {
   const latencyGain = p50Off !== undefined && p50On !== undefined ? (p50Off - p50On) / Math.max(0.001, p50Off) : 0;
   // Worth a product change only if the server honoured it, it cost no rate and no more than noise in CPU, and it
   // saved CPU or latency clearly.
-  const keep = honoured === true && on.maxEventsPerS >= off.maxEventsPerS && cpuGain > -0.05 && (cpuGain >= 0.05 || latencyGain >= 0.1);
+  const keep =
+    honoured === true &&
+    on.maxEventsPerS >= off.maxEventsPerS &&
+    cpuGain > -0.05 &&
+    (cpuGain >= 0.05 || latencyGain >= 0.1);
   const criterion =
     'Criterion: the server started workflows eagerly, the variant held at least the rate it held without, CPU per event rose less than 5%, and either ' +
     'CPU per event fell 5% or e2e p50 fell 10%.';
@@ -443,7 +528,9 @@ function eagerSection(r: BenchResults): string[] {
     `- **Did the dev server honour it?** ${
       on.starts
         ? `${on.starts.eagerlyStarted} of ${on.starts.started} chat-event workflows were started eagerly (\`eagerlyStarted\` in the start response)` +
-          (on.starts.eagerlyStarted < on.starts.started ? '; the SDK asks only while the worker has a free workflow-task slot, and the server may decline' : '') +
+          (on.starts.eagerlyStarted < on.starts.started
+            ? '; the SDK asks only while the worker has a free workflow-task slot, and the server may decline'
+            : '') +
           '.'
         : 'not recorded.'
     }`,
@@ -457,7 +544,7 @@ function eagerSection(r: BenchResults): string[] {
         : ''),
     `- **Verdict: ${keep ? 'keep, for `chat-webhooks dev` only' : 'reject'}${r.meta.quick ? ' (quick run: not meaningful)' : ''}.** ${criterion} ` +
       (keep
-        ? 'Met: **kept** for `chat-webhooks dev` (its API client is built on the worker\'s NativeConnection and asks for eager start). ' +
+        ? "Met: **kept** for `chat-webhooks dev` (its API client is built on the worker's NativeConnection and asks for eager start). " +
           "Production's separate processes cannot use it."
         : honoured === false
           ? 'Not met: the dev server started no workflow eagerly, so there is nothing to gain.'
@@ -474,25 +561,32 @@ function recommendations(r: BenchResults): string[] {
   const base = r.optimisations.baseline;
   const out: string[] = [];
   const counts = chat ? perEventCounts(chat) : undefined;
-  if (!chat?.resources || !chat.breakdown || !counts) return ['(chat-webhooks was not measured, or none of its workflow histories could be read)'];
+  if (!chat?.resources || !chat.breakdown || !counts)
+    return ['(chat-webhooks was not measured, or none of its workflow histories could be read)'];
   const c = chat.resources.cpuMsPerEvent;
   const chatTemporal = c.engines.temporal ?? 0;
   const chatTotal = cpuTotal(c);
   const perHistoryEvent = chatTemporal / Math.max(1, counts.historyEvents);
   const bareTemporal = bare?.resources?.cpuMsPerEvent.engines.temporal;
-  const barePerHistoryEvent = bareTemporal !== undefined && bare?.breakdown ? bareTemporal / Math.max(1, bare.breakdown.historyEventsPerWorkflow) : undefined;
+  const barePerHistoryEvent =
+    bareTemporal !== undefined && bare?.breakdown
+      ? bareTemporal / Math.max(1, bare.breakdown.historyEventsPerWorkflow)
+      : undefined;
   const workerPerTask = (c.worker ?? 0) / Math.max(1, counts.tasks);
   out.push(
     `chat-webhooks is CPU-bound here: ${f(chatTotal, 1)} CPU ms per event (API ${f(c.api, 1)}, worker ${f(c.worker, 1)}, Temporal ${f(chatTemporal, 1)}, ` +
       `Postgres ${f(c.engines.postgres, 1)}) against ${cores * 1000} ms per second of CPU on ${cores} cores. The Temporal dev server costs about ` +
       `${f(perHistoryEvent, 2)} CPU ms per history event for chat-webhooks${barePerHistoryEvent !== undefined ? ` (${f(barePerHistoryEvent, 2)} for bare-temporal)` : ''}, ` +
       `and the worker about ${f(workerPerTask, 1)} ms per workflow task or activity` +
-      (chat.conversationBreakdown ? ` (the conversation timers' share included: one per ${chat.eventsPerConversation ?? '?'} events).` : '.'),
+      (chat.conversationBreakdown
+        ? ` (the conversation timers' share included: one per ${chat.eventsPerConversation ?? '?'} events).`
+        : '.'),
     '',
   );
   const bc = bare?.resources?.cpuMsPerEvent;
   if (bc) {
-    const diff = (a: number | undefined, b: number | undefined) => `${(a ?? 0) - (b ?? 0) >= 0 ? '+' : ''}${f((a ?? 0) - (b ?? 0), 1)}`;
+    const diff = (a: number | undefined, b: number | undefined) =>
+      `${(a ?? 0) - (b ?? 0) >= 0 ? '+' : ''}${f((a ?? 0) - (b ?? 0), 1)}`;
     out.push(
       `Against bare-temporal in this run (${f(cpuTotal(bc), 1)} CPU ms per event): Temporal ${diff(chatTemporal, bc.engines.temporal)} ms, API ${diff(c.api, bc.api)}, ` +
         `worker ${diff(c.worker, bc.worker)}, Postgres ${diff(c.engines.postgres, 0)}. What chat-webhooks adds is mostly its own work around the engine — ` +
@@ -502,12 +596,10 @@ function recommendations(r: BenchResults): string[] {
       '',
     );
   }
-  out.push(
-    '### Done since the earlier report',
-    '',
-  );
+  out.push('### Done since the earlier report', '');
   const kb = r.meta.infra.bundleKb;
-  const zodGone = kb?.chatWebhooksWithoutZod !== undefined ? kb.chatWebhooks - kb.chatWebhooksWithoutZod <= 1 : undefined;
+  const zodGone =
+    kb?.chatWebhooksWithoutZod !== undefined ? kb.chatWebhooks - kb.chatWebhooksWithoutZod <= 1 : undefined;
   out.push(
     '- **zod out of the workflow bundle** (5e02873: workflow ids and signal names moved to src/domain/workflow-ids.ts). ' +
       (zodGone === undefined
@@ -521,11 +613,11 @@ function recommendations(r: BenchResults): string[] {
       'and conversation clocks in Postgres" above.',
     '- **One query less per ingested event** (96338a7): `acceptEvent` uses the app that `scopeToApp` loaded.',
     '- **Worker sizing from the environment**: WORKER_MAX_CONCURRENT_ACTIVITIES, WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, ' +
-      'WORKER_MAX_CACHED_WORKFLOWS (unset: the SDK\'s defaults); measured in the settings above.',
-    '- **No endpoint-health write for a success against a healthy endpoint**: the success\'s update matches no row unless a run of failures is ' +
+      "WORKER_MAX_CACHED_WORKFLOWS (unset: the SDK's defaults); measured in the settings above.",
+    "- **No endpoint-health write for a success against a healthy endpoint**: the success's update matches no row unless a run of failures is " +
       'under way, so the common delivery no longer locks and rewrites its webhook row. (3f52abe skipped the statement altogether; a reviewer found ' +
       'that this could miss a failure recorded during the request, so it is back as a statement that writes nothing.)',
-    '- **An app key\'s lookup reads its app**, so `scopeToApp` does not read it again (the load here uses the admin key, which reads the app once).',
+    "- **An app key's lookup reads its app**, so `scopeToApp` does not read it again (the load here uses the admin key, which reads the app once).",
     '- **A conversation timer that cannot start within 5 s no longer holds up its event**: the next message tries again.',
     '- **Eager workflow start in `chat-webhooks dev`**: kept on the figures of its section above; production cannot use it.',
     '- **A settings cache in the worker**: measured and rejected (its section above).',
@@ -539,11 +631,13 @@ function recommendations(r: BenchResults): string[] {
     `1. **Ingest p99 (target 15 ms; measured p50 ${ms(ingest?.p50)}, p99 ${ms(ingest?.p99)} ms at chat-webhooks' 50% rate).** ` +
       (bareIngest
         ? `bare-temporal's ingest, which is nothing but the \`workflow.start\` call, measured p50 ${ms(bareIngest.p50)}, p99 ${ms(bareIngest.p99)} ms at its own 50% rate in this run: ` +
-          (bareIngest.p99 > 15 ? 'on this machine the engine alone does not meet the target under load. ' : 'the engine alone meets it. ')
+          (bareIngest.p99 > 15
+            ? 'on this machine the engine alone does not meet the target under load. '
+            : 'the engine alone meets it. ')
         : '') +
       'Beside that call the API makes three Postgres round trips, one after another: the app (read by id for the admin key, which the load uses; an app ' +
       'key reads it with the key lookup), `findEvent` and `recordEvent`. `findEvent` and `recordEvent` are what makes a repeated event id harmless after ' +
-      'Temporal\'s retention, and stay. The rest of the p99 is queueing for CPU shared with the worker, the dev server and Postgres on 2 cores.',
+      "Temporal's retention, and stay. The rest of the p99 is queueing for CPU shared with the worker, the dev server and Postgres on 2 cores.",
   );
   const wft1Wait = phase(chat.breakdown, 'workflow task 1: wait for worker');
   const bareWft1Wait = phase(bare?.breakdown, 'workflow task 1: wait for worker');
@@ -596,7 +690,9 @@ function zodNote(r: BenchResults): string[] {
 
 /** `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=10, WORKER_MAX_CONCURRENT_ACTIVITIES=20` (older results: the SDK's option names). */
 function tuningLabel(value: Record<string, unknown>): string {
-  return `\`${Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(', ')}\``;
+  return `\`${Object.entries(value)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ')}\``;
 }
 
 export function renderMarkdown(r: BenchResults, chartFile: string | undefined, previous?: Previous): string {
@@ -612,14 +708,17 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, p
     `Temporal: ${m.infra.temporal}. Postgres: ${m.infra.postgres}. Redis: ${m.infra.redis}.`,
     'Everything (load generator, receiver, systems, Temporal, Postgres, Redis) shares this one machine. ' +
       `Before the run the machine was ${pct(m.busyBeforeStart)} busy (1-minute load average ${f(m.loadAverage.start, 2)} at the start, ${f(m.loadAverage.end, 2)} at the end)` +
-      (m.busyBeforeStart > 0.2 ? ': **other work was running, so these figures understate what a quiet machine does**.' : '.'),
+      (m.busyBeforeStart > 0.2
+        ? ': **other work was running, so these figures understate what a quiet machine does**.'
+        : '.'),
     '',
     '## Results',
     '',
     ...systemTable(r),
     '',
     `Max sustained: the highest open-loop rate at which a ${r.systems[0]?.ramp?.steps[0]?.durationS ?? '?'} s step kept **p99 end-to-end ≤ ${m.limits.e2eP99Ms} ms** and **errors ≤ ${m.limits.errorRate * 100}%** ` +
-      '(ingest errors, events dropped past ' + `${m.limits.maxOutstanding} requests in flight, and events not fully delivered once the receiver went quiet). ` +
+      '(ingest errors, events dropped past ' +
+      `${m.limits.maxOutstanding} requests in flight, and events not fully delivered once the receiver went quiet). ` +
       'Rates rise ×2 until a step fails, then bisect; "+" means the highest rate tried still passed. End-to-end: from the intended start of the ingest call ' +
       'to the receiver having the whole body (CLOCK_MONOTONIC in both processes). CPU: user+system time from /proc during the 50% run, per accepted event; ' +
       'engine = the Temporal dev server, the Postgres backends serving the bench database, Redis. Peak RSS: VmHWM. ' +
@@ -665,7 +764,10 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, p
     '',
     '| Worker start | from spawn to polling (ms) | peak RSS (MB) |',
     '|---|---:|---:|',
-    ...r.optimisations.workerStart.map((w) => `| ${w.prebuilt ? 'prebuilt bundle (WORKFLOW_BUNDLE_PATH)' : 'bundled at start'} | ${ms(w.ms)} | ${f(w.peakRssMb, 0)} |`),
+    ...r.optimisations.workerStart.map(
+      (w) =>
+        `| ${w.prebuilt ? 'prebuilt bundle (WORKFLOW_BUNDLE_PATH)' : 'bundled at start'} | ${ms(w.ms)} | ${f(w.peakRssMb, 0)} |`,
+    ),
     '',
     `Bundling in the bench process took ${ms(m.infra.bundleMs?.chatWebhooks)} ms for chat-webhooks' workflows. The prebuilt bundle only changes start-up; ` +
       'once running, the worker executes the same code. **Kept** (the Dockerfile already sets WORKFLOW_BUNDLE_PATH; every run here uses it).',
@@ -674,12 +776,20 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, p
     '',
     '| Variant | Highest rate that held | e2e p50 / p99 (ms) at the main max, or at the first rate if that failed | Ingest p99 (ms) | Errors | CPU ms per event (API / worker / Temporal + Postgres) |',
     '|---|---:|---|---:|---:|---|',
-    ...(r.optimisations.baseline ? toggleRows([{ ...r.optimisations.baseline, value: r.optimisations.baseline.label }], (v) => `**${v}**`) : []),
-    ...toggleRows(r.optimisations.runtime, () => 'compiled JavaScript (`tsc -p tsconfig.build.json`, as the Docker image runs) instead of tsx'),
+    ...(r.optimisations.baseline
+      ? toggleRows([{ ...r.optimisations.baseline, value: r.optimisations.baseline.label }], (v) => `**${v}**`)
+      : []),
+    ...toggleRows(
+      r.optimisations.runtime,
+      () => 'compiled JavaScript (`tsc -p tsconfig.build.json`, as the Docker image runs) instead of tsx',
+    ),
     ...toggleRows(r.optimisations.bundle, () => 'workflow bundle without zod (stubbed; see below)'),
     ...toggleRows(r.optimisations.poolSize, (v) => `PG_POOL_MAX=${v}`),
     ...toggleRows(r.optimisations.tuning, (v) => `worker sizing ${tuningLabel(v as Record<string, unknown>)}`),
-    ...toggleRows(r.optimisations.idleTimeout ?? [], (v) => `CONVERSATION_IDLE_TIMEOUT=${v} (conversations not tracked)`),
+    ...toggleRows(
+      r.optimisations.idleTimeout ?? [],
+      (v) => `CONVERSATION_IDLE_TIMEOUT=${v} (conversations not tracked)`,
+    ),
     '',
     `- **Reading these rows.** Each variant is a fresh dev server and fresh processes, measured one after another, with ` +
       `${r.optimisations.baseline?.steps[0]?.durationS ?? '?'} s steps at ${rates(r.optimisations.baseline)} events/s. A difference of one step in "highest rate ` +
@@ -696,7 +806,7 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, p
       ? [
           '- **CONVERSATION_IDLE_TIMEOUT=0** turns conversation tracking off: no conversation row per message and no idle-timer workflow per conversation ' +
             `(the load sends ${r.systems.find((x) => x.name === 'chat-webhooks')?.eventsPerConversation ?? 10} messages per conversation). Against the baseline, ` +
-            "which runs the default (30m) as the main run does, it shows what the default costs.",
+            'which runs the default (30m) as the main run does, it shows what the default costs.',
         ]
       : []),
     '',
@@ -709,12 +819,12 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, p
     'The main runs use a dev server as `startDevServer` starts it without a file: in memory, where journal settings hardly ' +
       'matter. `npm start` gives it a SQLite file with WAL and synchronous=NORMAL. Each row is a fresh dev server.',
     '',
-    '| Dev server | Highest rate that held | e2e p50 / p99 (ms) at bare-temporal\'s max, or at the first rate if that failed | Ingest p99 (ms) | Errors | CPU ms per event (API / worker / Temporal) |',
+    "| Dev server | Highest rate that held | e2e p50 / p99 (ms) at bare-temporal's max, or at the first rate if that failed | Ingest p99 (ms) | Errors | CPU ms per event (API / worker / Temporal) |",
     '|---|---:|---|---:|---:|---|',
     ...r.optimisations.pragmas.map((t) => toggleRows([t], () => t.label)[0]!),
     '',
     '`startDevServer` already passes `journal_mode=WAL`, with `synchronous=OFF` in memory and `NORMAL` on a file (a process crash loses ' +
-      'nothing with WAL; a power cut may lose the last transactions): kept. Compare the rows to see what WAL is worth against SQLite\'s defaults.',
+      "nothing with WAL; a power cut may lose the last transactions): kept. Compare the rows to see what WAL is worth against SQLite's defaults.",
     '',
     '### Keep-alive connection reuse',
     '',
@@ -722,7 +832,10 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, p
     '|---|---:|---:|---:|',
     ...r.systems
       .filter((s) => s.status === 'measured' && s.receiver)
-      .map((s) => `| \`${s.name}\` | ${s.receiver!.connections} | ${s.receiver!.requests} | ${f(s.receiver!.requests / Math.max(1, s.receiver!.connections), 0)} |`),
+      .map(
+        (s) =>
+          `| \`${s.name}\` | ${s.receiver!.connections} | ${s.receiver!.requests} | ${f(s.receiver!.requests / Math.max(1, s.receiver!.connections), 0)} |`,
+      ),
     '',
     "The product's delivery agent (activities/delivery-agent.ts) already keeps connections alive (undici Agent, 4 s keep-alive), " +
       'so deliveries to one endpoint reuse a handful of sockets.',
@@ -794,19 +907,24 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, p
 }
 
 async function renderChart(r: BenchResults): Promise<{ svg: string; png: Buffer } | undefined> {
-  const values = r.systems.flatMap((s) =>
-    (s.ramp?.steps ?? []).flatMap((step) => [
-      { system: s.name, offered: step.rate, percentile: 'p50', latency: Math.max(0.1, step.e2eMs.p50) },
-      { system: s.name, offered: step.rate, percentile: 'p99', latency: Math.max(0.1, step.e2eMs.p99) },
-    ]),
-  ).filter((v) => Number.isFinite(v.latency));
+  const values = r.systems
+    .flatMap((s) =>
+      (s.ramp?.steps ?? []).flatMap((step) => [
+        { system: s.name, offered: step.rate, percentile: 'p50', latency: Math.max(0.1, step.e2eMs.p50) },
+        { system: s.name, offered: step.rate, percentile: 'p99', latency: Math.max(0.1, step.e2eMs.p99) },
+      ]),
+    )
+    .filter((v) => Number.isFinite(v.latency));
   if (values.length === 0) return undefined;
   const vega = await import('vega');
   const vl = await import('vega-lite');
   const { Resvg } = await import('@resvg/resvg-js');
   const spec = vl.compile({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'End-to-end latency against offered load', subtitle: `${r.meta.date} ${r.meta.sha}${r.meta.quick ? ' (quick run)' : ''} — p99 limit ${r.meta.limits.e2eP99Ms} ms` },
+    title: {
+      text: 'End-to-end latency against offered load',
+      subtitle: `${r.meta.date} ${r.meta.sha}${r.meta.quick ? ' (quick run)' : ''} — p99 limit ${r.meta.limits.e2eP99Ms} ms`,
+    },
     width: 620,
     height: 360,
     background: 'white',
@@ -819,7 +937,16 @@ async function renderChart(r: BenchResults): Promise<{ svg: string; png: Buffer 
           y: { field: 'latency', type: 'quantitative', title: 'end-to-end latency (ms)', scale: { type: 'log' } },
           color: { field: 'system', type: 'nominal', title: 'system' },
           // The dash legend has no colour of its own (colour is the system): its strokes are drawn in grey.
-          strokeDash: { field: 'percentile', type: 'nominal', title: 'percentile', legend: { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { stroke: { value: '#444' } } } } } },
+          strokeDash: {
+            field: 'percentile',
+            type: 'nominal',
+            title: 'percentile',
+            legend: {
+              symbolType: 'stroke',
+              symbolStrokeWidth: 2,
+              encode: { symbols: { update: { stroke: { value: '#444' } } } },
+            },
+          },
           detail: { field: 'percentile' },
         },
       },
@@ -852,7 +979,10 @@ export async function writeReport(r: BenchResults, dir: string, base: string): P
     r.notes.push(`The chart could not be drawn: ${(error as Error).message}`);
   }
   const json = path.join(dir, `${base}.json`);
-  fs.writeFileSync(json, `${JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  fs.writeFileSync(
+    json,
+    `${JSON.stringify(r, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+  );
   const md = path.join(dir, `${base}.md`);
   fs.writeFileSync(md, `${renderMarkdown(r, chartFile, loadPrevious(r))}\n`);
   return [md, json, ...files];
@@ -897,7 +1027,7 @@ function settingsCacheSection(r: BenchResults): string[] {
     `prepareEvent reads the app, its webhooks for the event's type and its active conditions on every event. A cache would turn these three reads ` +
       `into map lookups (the writes stay). Measured alone, as prepareEvent issues them, ${lookup.iterations} times on the bench database over one connection:`,
     '',
-    '| Reads a cache would replace | p50 / p99 on the event\'s path (ms) | CPU ms per event: worker (pg driver) / Postgres | Share of a chat-webhooks event\'s CPU |',
+    "| Reads a cache would replace | p50 / p99 on the event's path (ms) | CPU ms per event: worker (pg driver) / Postgres | Share of a chat-webhooks event's CPU |",
     '|---|---|---|---:|',
     `| findApp, listWebhooksForEvent, listActiveConditions | ${ms(lookup.pathMs.p50)} / ${ms(lookup.pathMs.p99)} | ${f(lookup.cpuMsPerEvent.client, 2)} / ` +
       `${lookup.cpuMsPerEvent.postgres === null ? 'not readable (embedded PGlite)' : f(lookup.cpuMsPerEvent.postgres, 2)} | ` +

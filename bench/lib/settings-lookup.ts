@@ -6,10 +6,11 @@
  * (pg driver) and in the Postgres backend serving it.
  */
 import pg from 'pg';
-import { findApp, insertApp } from '../../src/db/queries/apps';
-import { insertWebhook, listWebhooksForEvent } from '../../src/db/queries/webhooks';
-import { listActiveConditions } from '../../src/db/queries/conditions';
+
 import { migrate } from '../../src/db/migrate';
+import { findApp, insertApp } from '../../src/db/queries/apps';
+import { listActiveConditions } from '../../src/db/queries/conditions';
+import { insertWebhook, listWebhooksForEvent } from '../../src/db/queries/webhooks';
 import { nowMs, summarise } from './common';
 import { readProc } from './procs';
 
@@ -29,14 +30,22 @@ function cpuMs(pid: number): number {
  * `serverPids` lists the Postgres server processes of the bench database; the backend's CPU is read only when its pid
  * is among them (embedded PGlite has no backend process of its own to read).
  */
-export async function measureSettingsLookups(databaseUrl: string, iterations: number, serverPids: () => number[]): Promise<SettingsLookupResult> {
+export async function measureSettingsLookups(
+  databaseUrl: string,
+  iterations: number,
+  serverPids: () => number[],
+): Promise<SettingsLookupResult> {
   await migrate(databaseUrl);
   // One connection, so one backend does all the work and its CPU can be read.
   const db = new pg.Pool({ connectionString: databaseUrl, max: 1 });
   try {
     const reportedPid = (await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
     const backendPid = serverPids().includes(reportedPid) ? reportedPid : undefined;
-    const app = await insertApp(db, { name: 'Settings lookup', apiKeyHash: `bench-${Date.now()}`, apiKeyPrefix: 'cwk_bench' });
+    const app = await insertApp(db, {
+      name: 'Settings lookup',
+      apiKeyHash: `bench-${Date.now()}`,
+      apiKeyPrefix: 'cwk_bench',
+    });
     await insertWebhook(db, {
       appId: app.id,
       url: 'https://receiver.example/hook',
@@ -69,7 +78,10 @@ export async function measureSettingsLookups(databaseUrl: string, iterations: nu
     return {
       iterations,
       pathMs: { p50: s.p50, p99: s.p99 },
-      cpuMsPerEvent: { client: (client.user + client.system) / 1000 / iterations, postgres: backend === null ? null : backend / iterations },
+      cpuMsPerEvent: {
+        client: (client.user + client.system) / 1000 / iterations,
+        postgres: backend === null ? null : backend / iterations,
+      },
     };
   } finally {
     await db.end();

@@ -4,11 +4,13 @@
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
+
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+
 import { freePort, nowMs, sleep } from './common';
-import { BENCH_DIR, PACKAGE_ROOT, startNode, type Child } from './procs';
 import type { Target } from './load';
+import { BENCH_DIR, type Child, PACKAGE_ROOT, startNode } from './procs';
 
 export interface RunningSystem {
   name: string;
@@ -46,7 +48,12 @@ export async function temporalConnection(address: string): Promise<Connection> {
 }
 
 /** Resolves once a worker polls the task queue for workflow tasks. */
-export async function waitForPoller(address: string, taskQueue: string, child: Child, timeoutMs = 90_000): Promise<void> {
+export async function waitForPoller(
+  address: string,
+  taskQueue: string,
+  child: Child,
+  timeoutMs = 90_000,
+): Promise<void> {
   const connection = await connectionTo(address);
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -104,7 +111,13 @@ export async function startDirect(common: Common): Promise<RunningSystem> {
 }
 
 export async function startBullmq(common: Common, redis: { url: string; pids(): number[] }): Promise<RunningSystem> {
-  const env = { ...baseEnv(), REDIS_URL: redis.url, QUEUE_NAME: `bench-${crypto.randomBytes(4).toString('hex')}`, RECEIVER_URL: common.receiverUrl, WEBHOOK_SECRET: common.secret };
+  const env = {
+    ...baseEnv(),
+    REDIS_URL: redis.url,
+    QUEUE_NAME: `bench-${crypto.randomBytes(4).toString('hex')}`,
+    RECEIVER_URL: common.receiverUrl,
+    WEBHOOK_SECRET: common.secret,
+  };
   const t0 = nowMs();
   const worker = startNode('bullmq-worker', path.join(BENCH_DIR, 'systems/bullmq-worker.ts'), { env });
   const api = startNode('bullmq-api', path.join(BENCH_DIR, 'systems/bullmq-api.ts'), { env });
@@ -227,12 +240,15 @@ export async function startChat(base: ChatBase, opts: ChatOptions = {}): Promise
   const env = chatEnv(opts.bundlePath ? { ...base, bundlePath: opts.bundlePath } : base, taskQueue, port, opts);
   const apiUrl = `http://127.0.0.1:${port}`;
   if (opts.singleProcess) return startSingleProcess(base, env, apiUrl, taskQueue, opts.singleProcess.eager);
-  const prof = (role: string) => (opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(opts.cpuProfDir, role)] : []);
+  const prof = (role: string) =>
+    opts.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', path.join(opts.cpuProfDir, role)] : [];
   const t0 = nowMs();
   const worker = opts.apiOnly
     ? undefined
     : startNode('chat-webhooks-worker', opts.compiledCli ?? CLI, { args: ['worker'], env, nodeArgs: prof('worker') });
-  const api = opts.workerOnly ? undefined : startNode('chat-webhooks-api', opts.compiledCli ?? CLI, { args: ['api'], env, nodeArgs: prof('api') });
+  const api = opts.workerOnly
+    ? undefined
+    : startNode('chat-webhooks-api', opts.compiledCli ?? CLI, { args: ['api'], env, nodeArgs: prof('api') });
   const [apiStartMs, workerStartMs] = await Promise.all([
     api ? waitForHttp(`${apiUrl}/healthz`, api).then(() => nowMs() - t0) : 0,
     worker ? waitForPoller(base.temporalAddress, taskQueue, worker).then(() => nowMs() - t0) : undefined,
@@ -252,11 +268,21 @@ export async function startChat(base: ChatBase, opts: ChatOptions = {}): Promise
 }
 
 /** The one process is `api` here; `worker` stays undefined, so its CPU is all counted as the API's. */
-async function startSingleProcess(base: ChatBase, env: NodeJS.ProcessEnv, apiUrl: string, taskQueue: string, eager: boolean): Promise<RunningChat> {
+async function startSingleProcess(
+  base: ChatBase,
+  env: NodeJS.ProcessEnv,
+  apiUrl: string,
+  taskQueue: string,
+  eager: boolean,
+): Promise<RunningChat> {
   const t0 = nowMs();
-  const child = startNode('chat-webhooks-single-process', path.join(BENCH_DIR, 'systems/chat-webhooks-single-process.ts'), {
-    env: { ...env, BENCH_EAGER_START: eager ? '1' : '0' },
-  });
+  const child = startNode(
+    'chat-webhooks-single-process',
+    path.join(BENCH_DIR, 'systems/chat-webhooks-single-process.ts'),
+    {
+      env: { ...env, BENCH_EAGER_START: eager ? '1' : '0' },
+    },
+  );
   const { statsPort } = (await child.ready(90_000)) as { statsPort: number };
   await waitForPoller(base.temporalAddress, taskQueue, child);
   const startMs = nowMs() - t0;
@@ -269,16 +295,26 @@ async function startSingleProcess(base: ChatBase, env: NodeJS.ProcessEnv, apiUrl
     engines: base.engines,
     apiStartMs: startMs,
     workerStartMs: startMs,
-    startCounts: async () => (await fetch(`http://127.0.0.1:${statsPort}/`)).json() as Promise<{ started: number; eagerlyStarted: number }>,
+    startCounts: async () =>
+      (await fetch(`http://127.0.0.1:${statsPort}/`)).json() as Promise<{ started: number; eagerlyStarted: number }>,
     stop: () => stopAll(child),
   };
 }
 
 /** JSON call to the chat-webhooks API with the admin key. */
-export async function chatCall(apiUrl: string, adminKey: string, method: string, route: string, body?: unknown): Promise<any> {
+export async function chatCall(
+  apiUrl: string,
+  adminKey: string,
+  method: string,
+  route: string,
+  body?: unknown,
+): Promise<any> {
   const res = await fetch(`${apiUrl}${route}`, {
     method,
-    headers: { authorization: `Bearer ${adminKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${adminKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = await res.json().catch(() => ({}));

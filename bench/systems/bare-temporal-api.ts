@@ -5,6 +5,7 @@
  * env: TEMPORAL_ADDRESS, TASK_QUEUE, PORT
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+
 import { buildDelivery, onSigterm, requiredEnv, serveIngest } from './shared';
 
 async function main() {
@@ -22,7 +23,8 @@ async function main() {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return { status: 200, body: { event_id: delivery.eventId, status: 'duplicate' } };
+      if (error instanceof WorkflowExecutionAlreadyStartedError)
+        return { status: 200, body: { event_id: delivery.eventId, status: 'duplicate' } };
       throw error;
     }
     return { status: 202, body: { event_id: delivery.eventId, workflow_id: workflowId, status: 'accepted' } };

@@ -5,8 +5,10 @@
  * start)
  */
 import path from 'node:path';
+
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
+
 import { installTemporalRuntime } from '../../src/temporal/runtime';
 import { createSender, onSigterm, requiredEnv, retryDelayMs } from './shared';
 
@@ -17,7 +19,10 @@ function createBareActivities(url: string, sender: ReturnType<typeof createSende
     async deliverPayload(input: { messageId: string; payload: string }): Promise<number> {
       const status = await sender.send(url, input.messageId, input.payload);
       if (status >= 200 && status < 300) return status;
-      throw ApplicationFailure.create({ message: `receiver answered ${status}`, nextRetryDelay: retryDelayMs(Context.current().info.attempt) });
+      throw ApplicationFailure.create({
+        message: `receiver answered ${status}`,
+        nextRetryDelay: retryDelayMs(Context.current().info.attempt),
+      });
     },
   };
 }

@@ -5,6 +5,7 @@
  * env: REDIS_URL, QUEUE_NAME, PORT
  */
 import { Queue } from 'bullmq';
+
 import { buildDelivery, MAX_ATTEMPTS, onSigterm, requiredEnv, serveIngest } from './shared';
 
 async function main() {

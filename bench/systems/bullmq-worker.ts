@@ -5,6 +5,7 @@
  * env: REDIS_URL, QUEUE_NAME, RECEIVER_URL, WEBHOOK_SECRET
  */
 import { Worker } from 'bullmq';
+
 import { createSender, onSigterm, requiredEnv, retryDelayMs } from './shared';
 
 async function main() {

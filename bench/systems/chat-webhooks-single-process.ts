@@ -14,7 +14,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
+
 import { createDeliveryAgent } from '../../activities/delivery-agent';
 import { createLlmClient } from '../../activities/llm-judge';
 import { createApp } from '../../src/api/app';
@@ -28,7 +30,10 @@ import { startWorker } from '../../src/temporal/worker';
 import { onSigterm } from './shared';
 
 /** Only the API's starts are measured; conversation timers started by activities go through unchanged. */
-function eagerStartInterceptor(eager: boolean, counts: { started: number; eagerlyStarted: number }): WorkflowClientInterceptor {
+function eagerStartInterceptor(
+  eager: boolean,
+  counts: { started: number; eagerlyStarted: number },
+): WorkflowClientInterceptor {
   return {
     async startWithDetails(input, next) {
       if (input.workflowType !== 'chatEventWorkflow') return next(input);
@@ -62,15 +67,16 @@ async function main() {
   // The client needs the worker's connection, which exists once the worker does; activities read `client` only when
   // they run, and no event arrives before the API listens below.
   let client: Client | undefined;
-  const conversations = config.conversation.idleTimeoutMs > 0
-    ? {
-        get client(): Client {
-          return client!;
-        },
-        taskQueue: config.temporal.taskQueue,
-        idleTimeoutMs: config.conversation.idleTimeoutMs,
-      }
-    : undefined;
+  const conversations =
+    config.conversation.idleTimeoutMs > 0
+      ? {
+          get client(): Client {
+            return client!;
+          },
+          taskQueue: config.temporal.taskQueue,
+          idleTimeoutMs: config.conversation.idleTimeoutMs,
+        }
+      : undefined;
   const worker = await startWorker({
     address: config.temporal.address!,
     namespace: config.temporal.namespace,

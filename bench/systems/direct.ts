@@ -12,7 +12,8 @@ async function main() {
   const server = await serveIngest(async (body) => {
     const { eventId, messageId, payload } = buildDelivery(body, new Date());
     const status = await sender.send(url, messageId, payload);
-    if (status < 200 || status >= 300) return { status: 502, body: { event_id: eventId, status: 'failed', receiver_status: status } };
+    if (status < 200 || status >= 300)
+      return { status: 502, body: { event_id: eventId, status: 'failed', receiver_status: status } };
     return { status: 202, body: { event_id: eventId, status: 'delivered' } };
   });
   onSigterm(async () => {

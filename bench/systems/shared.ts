@@ -5,12 +5,14 @@
  * ingest to delivery differs between systems.
  */
 import http from 'node:http';
-import { Agent, request } from 'undici';
+
 import { Webhook } from 'standardwebhooks';
-import { chatEventBodySchema, toChatEvent } from '../../src/domain/events';
-import { buildPayload, DEFAULT_PRIVACY } from '../../src/domain/payload';
+import { Agent, request } from 'undici';
+
 import { nextRetryDelay } from '../../src/domain/delivery';
 import { parseRetrySchedule } from '../../src/domain/durations';
+import { chatEventBodySchema, toChatEvent } from '../../src/domain/events';
+import { buildPayload, DEFAULT_PRIVACY } from '../../src/domain/payload';
 
 export const BENCH_APP_ID = 'app_bench';
 const APP = { name: 'Bench App', privacy: DEFAULT_PRIVACY };
@@ -25,11 +27,18 @@ export const MAX_ATTEMPTS = RETRY_SCHEDULE_MS.length + 1;
 
 /** Delay before attempt `attemptsMade + 1`, with the product's jitter. */
 export function retryDelayMs(attemptsMade: number): number {
-  return nextRetryDelay(RETRY_SCHEDULE_MS[Math.min(attemptsMade, RETRY_SCHEDULE_MS.length) - 1]!, Math.random(), undefined);
+  return nextRetryDelay(
+    RETRY_SCHEDULE_MS[Math.min(attemptsMade, RETRY_SCHEDULE_MS.length) - 1]!,
+    Math.random(),
+    undefined,
+  );
 }
 
 /** Validates an ingested event and builds the webhook body, exactly as chat-webhooks' API and workflow would. */
-export function buildDelivery(body: unknown, receivedAt: Date): { eventId: string; messageId: string; payload: string } {
+export function buildDelivery(
+  body: unknown,
+  receivedAt: Date,
+): { eventId: string; messageId: string; payload: string } {
   const parsed = chatEventBodySchema.parse(body);
   const eventId = parsed.id!;
   const event = toChatEvent(BENCH_APP_ID, eventId, parsed, receivedAt);
@@ -91,14 +100,17 @@ export function answer(res: http.ServerResponse, status: number, body: unknown):
 }
 
 /** An ingest server on 127.0.0.1:PORT (0 = any) that prints `{"ready":true,"port":N}` once it listens. */
-export async function serveIngest(handler: (body: unknown) => Promise<{ status: number; body: unknown }>): Promise<http.Server> {
+export async function serveIngest(
+  handler: (body: unknown) => Promise<{ status: number; body: unknown }>,
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.method !== 'POST' || req.url !== '/events') return answer(res, 404, { error: 'not found' });
     readJson(req)
       .then(handler)
       .then(
         (out) => answer(res, out.status, out.body),
-        (error: Error) => answer(res, error.name === 'ZodError' || error instanceof SyntaxError ? 400 : 503, { error: error.message }),
+        (error: Error) =>
+          answer(res, error.name === 'ZodError' || error instanceof SyntaxError ? 400 : 503, { error: error.message }),
       );
   });
   server.keepAliveTimeout = 5_000;
@@ -119,6 +131,6 @@ export function onSigterm(stop: () => Promise<void>): void {
   process.on('SIGTERM', () => {
     if (stopping) return;
     stopping = true;
-    stop().finally(() => process.exit(0));
+    void stop().finally(() => process.exit(0));
   });
 }

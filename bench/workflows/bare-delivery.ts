@@ -4,6 +4,7 @@
  * through `nextRetryDelay`, so the retry settings match chat-webhooks and bullmq.
  */
 import { proxyActivities } from '@temporalio/workflow';
+
 import type { BareActivities } from '../systems/bare-temporal-worker';
 
 const { deliverPayload } = proxyActivities<BareActivities>({

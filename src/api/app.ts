@@ -1,25 +1,26 @@
 /**
  * Builds the HTTP API without listening, so tests and the CLI wire it to real dependencies the same way.
  */
-import express from 'express';
 import type { Client } from '@temporalio/client';
+import express from 'express';
+
+import type { LlmClient } from '../../activities/llm-judge';
 import type { Db } from '../db/pool';
 import type { Logger } from '../logger';
-import type { SecretBox } from '../security/secret-box';
-import type { DestinationPolicy, Resolver } from '../security/destination';
-import { ApiError, errorMiddleware } from './errors';
-import { parseJsonBody, rejectUnstorableStrings } from './body';
-import { requireApiKey, scopeToApp } from './auth';
-import { createAppsRouter } from './routes/apps';
-import { createWebhooksRouter } from './routes/webhooks';
-import { createEventsRouter } from './routes/events';
-import { createDocsRouter } from './openapi';
-import { createConditionsRouter } from './routes/conditions';
-import { createEvaluationsRouter } from './routes/evaluations';
-import { createDeliveriesRouter, createDeliveryLookupRouter } from './routes/deliveries';
 import type { Metrics } from '../metrics';
+import type { DestinationPolicy, Resolver } from '../security/destination';
+import type { SecretBox } from '../security/secret-box';
+import { requireApiKey, scopeToApp } from './auth';
+import { parseJsonBody, rejectUnstorableStrings } from './body';
+import { ApiError, errorMiddleware } from './errors';
+import { createDocsRouter } from './openapi';
+import { createAppsRouter } from './routes/apps';
+import { createConditionsRouter } from './routes/conditions';
+import { createDeliveriesRouter, createDeliveryLookupRouter } from './routes/deliveries';
+import { createEvaluationsRouter } from './routes/evaluations';
+import { createEventsRouter } from './routes/events';
 import { createWebhookStatsRouter } from './routes/webhook-stats';
-import type { LlmClient } from '../../activities/llm-judge';
+import { createWebhooksRouter } from './routes/webhooks';
 
 export interface ApiDeps {
   db: Db;
@@ -44,7 +45,6 @@ export interface ApiDeps {
   logger: Logger;
 }
 
-
 export function createApp(deps: ApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -62,14 +62,26 @@ export function createApp(deps: ApiDeps): express.Express {
     const within = (check: Promise<unknown>) =>
       Promise.race([
         check,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), deadline - Date.now()).unref()),
-      ]).then(() => 'up' as const, () => 'down' as const);
-    const temporalCheck = deps.temporal.client.connection.withDeadline(deadline, () => deps.temporal.client.workflowService.getSystemInfo({}));
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('timeout')), deadline - Date.now()).unref(),
+        ),
+      ]).then(
+        () => 'up' as const,
+        () => 'down' as const,
+      );
+    const temporalCheck = deps.temporal.client.connection.withDeadline(deadline, () =>
+      deps.temporal.client.workflowService.getSystemInfo({}),
+    );
     const [postgres, temporal] = await Promise.all([
       within(deps.db.query('SELECT 1')),
       // Dev mode's client shares a worker's native connection, which retries an unreachable server past the deadline
       // it is given: its answer is raced against the deadline. The gRPC client ends its own call at the deadline.
-      deps.temporal.eagerStart ? within(temporalCheck) : temporalCheck.then(() => 'up' as const, () => 'down' as const),
+      deps.temporal.eagerStart
+        ? within(temporalCheck)
+        : temporalCheck.then(
+            () => 'up' as const,
+            () => 'down' as const,
+          ),
     ]);
     const ready = postgres === 'up' && temporal === 'up';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: { postgres, temporal } });

@@ -1,9 +1,10 @@
 import type { RequestHandler, Response } from 'express';
+
 import type { Db } from '../db/pool';
-import { findApp, findAppByKeyHash, type AppRow } from '../db/queries/apps';
-import { ApiError, notFound } from './errors';
+import { type AppRow, findApp, findAppByKeyHash } from '../db/queries/apps';
 import { apiKeyMatches, hashApiKey } from '../security/api-keys';
 import { isPlausibleId } from './body';
+import { ApiError, notFound } from './errors';
 
 /** Who is calling: the admin key reaches every app; an app key reaches its own app only. */
 export type Principal = { kind: 'admin' } | { kind: 'app'; appId: string };

@@ -3,6 +3,7 @@
  * that is not text (NUL, lone UTF-16 surrogates). One check here instead of one per schema.
  */
 import express, { type RequestHandler } from 'express';
+
 import { ApiError } from './errors';
 
 /** Bodies larger than this are refused with 413 before they are parsed. */
@@ -44,7 +45,10 @@ function findBadValue(body: unknown): { field: string; problem: string } | undef
     const { value, path } = stack.pop()!;
     // Named by its top-level field: the full path would be as deep as the problem.
     if (path.length > MAX_BODY_DEPTH) {
-      return { field: Array.isArray(body) ? '(body)' : (path[0] ?? '(body)'), problem: `nests deeper than ${MAX_BODY_DEPTH} levels` };
+      return {
+        field: Array.isArray(body) ? '(body)' : (path[0] ?? '(body)'),
+        problem: `nests deeper than ${MAX_BODY_DEPTH} levels`,
+      };
     }
     if (typeof value === 'string') {
       const found = check(value, path);
@@ -80,7 +84,11 @@ export const requireNoBody: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
   if (!hasBody) return next();
   if (!req.is('application/json')) {
-    throw new ApiError(415, 'unsupported_media_type', 'This route takes no body: send none, or {} with Content-Type: application/json');
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      'This route takes no body: send none, or {} with Content-Type: application/json',
+    );
   }
   const body = req.body as unknown;
   if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length > 0) {

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
-import { z } from 'zod';
+import { type z } from 'zod';
+
 import type { Logger } from '../logger';
 
 /** An answer other than success, with the one error shape every route uses: `{ error: { code, message, details? } }`. */
@@ -28,21 +29,35 @@ export function validationError(error: z.ZodError, where: 'body' | 'query' | 'he
 }
 
 /** Parses with zod, turning a failure into a 400 that names each field. */
-export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, where?: 'body' | 'query' | 'header' | 'params'): z.output<S> {
+export function parseOr400<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where?: 'body' | 'query' | 'header' | 'params',
+): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(result.error, where);
   return result.data;
 }
 
 /** body-parser's error types, mapped to answers a caller can act on. */
-function fromBodyParser(err: { type?: string; message?: string; limit?: number; status?: number; code?: string }): ApiError | undefined {
+function fromBodyParser(err: {
+  type?: string;
+  message?: string;
+  limit?: number;
+  status?: number;
+  code?: string;
+}): ApiError | undefined {
   // A body that cannot be decompressed (Content-Encoding: gzip with bytes that are not gzip).
   if (err.status === 400 && typeof err.code === 'string' && err.code.startsWith('Z_')) {
     return new ApiError(400, 'invalid_encoding', 'Request body does not match its Content-Encoding');
   }
   switch (err.type) {
     case 'entity.too.large':
-      return new ApiError(413, 'body_too_large', `Request body is larger than the ${Math.round((err.limit ?? 0) / 1024)} KB limit`);
+      return new ApiError(
+        413,
+        'body_too_large',
+        `Request body is larger than the ${Math.round((err.limit ?? 0) / 1024)} KB limit`,
+      );
     case 'entity.parse.failed':
       return new ApiError(400, 'invalid_json', 'Request body is not valid JSON');
     case 'encoding.unsupported':
@@ -56,25 +71,44 @@ function fromBodyParser(err: { type?: string; message?: string; limit?: number; 
 }
 
 /** Connection failures and Postgres' "shutting down" / "starting up" / "too many connections" answers. */
-const DATABASE_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '53300']);
+const DATABASE_DOWN_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  return (e.code !== undefined && DATABASE_DOWN_CODES.has(e.code)) || /Connection terminated|timeout exceeded when trying to connect/.test(e.message ?? '');
+  return (
+    (e.code !== undefined && DATABASE_DOWN_CODES.has(e.code)) ||
+    /Connection terminated|timeout exceeded when trying to connect/.test(e.message ?? '')
+  );
 }
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const known = err instanceof ApiError ? err : fromBodyParser(err);
     if (known) {
-      res.status(known.status).json({ error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) } });
+      res.status(known.status).json({
+        error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) },
+      });
       return;
     }
     if (isDatabaseUnavailable(err)) {
       // The caller should retry, as when Temporal is out of reach: nothing was accepted.
       logger.warn({ err, method: req.method, path: req.path }, 'database unavailable');
       res.set('retry-after', '5');
-      res.status(503).json({ error: { code: 'database_unavailable', message: 'The database is unreachable, so nothing was done. Retry later.' } });
+      res.status(503).json({
+        error: {
+          code: 'database_unavailable',
+          message: 'The database is unreachable, so nothing was done. Retry later.',
+        },
+      });
       return;
     }
     // Only the method, path and error: request bodies may hold message contents.

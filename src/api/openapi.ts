@@ -9,12 +9,25 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+
+import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import express from 'express';
 import { z } from 'zod';
-import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+
+import { CHAT_EVENT_TYPES, chatEventBodySchema, identifier, WEBHOOK_EVENT_TYPES } from '../domain/events';
 import { VERSION } from '../version';
-import { CHAT_EVENT_TYPES, WEBHOOK_EVENT_TYPES, chatEventBodySchema, identifier } from '../domain/events';
+import { pageQuerySchema } from './pagination';
 import { createAppBodySchema, updateAppBodySchema } from './routes/apps';
+import { tryConditionBodySchema, tryConditionResultSchema } from './routes/conditions';
+import {
+  deliveryAttemptSchema,
+  deliveryDetailSchema,
+  deliveryListQuerySchema,
+  deliverySummarySchema,
+  replayResultSchema,
+} from './routes/deliveries';
+import { evaluationSchema } from './routes/evaluations';
+import { webhookStatsQuerySchema, webhookStatsSchema } from './routes/webhook-stats';
 import {
   createWebhookBodySchema,
   recoverBodySchema,
@@ -22,11 +35,6 @@ import {
   recoveryStartedSchema,
   updateWebhookBodySchema,
 } from './routes/webhooks';
-import { pageQuerySchema } from './pagination';
-import { tryConditionBodySchema, tryConditionResultSchema } from './routes/conditions';
-import { evaluationSchema } from './routes/evaluations';
-import { deliveryAttemptSchema, deliveryDetailSchema, deliveryListQuerySchema, deliverySummarySchema, replayResultSchema } from './routes/deliveries';
-import { webhookStatsQuerySchema, webhookStatsSchema } from './routes/webhook-stats';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
@@ -71,11 +79,14 @@ export const webhookSchema = z.object({
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
   conditions: z.array(conditionSchema).describe('Empty unless events has custom_condition.'),
   enabled: z.boolean(),
-  disabled_reason: z.string().nullable().describe('Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing".'),
+  disabled_reason: z
+    .string()
+    .nullable()
+    .describe('Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing".'),
   disabled_at: timestamp.nullable(),
   failing_since: timestamp.nullable().describe('Start of the current run of failed attempts; null after any success.'),
-  retry_schedule: z.string().nullable().describe('This webhook\'s delays between attempts; null: RETRY_SCHEDULE.'),
-  timeout_ms: z.int().nullable().describe('This webhook\'s attempt timeout; null: DELIVERY_TIMEOUT_MS.'),
+  retry_schedule: z.string().nullable().describe("This webhook's delays between attempts; null: RETRY_SCHEDULE."),
+  timeout_ms: z.int().nullable().describe("This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS."),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -107,7 +118,9 @@ export const rotatedSecretSchema = z.object({
 export const testSendResultSchema = z.object({
   delivery_id: z.string().nullable(),
   workflow_id: z.string(),
-  status: z.enum(['succeeded', 'failed', 'pending']).describe('pending (with 202) when the attempt did not end in time.'),
+  status: z
+    .enum(['succeeded', 'failed', 'pending'])
+    .describe('pending (with 202) when the attempt did not end in time.'),
   attempt: z
     .object({
       status_code: z.int().nullable(),
@@ -157,7 +170,7 @@ const ERROR_TEXT: Record<number, string> = {
   401: 'No key, or a key the service does not know.',
   403: 'Only the admin key can do this.',
   404: 'No such app, webhook or delivery, or the key does not reach it.',
-  409: 'The request conflicts with the resource\'s state (e.g. its webhook is disabled or deleted).',
+  409: "The request conflicts with the resource's state (e.g. its webhook is disabled or deleted).",
   413: 'The body is larger than 256 KB.',
   415: 'The body is not application/json, or its encoding is not supported.',
   502: 'The LLM refused the request or answered unusably.',
@@ -219,7 +232,10 @@ function buildDocument(): OpenApiDocument {
   const appParams = z.object({ app_id: z.string().describe('The app id (app_...).') });
   const webhookParams = appParams.extend({ webhook_id: z.string().describe('The webhook id (wh_...).') });
 
-  const json = (schema: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema } } });
+  const json = (schema: z.ZodType, description: string) => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
   const body = (schema: z.ZodType) => ({ required: true, content: { 'application/json': { schema } } });
   const errors = (...codes: number[]) =>
     Object.fromEntries(
@@ -305,7 +321,10 @@ function buildDocument(): OpenApiDocument {
       'The URL must be https (http only where the service allows it) and must not point at a private address. ' +
       'Answers with the webhook and its signing `secret`.',
     request: { params: appParams, body: body(CreateWebhookBody) },
-    responses: { 201: json(WebhookWithSecret, 'The webhook, with its signing secret.'), ...errors(400, 401, 404, 413, 415) },
+    responses: {
+      201: json(WebhookWithSecret, 'The webhook, with its signing secret.'),
+      ...errors(400, 401, 404, 413, 415),
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -314,7 +333,10 @@ function buildDocument(): OpenApiDocument {
     tags: ['Webhooks'],
     summary: "List an app's webhooks",
     request: { params: appParams, query: pageQuerySchema },
-    responses: { 200: json(WebhookList, 'A page of webhooks, oldest first; never their secrets.'), ...errors(400, 401, 404) },
+    responses: {
+      200: json(WebhookList, 'A page of webhooks, oldest first; never their secrets.'),
+      ...errors(400, 401, 404),
+    },
   });
   registry.registerPath({
     method: 'get',
@@ -354,7 +376,10 @@ function buildDocument(): OpenApiDocument {
     tags: ['Webhooks'],
     summary: "Get a webhook's signing secret",
     request: { params: webhookParams },
-    responses: { 200: json(WebhookSecret, 'The secret, and the previous one while it still signs.'), ...errors(401, 404) },
+    responses: {
+      200: json(WebhookSecret, 'The secret, and the previous one while it still signs.'),
+      ...errors(401, 404),
+    },
   });
   registry.registerPath({
     method: 'post',
@@ -373,7 +398,7 @@ function buildDocument(): OpenApiDocument {
     tags: ['Webhooks'],
     summary: 'Send a sample event to a webhook',
     description:
-      "Sends a sample payload of the webhook's first event type, marked `\"test\": true`, and waits a while for " +
+      'Sends a sample payload of the webhook\'s first event type, marked `"test": true`, and waits a while for ' +
       'the outcome: 200 when the attempt ended, 202 (`status: pending`) when it did not end in time.',
     request: { params: webhookParams },
     responses: {
@@ -415,7 +440,11 @@ function buildDocument(): OpenApiDocument {
     operationId: 'getDelivery',
     tags: ['Deliveries'],
     summary: 'Get a delivery, its payload and every attempt',
-    request: { params: appParams.extend({ delivery_id: z.string().describe('The delivery id (msg_...), the webhook-id header.') }) },
+    request: {
+      params: appParams.extend({
+        delivery_id: z.string().describe('The delivery id (msg_...), the webhook-id header.'),
+      }),
+    },
     responses: { 200: json(DeliveryDetail, 'The delivery.'), ...errors(401, 404) },
   });
 
@@ -426,7 +455,7 @@ function buildDocument(): OpenApiDocument {
     tags: ['Deliveries'],
     summary: 'Send a delivery again',
     description:
-      'Sends the stored payload again with the same webhook-id, a fresh timestamp and signature, to the webhook\'s ' +
+      "Sends the stored payload again with the same webhook-id, a fresh timestamp and signature, to the webhook's " +
       'current URL and secret; works for failed, skipped and succeeded deliveries, and appends attempts to the same ' +
       'delivery. With an Idempotency-Key, repeating the request finds the same replay (200, status duplicate).',
     request: {
@@ -446,7 +475,10 @@ function buildDocument(): OpenApiDocument {
     tags: ['Deliveries'],
     summary: 'Which app a delivery belongs to (admin key)',
     request: { params: z.object({ delivery_id: z.string() }) },
-    responses: { 200: json(z.object({ id: z.string(), app_id: z.string() }), 'The delivery\'s app.'), ...errors(401, 403, 404) },
+    responses: {
+      200: json(z.object({ id: z.string(), app_id: z.string() }), "The delivery's app."),
+      ...errors(401, 403, 404),
+    },
   });
   registry.registerPath({
     method: 'post',
@@ -502,7 +534,8 @@ function buildDocument(): OpenApiDocument {
     operationId: 'getEvaluation',
     tags: ['Conditions'],
     summary: "How an event's custom conditions were judged",
-    description: 'Outcome (evaluated, failed or skipped, with the reason), each verdict, the model, tokens and latency.',
+    description:
+      'Outcome (evaluated, failed or skipped, with the reason), each verdict, the model, tokens and latency.',
     request: { params: appParams.extend({ event_id: z.string().describe('The event id the backend sent.') }) },
     responses: { 200: json(Evaluation, 'The evaluation.'), ...errors(401, 404) },
   });

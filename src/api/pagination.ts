@@ -6,6 +6,7 @@
  * a created_at, and a cursor rounded to a JS Date's millisecond would skip or repeat them on real Postgres.
  */
 import { z } from 'zod';
+
 import { ApiError } from './errors';
 
 /** `?limit=&cursor=` on every list route. */

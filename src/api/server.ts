@@ -1,4 +1,5 @@
 import http from 'node:http';
+
 import type { Express } from 'express';
 
 /**
@@ -16,7 +17,10 @@ export function createHttpServer(app: Express): http.Server {
     const body = JSON.stringify({
       error: {
         code: status === 431 ? 'headers_too_large' : 'malformed_request',
-        message: status === 431 ? 'Request headers are too large' : 'Malformed HTTP request: a header or the request line is not valid HTTP',
+        message:
+          status === 431
+            ? 'Request headers are too large'
+            : 'Malformed HTTP request: a header or the request line is not valid HTTP',
       },
     });
     socket.end(

@@ -1,4 +1,5 @@
 import path from 'node:path';
+
 import { PACKAGE_ROOT } from '../package-root';
 
 export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, 'migrations');

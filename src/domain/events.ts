@@ -30,7 +30,11 @@ export const identifier = (max: number) =>
     .max(max)
     .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
-const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\u0000'), 'must not contain NUL bytes');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\u0000'), 'must not contain NUL bytes');
 
 export const chatEventUserSchema = z.strictObject({
   id: identifier(200).optional(),
@@ -52,7 +56,11 @@ export const chatEventBodySchema = z
   })
   .superRefine((body, ctx) => {
     if (NEEDS_CONVERSATION.has(body.type) && body.conversation_id === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['conversation_id'], message: `conversation_id is required for ${body.type}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conversation_id'],
+        message: `conversation_id is required for ${body.type}`,
+      });
     }
   });
 export type ChatEventBody = z.infer<typeof chatEventBodySchema>;
@@ -94,4 +102,4 @@ export function toChatEvent(appId: string, eventId: string, body: ChatEventBody,
   };
 }
 
-export { WEBHOOKS_CHANGED_SIGNAL, chatEventWorkflowId, conversationWorkflowId } from './workflow-ids';
+export { chatEventWorkflowId, conversationWorkflowId, WEBHOOKS_CHANGED_SIGNAL } from './workflow-ids';

@@ -4,7 +4,7 @@
  * Every key is always present, in a fixed order, so that receivers (Zapier field mapping, spreadsheets) see a stable
  * shape. A value the event does not have, or that privacy settings withhold, is null.
  */
-import { EVENT_LABELS, type ChatEvent } from './events';
+import { type ChatEvent, EVENT_LABELS } from './events';
 
 export interface PrivacySettings {
   share_user_email: boolean;
@@ -57,7 +57,11 @@ export function buildPayload(
     app_id: event.appId,
     conversation_id: event.conversationId,
     ...(extras.condition
-      ? { condition_id: extras.condition.id, condition: extras.condition.prompt, condition_reason: extras.condition.reason }
+      ? {
+          condition_id: extras.condition.id,
+          condition: extras.condition.prompt,
+          condition_reason: extras.condition.reason,
+        }
       : {}),
     ...(extras.test ? { test: true as const } : {}),
   };

@@ -1,5 +1,6 @@
 // Pure definitions: the API, the dev-server launcher, migrations and workflows all use them.
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
 import type { DeliverySummary } from './delivery';
 
 /** Search attributes of chat-event workflows: what operators filter on in the Temporal UI and CLI. */

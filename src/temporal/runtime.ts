@@ -1,5 +1,6 @@
-import type { LogLevel, LogMetadata, Logger as SdkLogger } from '@temporalio/common';
+import type { Logger as SdkLogger, LogLevel, LogMetadata } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
+
 import { createLogger, type Logger } from '../logger';
 
 let installed = false;
@@ -14,7 +15,8 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 
 /** The SDK's logger interface over pino, so worker logs are the same JSON lines as everything else. */
 function sdkLoggerOver(pino: Logger): SdkLogger {
-  const write = (level: LogLevel, message: string, meta?: LogMetadata) => pino[PINO_LEVEL[level]]({ temporal: meta }, message);
+  const write = (level: LogLevel, message: string, meta?: LogMetadata) =>
+    pino[PINO_LEVEL[level]]({ temporal: meta }, message);
   return {
     log: write,
     trace: (m, meta) => write('TRACE', m, meta),
@@ -34,7 +36,13 @@ export function installTemporalRuntime(logLevel: string = process.env.LOG_LEVEL 
   if (installed) return;
   installed = true;
   const verbose = logLevel === 'debug' || logLevel === 'trace';
-  const sdkLevel = verbose ? 'debug' : logLevel === 'silent' ? 'silent' : logLevel === 'error' || logLevel === 'fatal' ? logLevel : 'warn';
+  const sdkLevel = verbose
+    ? 'debug'
+    : logLevel === 'silent'
+      ? 'silent'
+      : logLevel === 'error' || logLevel === 'fatal'
+        ? logLevel
+        : 'warn';
   const logger = createLogger(sdkLevel).child({ component: 'temporal-sdk' });
   try {
     Runtime.install({

@@ -6,6 +6,7 @@
 import type { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 const IndexedValueType = temporal.api.enums.v1.IndexedValueType;

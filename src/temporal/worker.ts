@@ -1,6 +1,8 @@
 import path from 'node:path';
+
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../../activities';
+
+import { type ActivityDeps, createActivities } from '../../activities';
 import { installTemporalRuntime } from './runtime';
 
 export const WORKFLOWS_PATH = require.resolve(path.resolve(__dirname, '../../workflows'));

@@ -3,7 +3,9 @@
  * Postgres), an in-memory PGlite served over a socket otherwise.
  */
 import crypto from 'node:crypto';
+
 import pg from 'pg';
+
 import { startEmbeddedPostgres } from '../../src/db/embedded';
 import { migrate } from '../../src/db/migrate';
 import { createPool, type Db } from '../../src/db/pool';
@@ -15,7 +17,9 @@ export interface TestDatabase {
   stop(): Promise<void>;
 }
 
-export async function createTestDatabase(opts: { forceEmbedded?: boolean; poolMax?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  opts: { forceEmbedded?: boolean; poolMax?: number } = {},
+): Promise<TestDatabase> {
   const poolMax = opts.poolMax ?? 10;
   const serverUrl = opts.forceEmbedded ? undefined : process.env.DATABASE_URL;
   if (!serverUrl) {

@@ -56,7 +56,11 @@ export async function startFakeLlm(): Promise<FakeLlm> {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
         return;
       }
-      const recorded: LlmRequest = { headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')), receivedAt: new Date() };
+      const recorded: LlmRequest = {
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+        receivedAt: new Date(),
+      };
       requests.push(recorded);
       const answer = queue.shift() ?? responder(recorded);
       if ('hang' in answer) {
@@ -65,7 +69,10 @@ export async function startFakeLlm(): Promise<FakeLlm> {
       }
       if ('status' in answer) {
         res
-          .writeHead(answer.status, { 'content-type': 'application/json', ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}) })
+          .writeHead(answer.status, {
+            'content-type': 'application/json',
+            ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}),
+          })
           .end(JSON.stringify(answer.body ?? { error: { message: `scripted ${answer.status}`, type: 'scripted' } }));
         return;
       }

@@ -72,7 +72,8 @@ export async function startReceiver(): Promise<Receiver> {
         req.socket.destroy();
         return;
       }
-      const send = () => res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
+      const send = () =>
+        res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(answer.body ?? '');
       if (answer.delayMs) setTimeout(send, answer.delayMs);
       else send();
     });

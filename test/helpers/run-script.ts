@@ -3,6 +3,7 @@
  * before the calling test's own timeout: SIGINT first, so it can stop what it started, then SIGKILL.
  */
 import { spawn } from 'node:child_process';
+
 import { PACKAGE_ROOT } from '../../src/package-root';
 
 /** PATH (node, npm, the Temporal CLI), HOME and PYENV_ROOT (pyenv shims), the database and the CLI override. */

@@ -3,19 +3,20 @@
  * Temporal dev server, a worker running the prebuilt workflow bundle, and the API listening on 127.0.0.1:0.
  */
 import crypto from 'node:crypto';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { Client, Connection } from '@temporalio/client';
+
 import { createDeliveryAgent } from '../../activities/delivery-agent';
 import { createLlmClient } from '../../activities/llm-judge';
-import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createApp } from '../../src/api/app';
 import { createHttpServer } from '../../src/api/server';
+import { parseRetrySchedule } from '../../src/domain/durations';
 import { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
+import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
 import { startWorker, type WorkerHandle } from '../../src/temporal/worker';
-import { parseRetrySchedule } from '../../src/domain/durations';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export function temporalAddress(): string {
@@ -55,7 +56,12 @@ export interface Stack {
   logs: string[];
   metrics: Metrics;
   /** JSON request to the API with the admin key (unless `key` says otherwise). */
-  request(method: string, path: string, body?: unknown, opts?: { key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts?: { key?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   /** Creates an app and a webhook on `url`; returns their ids and the secret. */
@@ -77,7 +83,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const logs: string[] = [];
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'debug', { write: (line: string) => void logs.push(line) });
   const llm = opts.llmBaseUrl
-    ? { client: createLlmClient({ baseUrl: opts.llmBaseUrl, apiKey: 'test-key', model: 'test-model', timeoutMs: opts.llmTimeoutMs ?? 5_000 }), model: 'test-model' }
+    ? {
+        client: createLlmClient({
+          baseUrl: opts.llmBaseUrl,
+          apiKey: 'test-key',
+          model: 'test-model',
+          timeoutMs: opts.llmTimeoutMs ?? 5_000,
+        }),
+        model: 'test-model',
+      }
     : undefined;
   const metrics = createMetrics();
   const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
@@ -152,7 +166,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           destination: { ...destination, resolver: opts.resolver },
           llm,
           conditions: opts.conditions ?? { maxTurns: 20, maxChars: 12_000 },
-          conversations: opts.conversationIdleMs ? { client, taskQueue, idleTimeoutMs: opts.conversationIdleMs } : undefined,
+          conversations: opts.conversationIdleMs
+            ? { client, taskQueue, idleTimeoutMs: opts.conversationIdleMs }
+            : undefined,
         },
         workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
         shutdownGraceMs: 5_000,

@@ -4,15 +4,16 @@
  * These tests run the real deliverWebhook activity a second time against the real delivery log, the way such a retry
  * would, and check that the log stays numbered and truthful and the receiver is not called for nothing.
  */
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
 import { createDeliveryActivities } from '../../activities/delivery';
 import { createDeliveryAgent } from '../../activities/delivery-agent';
 import { findDelivery, listAttempts, listDeliveriesForEvent, recordAttempt } from '../../src/db/queries/deliveries';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -29,7 +30,12 @@ before(async () => {
     db: stack.db.pool,
     secrets: stack.secrets,
     http: { dispatcher: agent },
-    delivery: { timeoutMs: 5_000, retryScheduleMs: [3_600_000], disableAfterMs: 5 * 86_400_000, maxInFlightPerEndpoint: 10 },
+    delivery: {
+      timeoutMs: 5_000,
+      retryScheduleMs: [3_600_000],
+      disableAfterMs: 5 * 86_400_000,
+      maxInFlightPerEndpoint: 10,
+    },
     destination,
     logger: createLogger('silent'),
     metrics: createMetrics(),
@@ -58,11 +64,20 @@ test('a finished delivery is not sent again by a retried or stale attempt, and i
 
   // The same attempt again (its completion never reached Temporal), then a later one (a stale workflow view).
   for (const attempt of [1, 2]) {
-    const result = await activities.deliverWebhook({ deliveryId: delivery!.id, attempt, retryIndex: attempt - 1, timeoutMs: 5_000, retryScheduleMs: [3_600_000] });
+    const result = await activities.deliverWebhook({
+      deliveryId: delivery!.id,
+      attempt,
+      retryIndex: attempt - 1,
+      timeoutMs: 5_000,
+      retryScheduleMs: [3_600_000],
+    });
     assert.deepEqual(result, { kind: 'final', status: 'succeeded', attempt: 1, statusCode: 200, error: null });
   }
   assert.equal(receiver.requests.length, sentBefore, 'the receiver was not called again');
-  assert.deepEqual((await listAttempts(stack.db.pool, delivery!.id)).map((a) => a.attempt), [1]);
+  assert.deepEqual(
+    (await listAttempts(stack.db.pool, delivery!.id)).map((a) => a.attempt),
+    [1],
+  );
   const after = await findDelivery(stack.db.pool, appId, delivery!.id);
   assert.equal(after!.attempt_count, 1);
   assert.equal(after!.status, 'succeeded');
@@ -82,7 +97,13 @@ test('an attempt already recorded as failed answers its recorded retry without s
   assert.equal(delivery.status, 'pending');
   assert.equal(delivery.attempt_count, 1);
 
-  const result = await activities.deliverWebhook({ deliveryId: delivery.id, attempt: 1, retryIndex: 0, timeoutMs: 5_000, retryScheduleMs: [3_600_000] });
+  const result = await activities.deliverWebhook({
+    deliveryId: delivery.id,
+    attempt: 1,
+    retryIndex: 0,
+    timeoutMs: 5_000,
+    retryScheduleMs: [3_600_000],
+  });
   assert.equal(result.kind, 'retry');
   if (result.kind === 'retry') {
     assert.equal(result.attempt, 1);
@@ -91,7 +112,10 @@ test('an attempt already recorded as failed answers its recorded retry without s
     assert.ok(result.retryInMs > 40 * 60_000 && result.retryInMs <= 72 * 60_000, String(result.retryInMs));
   }
   assert.equal(receiver.requests.length, sentBefore + 1, 'the receiver was not called again');
-  assert.deepEqual((await listAttempts(stack.db.pool, delivery.id)).map((a) => a.status_code), [500]);
+  assert.deepEqual(
+    (await listAttempts(stack.db.pool, delivery.id)).map((a) => a.status_code),
+    [500],
+  );
   await stack.client.workflow.getHandle(workflowId).terminate('test over');
 });
 
@@ -102,11 +126,40 @@ test('an attempt that arrives after the delivery finished leaves no row and no s
   const [delivery] = await listDeliveriesForEvent(stack.db.pool, appId, eventId);
 
   // What a late execution of attempt 1, whose receiver answered 500, would write after attempt 1 succeeded.
-  const late = { started_at: new Date(), duration_ms: 3, status_code: 500, error_class: 'http_status', error_message: 'HTTP 500', response_headers: null, response_excerpt: null };
-  assert.equal(await recordAttempt(stack.db.pool, { delivery_id: delivery!.id, attempt: 1, ...late, next_attempt_at: new Date(Date.now() + 5_000), status: 'pending' }), false);
-  assert.equal(await recordAttempt(stack.db.pool, { delivery_id: delivery!.id, attempt: 2, ...late, next_attempt_at: null, status: 'failed' }), false);
+  const late = {
+    started_at: new Date(),
+    duration_ms: 3,
+    status_code: 500,
+    error_class: 'http_status',
+    error_message: 'HTTP 500',
+    response_headers: null,
+    response_excerpt: null,
+  };
+  assert.equal(
+    await recordAttempt(stack.db.pool, {
+      delivery_id: delivery!.id,
+      attempt: 1,
+      ...late,
+      next_attempt_at: new Date(Date.now() + 5_000),
+      status: 'pending',
+    }),
+    false,
+  );
+  assert.equal(
+    await recordAttempt(stack.db.pool, {
+      delivery_id: delivery!.id,
+      attempt: 2,
+      ...late,
+      next_attempt_at: null,
+      status: 'failed',
+    }),
+    false,
+  );
   const attempts = await listAttempts(stack.db.pool, delivery!.id);
-  assert.deepEqual(attempts.map((a) => [a.attempt, a.status_code]), [[1, 200]]);
+  assert.deepEqual(
+    attempts.map((a) => [a.attempt, a.status_code]),
+    [[1, 200]],
+  );
   const after = await findDelivery(stack.db.pool, appId, delivery!.id);
   assert.equal(after!.status, 'succeeded');
   assert.equal(after!.attempt_count, 1);

@@ -7,9 +7,10 @@
  * The Postgres restart is left out here: other test files run at the same time against the same server and would lose
  * their connections. `npm run chaos` does restart it.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { test } from 'node:test';
+
 import { PACKAGE_ROOT } from '../../src/package-root';
 import { runScript } from '../helpers/run-script';
 
@@ -20,32 +21,58 @@ import { runScript } from '../helpers/run-script';
  */
 const TIMEOUT_MS = 7 * 60_000;
 
-test('200 events survive worker kills, a Temporal restart and failing receivers, delivered and logged truthfully', { timeout: TIMEOUT_MS }, async (t) => {
-  const { code, stdout, stderr } = await runScript(
-    process.execPath,
-    ['--import', 'tsx', path.join(PACKAGE_ROOT, 'scripts', 'chaos.ts'), '--events', '200', '--json', '--no-postgres-restart'],
-    TIMEOUT_MS,
-  );
+test(
+  '200 events survive worker kills, a Temporal restart and failing receivers, delivered and logged truthfully',
+  { timeout: TIMEOUT_MS },
+  async (t) => {
+    const { code, stdout, stderr } = await runScript(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(PACKAGE_ROOT, 'scripts', 'chaos.ts'),
+        '--events',
+        '200',
+        '--json',
+        '--no-postgres-restart',
+      ],
+      TIMEOUT_MS,
+    );
 
-  // The report's table, for whoever reads the suite's output.
-  t.diagnostic(stdout.split('\n').filter((line) => line.startsWith('|')).join('\n'));
-  // CHAOS_TEST_VERBOSE=1 shows the script's progress (faults, drain) too.
-  if (process.env.CHAOS_TEST_VERBOSE) t.diagnostic(stderr);
-  const output = `--- stdout ---\n${stdout.slice(-6000)}\n--- stderr ---\n${stderr.slice(-6000)}`;
-  const lastLine = stdout.trim().split('\n').pop() ?? '';
-  let summary: any;
-  try {
-    summary = JSON.parse(lastLine);
-  } catch {
-    assert.fail(`no JSON summary on the last line (exit code ${code})\n${output}`);
-  }
-  assert.equal(code, 0, output);
-  assert.equal(summary.ok, true, output);
-  assert.equal(summary.events, 200);
-  assert.equal(summary.webhooks, 3);
-  assert.ok(Array.isArray(summary.checks) && summary.checks.length >= 10, 'every check is reported');
-  for (const check of summary.checks) assert.equal(check.ok, true, `check (${check.id}) ${check.name}: ${check.detail}`);
-  assert.equal(summary.faults.filter((f: { kind: string }) => f.kind === 'worker-kill').length, 3, 'three worker kills');
-  assert.equal(summary.faults.filter((f: { kind: string }) => f.kind === 'temporal-restart').length, 1, 'one Temporal restart');
-  assert.equal(summary.figures.deliveries, 600);
-});
+    // The report's table, for whoever reads the suite's output.
+    t.diagnostic(
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith('|'))
+        .join('\n'),
+    );
+    // CHAOS_TEST_VERBOSE=1 shows the script's progress (faults, drain) too.
+    if (process.env.CHAOS_TEST_VERBOSE) t.diagnostic(stderr);
+    const output = `--- stdout ---\n${stdout.slice(-6000)}\n--- stderr ---\n${stderr.slice(-6000)}`;
+    const lastLine = stdout.trim().split('\n').pop() ?? '';
+    let summary: any;
+    try {
+      summary = JSON.parse(lastLine);
+    } catch {
+      assert.fail(`no JSON summary on the last line (exit code ${code})\n${output}`);
+    }
+    assert.equal(code, 0, output);
+    assert.equal(summary.ok, true, output);
+    assert.equal(summary.events, 200);
+    assert.equal(summary.webhooks, 3);
+    assert.ok(Array.isArray(summary.checks) && summary.checks.length >= 10, 'every check is reported');
+    for (const check of summary.checks)
+      assert.equal(check.ok, true, `check (${check.id}) ${check.name}: ${check.detail}`);
+    assert.equal(
+      summary.faults.filter((f: { kind: string }) => f.kind === 'worker-kill').length,
+      3,
+      'three worker kills',
+    );
+    assert.equal(
+      summary.faults.filter((f: { kind: string }) => f.kind === 'temporal-restart').length,
+      1,
+      'one Temporal restart',
+    );
+    assert.equal(summary.figures.deliveries, 600);
+  },
+);

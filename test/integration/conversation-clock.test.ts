@@ -2,15 +2,22 @@
  * The conversation clock in Postgres, which the idle-timer workflow reads when its timer fires: its answers decide
  * whether "Conversation end" is sent, so each case is checked against the real database.
  */
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkConversationIdle, endConversationByBackend, markConversationTimerArmed, noteConversationMessage } from '../../src/db/queries/conversations';
+import { after, before, test } from 'node:test';
+
+import { Client, Connection } from '@temporalio/client';
+
+import { createConversationTracker } from '../../activities/conversations';
+import {
+  checkConversationIdle,
+  endConversationByBackend,
+  markConversationTimerArmed,
+  noteConversationMessage,
+} from '../../src/db/queries/conversations';
+import type { ChatEvent } from '../../src/domain/events';
+import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { freePortForChild } from '../helpers/ports';
-import { Client, Connection } from '@temporalio/client';
-import { createConversationTracker } from '../../activities/conversations';
-import { createLogger } from '../../src/logger';
-import type { ChatEvent } from '../../src/domain/events';
 
 let db: TestDatabase;
 const user = { id: 'u_1', email: 'user@example.com', name: 'Jo', loggedIn: true };
@@ -31,12 +38,19 @@ async function age(conversationId: string, ms: number): Promise<void> {
 }
 
 test('the first message asks for a timer; once it is armed, later messages only move the clock', async () => {
-  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c1', user }), { timerArmed: false, ended: false, quietForMs: null });
+  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c1', user }), {
+    timerArmed: false,
+    ended: false,
+    quietForMs: null,
+  });
   await markConversationTimerArmed(db.pool, 'app_1', 'c1');
   await age('c1', 90_000);
   const later = await noteConversationMessage(db.pool, { appId: 'app_1', conversationId: 'c1', user: null });
   assert.deepEqual({ ...later, quietForMs: undefined }, { timerArmed: true, ended: false, quietForMs: undefined });
-  assert.ok(later.quietForMs! >= 90_000 && later.quietForMs! < 100_000, `quiet for ${later.quietForMs} ms before this message`);
+  assert.ok(
+    later.quietForMs! >= 90_000 && later.quietForMs! < 100_000,
+    `quiet for ${later.quietForMs} ms before this message`,
+  );
   const { rows } = await db.pool.query('SELECT last_user FROM conversations WHERE conversation_id = $1', ['c1']);
   assert.deepEqual(rows[0].last_user, user, 'a message without a user keeps the last user seen');
 });
@@ -77,7 +91,11 @@ test('a conversation with no clock (timed by signals before clocks existed) is i
 test('conversations of different apps do not share a clock', async () => {
   await noteConversationMessage(db.pool, { appId: 'app_a', conversationId: 'same', user });
   await markConversationTimerArmed(db.pool, 'app_a', 'same');
-  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_b', conversationId: 'same', user }), { timerArmed: false, ended: false, quietForMs: null });
+  assert.deepEqual(await noteConversationMessage(db.pool, { appId: 'app_b', conversationId: 'same', user }), {
+    timerArmed: false,
+    ended: false,
+    quietForMs: null,
+  });
 });
 
 test('a timer that cannot be started does not hold up the event; the next message tries again', async () => {
@@ -91,13 +109,21 @@ test('a timer that cannot be started does not hold up the event; the next messag
       conversations: { client: new Client({ connection }), taskQueue: 'none', idleTimeoutMs: 60_000 },
     });
     const event: ChatEvent = {
-      appId: 'app_1', eventId: 'e1', type: 'message_sent', occurredAt: new Date().toISOString(), conversationId: 'c-dead',
-      user, message: 'hi', response: 'hello',
+      appId: 'app_1',
+      eventId: 'e1',
+      type: 'message_sent',
+      occurredAt: new Date().toISOString(),
+      conversationId: 'c-dead',
+      user,
+      message: 'hi',
+      response: 'hello',
     };
     const started = Date.now();
     assert.equal(await tracker.trackConversation(event), 'not_armed');
     assert.ok(Date.now() - started < 10_000, 'gave up within its time limit');
-    const { rows } = await db.pool.query('SELECT timer_armed FROM conversations WHERE conversation_id = $1', ['c-dead']);
+    const { rows } = await db.pool.query('SELECT timer_armed FROM conversations WHERE conversation_id = $1', [
+      'c-dead',
+    ]);
     assert.equal(rows[0].timer_armed, false, 'not marked armed, so the next message starts it');
   } finally {
     await connection.close().catch(() => undefined);

@@ -2,12 +2,13 @@
  * The delivery log API: filtered newest-first listing with cursors, one delivery with its payload and attempts, and a
  * webhook's attempt statistics, over real deliveries made by the worker to real receivers.
  */
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { listAttempts, type AttemptRow } from '../../src/db/queries/deliveries';
+import { after, before, describe, test } from 'node:test';
+
 import { temporalWorkflowUrl } from '../../src/api/routes/deliveries';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { type AttemptRow, listAttempts } from '../../src/db/queries/deliveries';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiverA: Receiver;
@@ -41,7 +42,11 @@ async function postAndWait(appId: string, event: Record<string, unknown>): Promi
 type Summary = Record<string, any>;
 
 /** Every page of a listing, following next_cursor. */
-async function listAll(appId: string, query: Record<string, string>, key?: string): Promise<{ items: Summary[]; pages: number }> {
+async function listAll(
+  appId: string,
+  query: Record<string, string>,
+  key?: string,
+): Promise<{ items: Summary[]; pages: number }> {
   const items: Summary[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -63,7 +68,10 @@ before(async () => {
 
   appA = await stack.createAppWithWebhook(receiverA.url, { name: 'Log App', events: ['message_sent', 'user_signup'] });
   a1 = appA.webhookId;
-  const second = await stack.request('POST', `/v1/apps/${appA.appId}/webhooks`, { url: receiverB.url, events: ['message_sent'] });
+  const second = await stack.request('POST', `/v1/apps/${appA.appId}/webhooks`, {
+    url: receiverB.url,
+    events: ['message_sent'],
+  });
   assert.equal(second.status, 201);
   a2 = second.body.id;
   appB = await stack.createAppWithWebhook(receiverB.url, { name: 'Other App' });
@@ -100,13 +108,30 @@ describe('listing deliveries', () => {
     // Newest first, ties (deliveries of one event share created_at) broken by id, descending.
     for (let i = 1; i < data.length; i++) {
       const [prev, cur] = [data[i - 1]!, data[i]!];
-      assert.ok(prev.created_at > cur.created_at || (prev.created_at === cur.created_at && prev.id > cur.id), `row ${i} is older`);
+      assert.ok(
+        prev.created_at > cur.created_at || (prev.created_at === cur.created_at && prev.id > cur.id),
+        `row ${i} is older`,
+      );
     }
 
     const failed = data.find((d) => d.event_id === events.e4.id && d.webhook_id === a1)!;
     assert.deepEqual(Object.keys(failed).sort(), [
-      'attempt_count', 'completed_at', 'condition_id', 'conversation_id', 'created_at', 'event_id', 'event_type', 'id',
-      'is_test', 'last_error', 'last_status_code', 'next_attempt_at', 'status', 'updated_at', 'webhook_id', 'workflow_id',
+      'attempt_count',
+      'completed_at',
+      'condition_id',
+      'conversation_id',
+      'created_at',
+      'event_id',
+      'event_type',
+      'id',
+      'is_test',
+      'last_error',
+      'last_status_code',
+      'next_attempt_at',
+      'status',
+      'updated_at',
+      'webhook_id',
+      'workflow_id',
     ]);
     assert.match(failed.id, /^msg_[0-9a-f]{32}$/);
     assert.deepEqual(
@@ -144,7 +169,11 @@ describe('listing deliveries', () => {
     assert.equal(all.length, 7);
     for (const limit of [1, 2, 3, 6, 7, 100]) {
       const { items, pages } = await listAll(appA.appId, { limit: String(limit) });
-      assert.deepEqual(items.map((d) => d.id), all.map((d) => d.id), `limit ${limit}`);
+      assert.deepEqual(
+        items.map((d) => d.id),
+        all.map((d) => d.id),
+        `limit ${limit}`,
+      );
       assert.equal(pages, Math.max(1, Math.ceil(7 / limit)), `limit ${limit}: no empty last page`);
     }
     const first = await stack.request('GET', `/v1/apps/${appA.appId}/deliveries?limit=3`);
@@ -152,7 +181,10 @@ describe('listing deliveries', () => {
     assert.equal(typeof first.body.next_cursor, 'string');
 
     const { items: filtered } = await listAll(appA.appId, { webhook_id: a1, limit: '1' });
-    assert.deepEqual(filtered.map((d) => d.id), all.filter((d) => d.webhook_id === a1).map((d) => d.id));
+    assert.deepEqual(
+      filtered.map((d) => d.id),
+      all.filter((d) => d.webhook_id === a1).map((d) => d.id),
+    );
   });
 
   test('each filter, alone and combined', async () => {
@@ -160,22 +192,37 @@ describe('listing deliveries', () => {
     const ids = async (query: Record<string, string>) => (await listAll(appA.appId, query)).items.map((d) => d.id);
     const expect = (pred: (d: Summary) => boolean) => all.filter(pred).map((d) => d.id);
 
-    assert.deepEqual(await ids({ webhook_id: a2 }), expect((d) => d.webhook_id === a2));
+    assert.deepEqual(
+      await ids({ webhook_id: a2 }),
+      expect((d) => d.webhook_id === a2),
+    );
     assert.equal((await ids({ webhook_id: a2 })).length, 3);
     assert.deepEqual(await ids({ webhook_id: 'wh_nope' }), []);
 
-    assert.deepEqual(await ids({ status: 'failed' }), expect((d) => d.event_id === events.e4.id && d.webhook_id === a1));
+    assert.deepEqual(
+      await ids({ status: 'failed' }),
+      expect((d) => d.event_id === events.e4.id && d.webhook_id === a1),
+    );
     assert.equal((await ids({ status: 'succeeded' })).length, 6);
     assert.deepEqual(await ids({ status: 'pending' }), []);
     assert.deepEqual(await ids({ status: 'skipped' }), []);
 
-    assert.deepEqual(await ids({ event_type: 'user_signup' }), expect((d) => d.event_id === events.e2.id));
+    assert.deepEqual(
+      await ids({ event_type: 'user_signup' }),
+      expect((d) => d.event_id === events.e2.id),
+    );
     assert.equal((await ids({ event_type: 'message_sent' })).length, 6);
     assert.deepEqual(await ids({ event_type: 'conversation_end' }), []);
 
-    assert.deepEqual(await ids({ conversation_id: 'conv_a' }), expect((d) => d.event_id === events.e1.id || d.event_id === events.e4.id));
+    assert.deepEqual(
+      await ids({ conversation_id: 'conv_a' }),
+      expect((d) => d.event_id === events.e1.id || d.event_id === events.e4.id),
+    );
     assert.equal((await ids({ conversation_id: 'conv_a' })).length, 4);
-    assert.deepEqual(await ids({ conversation_id: 'conv_b' }), expect((d) => d.event_id === events.e3.id));
+    assert.deepEqual(
+      await ids({ conversation_id: 'conv_b' }),
+      expect((d) => d.event_id === events.e3.id),
+    );
 
     // since is inclusive, until exclusive: [e2, e4) holds e2 and e3.
     const createdAt = (e: keyof typeof events) => all.find((d) => d.event_id === events[e].id)!.created_at as string;
@@ -183,12 +230,21 @@ describe('listing deliveries', () => {
       await ids({ since: createdAt('e2'), until: createdAt('e4') }),
       expect((d) => d.event_id === events.e2.id || d.event_id === events.e3.id),
     );
-    assert.deepEqual(await ids({ since: createdAt('e4') }), expect((d) => d.event_id === events.e4.id));
-    assert.deepEqual(await ids({ until: createdAt('e2') }), expect((d) => d.event_id === events.e1.id));
+    assert.deepEqual(
+      await ids({ since: createdAt('e4') }),
+      expect((d) => d.event_id === events.e4.id),
+    );
+    assert.deepEqual(
+      await ids({ until: createdAt('e2') }),
+      expect((d) => d.event_id === events.e1.id),
+    );
     // An offset other than Z means the same instant.
     const e3 = new Date(createdAt('e3'));
     const plusTwo = new Date(e3.getTime() + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
-    assert.deepEqual(await ids({ since: plusTwo }), expect((d) => d.event_id === events.e3.id || d.event_id === events.e4.id));
+    assert.deepEqual(
+      await ids({ since: plusTwo }),
+      expect((d) => d.event_id === events.e3.id || d.event_id === events.e4.id),
+    );
     assert.deepEqual(await ids({ since: '2999-01-01T00:00:00Z' }), []);
 
     assert.deepEqual(
@@ -292,10 +348,13 @@ describe('one delivery', () => {
     const failed = items.find((d) => d.status === 'failed')!;
     const res = await stack.request('GET', `/v1/apps/${appA.appId}/deliveries/${failed.id}`);
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.attempts.map((a: Summary) => [a.attempt, a.status_code, a.response_excerpt]), [
-      [1, 503, 'down'],
-      [2, 503, 'down'],
-    ]);
+    assert.deepEqual(
+      res.body.attempts.map((a: Summary) => [a.attempt, a.status_code, a.response_excerpt]),
+      [
+        [1, 503, 'down'],
+        [2, 503, 'down'],
+      ],
+    );
     assert.equal(JSON.stringify(res.body.payload), bodies.get(failed.id));
 
     const signup = items.find((d) => d.event_id === events.e2.id)!;
@@ -313,7 +372,10 @@ describe('one delivery', () => {
 
   test('the Temporal UI link follows the configured base URL and namespace', () => {
     assert.equal(
-      temporalWorkflowUrl({ baseUrl: 'https://temporal.example.com/ui/', namespace: 'chat prod' }, 'chat-event:app_1:evt/1'),
+      temporalWorkflowUrl(
+        { baseUrl: 'https://temporal.example.com/ui/', namespace: 'chat prod' },
+        'chat-event:app_1:evt/1',
+      ),
       'https://temporal.example.com/ui/namespaces/chat%20prod/workflows/chat-event%3Aapp_1%3Aevt%2F1',
     );
   });
@@ -326,7 +388,10 @@ describe('app isolation', () => {
 
     // App A's own key reaches them.
     assert.equal((await listAll(appA.appId, {}, appA.appKey)).items.length, 7);
-    assert.equal((await stack.request('GET', `/v1/apps/${appA.appId}/deliveries/${id}`, undefined, { key: appA.appKey })).status, 200);
+    assert.equal(
+      (await stack.request('GET', `/v1/apps/${appA.appId}/deliveries/${id}`, undefined, { key: appA.appKey })).status,
+      200,
+    );
 
     // App B's key, on app A's paths: 404, as an unknown app.
     for (const path of [`/deliveries`, `/deliveries/${id}`, `/webhooks/${a1}/stats`]) {
@@ -358,7 +423,10 @@ describe('webhook stats', () => {
       [app.webhookId],
     );
     return rows as Array<
-      Pick<AttemptRow, 'delivery_id' | 'attempt' | 'started_at' | 'duration_ms' | 'status_code' | 'error_class' | 'error_message'>
+      Pick<
+        AttemptRow,
+        'delivery_id' | 'attempt' | 'started_at' | 'duration_ms' | 'status_code' | 'error_class' | 'error_message'
+      >
     >;
   };
   /** percentile_cont: linear interpolation between the closest ranks, rounded to 0.1 ms as the API does. */
@@ -401,7 +469,10 @@ describe('webhook stats', () => {
     await postAndWait(app.appId, messageEvent());
 
     const attempts = await storedAttempts();
-    assert.deepEqual(attempts.map((a) => a.status_code), [500, 200, 200]);
+    assert.deepEqual(
+      attempts.map((a) => a.status_code),
+      [500, 200, 200],
+    );
     const [failure, , success] = attempts;
     assert.deepEqual(await stats(), {
       webhook_id: app.webhookId,
@@ -410,7 +481,12 @@ describe('webhook stats', () => {
       success_rate: 2 / 3,
       response_time_ms: expectedPercentiles(attempts.map((a) => a.duration_ms)),
       consecutive_failures: 0,
-      last_error: { at: failure!.started_at.toISOString(), error_class: 'http_status', error_message: 'HTTP 500', status_code: 500 },
+      last_error: {
+        at: failure!.started_at.toISOString(),
+        error_class: 'http_status',
+        error_message: 'HTTP 500',
+        status_code: 500,
+      },
       last_success: { at: success!.started_at.toISOString(), status_code: 200, duration_ms: success!.duration_ms },
     });
   });
@@ -428,7 +504,10 @@ describe('webhook stats', () => {
     await postAndWait(app.appId, messageEvent());
 
     const attempts = await storedAttempts();
-    assert.deepEqual(attempts.map((a) => a.status_code), [500, 200, 200, 503, 404, null, null]);
+    assert.deepEqual(
+      attempts.map((a) => a.status_code),
+      [500, 200, 200, 503, 404, null, null],
+    );
     const last = attempts.at(-1)!;
     assert.ok(last.error_class, 'a reset is recorded with its error class');
     body = await stats('?window=7d');
@@ -445,7 +524,11 @@ describe('webhook stats', () => {
         error_message: last.error_message,
         status_code: null,
       },
-      last_success: { at: attempts[2]!.started_at.toISOString(), status_code: 200, duration_ms: attempts[2]!.duration_ms },
+      last_success: {
+        at: attempts[2]!.started_at.toISOString(),
+        status_code: 200,
+        duration_ms: attempts[2]!.duration_ms,
+      },
     });
 
     // A success ends the run of failures.
@@ -466,12 +549,18 @@ describe('webhook stats', () => {
     );
     const attempts = await storedAttempts();
     const recent = attempts.slice(2);
-    assert.deepEqual(recent.map((a) => a.status_code), [200, 503, 404, null, null, 200]);
+    assert.deepEqual(
+      recent.map((a) => a.status_code),
+      [200, 503, 404, null, null, 200],
+    );
 
     const day = await stats('?window=24h');
     assert.equal(day.attempts, 6);
     assert.equal(day.success_rate, 2 / 6);
-    assert.deepEqual(day.response_time_ms, expectedPercentiles(recent.filter((a) => a.status_code !== null).map((a) => a.duration_ms)));
+    assert.deepEqual(
+      day.response_time_ms,
+      expectedPercentiles(recent.filter((a) => a.status_code !== null).map((a) => a.duration_ms)),
+    );
     const week = await stats('?window=7d');
     assert.equal(week.attempts, 8);
     assert.equal(week.success_rate, 3 / 8);
@@ -487,7 +576,16 @@ describe('webhook stats', () => {
   });
 
   test('bad windows and unknown parameters are 400; unknown and deleted webhooks are 404', async () => {
-    const refused = ['?window=31d', '?window=0h', '?window=abc', '?window=24', '?window=-1h', '?window=1w', '?days=1', '?window=1h&window=2h'];
+    const refused = [
+      '?window=31d',
+      '?window=0h',
+      '?window=abc',
+      '?window=24',
+      '?window=-1h',
+      '?window=1w',
+      '?days=1',
+      '?window=1h&window=2h',
+    ];
     for (const query of refused) {
       const res = await stack.request('GET', `/v1/apps/${app.appId}/webhooks/${app.webhookId}/stats${query}`);
       assert.equal(res.status, 400, query);

@@ -1,12 +1,14 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
 import { Webhook } from 'standardwebhooks';
+
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
-import { generateWebhookSecret } from '../../src/security/secret-box';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
 import type { ChatEventResult } from '../../src/domain/delivery';
 import { SearchAttributes } from '../../src/domain/search-attributes';
+import { generateWebhookSecret } from '../../src/security/secret-box';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -51,7 +53,16 @@ describe('delivery', () => {
 
     const payload = JSON.parse(req!.body);
     assert.deepEqual(Object.keys(payload), [
-      'event', 'timestamp', 'app_name', 'user_email', 'user_name', 'last_message', 'response', 'event_id', 'app_id', 'conversation_id',
+      'event',
+      'timestamp',
+      'app_name',
+      'user_email',
+      'user_name',
+      'last_message',
+      'response',
+      'event_id',
+      'app_id',
+      'conversation_id',
     ]);
     assert.deepEqual(payload, {
       event: 'Message sent',
@@ -70,7 +81,14 @@ describe('delivery', () => {
       appId,
       eventId: event.id,
       deliveries: [
-        { deliveryId: req!.headers['webhook-id'], webhookId, status: 'succeeded', attempts: 1, statusCode: 200, error: null },
+        {
+          deliveryId: req!.headers['webhook-id'],
+          webhookId,
+          status: 'succeeded',
+          attempts: 1,
+          statusCode: 200,
+          error: null,
+        },
       ],
     });
     const [delivery] = await listDeliveriesForEvent(stack.db.pool, appId, String(event.id));
@@ -108,7 +126,10 @@ describe('delivery', () => {
     const verified = new Webhook(secret).verify(req.body, headers);
     assert.equal((verified as { app_id: string }).app_id, appId);
     assert.throws(() => new Webhook(generateWebhookSecret()).verify(req.body, headers), /signature/i);
-    assert.throws(() => new Webhook(secret).verify(req.body.replace('Message sent', 'Message sen'), headers), /signature/i);
+    assert.throws(
+      () => new Webhook(secret).verify(req.body.replace('Message sent', 'Message sen'), headers),
+      /signature/i,
+    );
   });
 
   test('a receiver that answers 500 then 200 gets the webhook on the second attempt, and both attempts are recorded', async () => {
@@ -120,7 +141,11 @@ describe('delivery', () => {
 
     const received = receiver.requests.slice(before);
     assert.equal(received.length, 2);
-    assert.equal(received[0]!.headers['webhook-id'], received[1]!.headers['webhook-id'], 'webhook-id is stable across retries');
+    assert.equal(
+      received[0]!.headers['webhook-id'],
+      received[1]!.headers['webhook-id'],
+      'webhook-id is stable across retries',
+    );
     assert.equal(received[0]!.body, received[1]!.body);
     const gapMs = received[1]!.receivedAt.getTime() - received[0]!.receivedAt.getTime();
     assert.ok(gapMs >= 700, `the retry waited for the schedule (1s ±20%), got ${gapMs} ms`);
@@ -148,18 +173,33 @@ describe('delivery', () => {
     const { appId } = await stack.createAppWithWebhook(receiver.url);
     const event = messageEvent();
     const before = receiver.requests.length;
-    receiver.answer({ status: 503 }, { status: 404 }, { status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' } });
+    receiver.answer(
+      { status: 503 },
+      { status: 404 },
+      { status: 302, headers: { location: 'http://127.0.0.1:1/elsewhere' } },
+    );
     const result = await postAndWait(appId, event);
 
-    assert.equal(receiver.requests.length - before, 3, 'schedule 1s,1s allows three attempts, and the 302 is not followed');
+    assert.equal(
+      receiver.requests.length - before,
+      3,
+      'schedule 1s,1s allows three attempts, and the 302 is not followed',
+    );
     assert.deepEqual(
-      { status: result.deliveries[0]!.status, attempts: result.deliveries[0]!.attempts, statusCode: result.deliveries[0]!.statusCode },
+      {
+        status: result.deliveries[0]!.status,
+        attempts: result.deliveries[0]!.attempts,
+        statusCode: result.deliveries[0]!.statusCode,
+      },
       { status: 'failed', attempts: 3, statusCode: 302 },
     );
     const [delivery] = await listDeliveriesForEvent(stack.db.pool, appId, String(event.id));
     assert.equal(delivery!.status, 'failed');
     const attempts = await listAttempts(stack.db.pool, delivery!.id);
-    assert.deepEqual(attempts.map((a) => a.status_code), [503, 404, 302]);
+    assert.deepEqual(
+      attempts.map((a) => a.status_code),
+      [503, 404, 302],
+    );
     assert.equal(attempts[2]!.response_headers?.location, 'http://127.0.0.1:1/elsewhere');
   });
 
@@ -183,7 +223,11 @@ describe('delivery', () => {
     assert.equal(receiver.requests.length, before);
 
     // The same subscribed webhook does receive the type it chose.
-    const r3 = await postAndWait(subscribed.appId, { id: 'signup-1', type: 'user_signup', user: { email: 'a@b.co', logged_in: true } });
+    const r3 = await postAndWait(subscribed.appId, {
+      id: 'signup-1',
+      type: 'user_signup',
+      user: { email: 'a@b.co', logged_in: true },
+    });
     assert.equal(r3.deliveries.length, 1);
     assert.equal(receiver.requests.length, before + 1);
     const payload = JSON.parse(receiver.requests.at(-1)!.body);
@@ -197,7 +241,10 @@ describe('delivery', () => {
     const second = await startReceiver();
     try {
       const { appId, secret: secretA } = await stack.createAppWithWebhook(receiver.url);
-      const hook2 = await stack.request('POST', `/v1/apps/${appId}/webhooks`, { url: second.url, events: ['message_sent'] });
+      const hook2 = await stack.request('POST', `/v1/apps/${appId}/webhooks`, {
+        url: second.url,
+        events: ['message_sent'],
+      });
       assert.equal(hook2.status, 201);
       const before = receiver.requests.length;
       const result = await postAndWait(appId, messageEvent());
@@ -222,7 +269,10 @@ describe('delivery', () => {
   test("a logged-out user's email and name are null in the payload", async () => {
     const { appId } = await stack.createAppWithWebhook(receiver.url);
     const before = receiver.requests.length;
-    await postAndWait(appId, messageEvent({ user: { id: 'anon-7', email: 'guess@example.com', name: 'Guest', logged_in: false } }));
+    await postAndWait(
+      appId,
+      messageEvent({ user: { id: 'anon-7', email: 'guess@example.com', name: 'Guest', logged_in: false } }),
+    );
     const payload = JSON.parse(receiver.requests[before]!.body);
     assert.equal(payload.user_email, null);
     assert.equal(payload.user_name, null);

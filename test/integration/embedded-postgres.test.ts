@@ -3,11 +3,12 @@
  * Postgres. PGlite runs one query at a time, so this proves the pool and server settings hold under concurrent API
  * requests, transactions included.
  */
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
 import { withTransaction } from '../../src/db/pool';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -26,19 +27,28 @@ test('the stack runs on embedded PGlite', () => {
 });
 
 test('concurrent API requests give correct results', async () => {
-  const apps = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.createAppWithWebhook(receiver.url, { name: `App ${i}` })));
+  const apps = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => stack.createAppWithWebhook(receiver.url, { name: `App ${i}` })),
+  );
   assert.equal(new Set(apps.map((a) => a.appId)).size, 20);
 
   // 40 distinct events and 20 repeats, all at once.
   const events = apps.flatMap((a) => [messageEvent(), messageEvent()].map((e) => ({ appId: a.appId, event: e })));
-  const posts = [...events, ...events.slice(0, 20)].map(({ appId, event }) => stack.request('POST', `/v1/apps/${appId}/events`, event));
+  const posts = [...events, ...events.slice(0, 20)].map(({ appId, event }) =>
+    stack.request('POST', `/v1/apps/${appId}/events`, event),
+  );
   const replies = await Promise.all(posts);
-  assert.ok(replies.every((r) => r.status === 202 || r.status === 200), JSON.stringify(replies.filter((r) => r.status >= 300)));
+  assert.ok(
+    replies.every((r) => r.status === 202 || r.status === 200),
+    JSON.stringify(replies.filter((r) => r.status >= 300)),
+  );
   assert.equal(replies.filter((r) => r.status === 202).length, 40);
   assert.equal(replies.filter((r) => r.status === 200).length, 20);
 
   await receiver.waitForRequests(40, 60_000);
-  await Promise.all(replies.filter((r) => r.status === 202).map((r) => stack.client.workflow.getHandle(r.body.workflow_id).result()));
+  await Promise.all(
+    replies.filter((r) => r.status === 202).map((r) => stack.client.workflow.getHandle(r.body.workflow_id).result()),
+  );
   assert.equal(receiver.requests.length, 40);
   assert.equal(new Set(receiver.requests.map((r) => r.headers['webhook-id'])).size, 40);
 
@@ -68,6 +78,8 @@ test('transactions on several connections at once neither deadlock nor lose writ
     }),
     /division by zero/,
   );
-  const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n, count(*) FILTER (WHERE n < 0)::int AS failed FROM tx_probe');
+  const { rows } = await stack.db.pool.query(
+    'SELECT count(*)::int AS n, count(*) FILTER (WHERE n < 0)::int AS failed FROM tx_probe',
+  );
   assert.deepEqual(rows[0], { n: 60, failed: 0 });
 });

@@ -1,14 +1,16 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
 import { Client, Connection } from '@temporalio/client';
+
 import { createApp } from '../../src/api/app';
 import { createHttpServer } from '../../src/api/server';
-import { createLogger } from '../../src/logger';
 import { listDeliveriesForEvent } from '../../src/db/queries/deliveries';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { createLogger } from '../../src/logger';
 import { freePortForChild } from '../helpers/ports';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -30,11 +32,18 @@ describe('idempotency', () => {
   test('the same event id posted twice at once, and again after completion, gives exactly one delivery', async () => {
     const event = messageEvent();
     const before = receiver.requests.length;
-    const replies = await Promise.all([stack.request('POST', eventsPath(), event), stack.request('POST', eventsPath(), event)]);
+    const replies = await Promise.all([
+      stack.request('POST', eventsPath(), event),
+      stack.request('POST', eventsPath(), event),
+    ]);
     assert.deepEqual(replies.map((r) => r.status).sort(), [200, 202]);
     const accepted = replies.find((r) => r.status === 202)!.body;
     const duplicate = replies.find((r) => r.status === 200)!.body;
-    assert.deepEqual(accepted, { event_id: event.id, workflow_id: `chat-event:${appId}:${event.id}`, status: 'accepted' });
+    assert.deepEqual(accepted, {
+      event_id: event.id,
+      workflow_id: `chat-event:${appId}:${event.id}`,
+      status: 'accepted',
+    });
     assert.deepEqual(duplicate, { ...accepted, status: 'duplicate' });
 
     await stack.client.workflow.getHandle(accepted.workflow_id).result();
@@ -44,7 +53,10 @@ describe('idempotency', () => {
 
     assert.equal(receiver.requests.length - before, 1);
     assert.equal((await listDeliveriesForEvent(stack.db.pool, appId, String(event.id))).length, 1);
-    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM events WHERE app_id = $1 AND event_id = $2', [appId, event.id]);
+    const { rows } = await stack.db.pool.query(
+      'SELECT count(*)::int AS n FROM events WHERE app_id = $1 AND event_id = $2',
+      [appId, event.id],
+    );
     assert.equal(rows[0].n, 1);
   });
 
@@ -53,10 +65,20 @@ describe('idempotency', () => {
     const first = await stack.request('POST', eventsPath(), withoutId, { headers: { 'Idempotency-Key': String(id) } });
     assert.equal(first.status, 202);
     assert.equal(first.body.event_id, id);
-    const second = await stack.request('POST', eventsPath(), { ...withoutId, id }, { headers: { 'Idempotency-Key': String(id) } });
+    const second = await stack.request(
+      'POST',
+      eventsPath(),
+      { ...withoutId, id },
+      { headers: { 'Idempotency-Key': String(id) } },
+    );
     assert.equal(second.status, 200);
     assert.equal(second.body.status, 'duplicate');
-    const conflicting = await stack.request('POST', eventsPath(), { ...withoutId, id: 'other' }, { headers: { 'Idempotency-Key': String(id) } });
+    const conflicting = await stack.request(
+      'POST',
+      eventsPath(),
+      { ...withoutId, id: 'other' },
+      { headers: { 'Idempotency-Key': String(id) } },
+    );
     assert.equal(conflicting.status, 400);
     assert.match(conflicting.body.error.message, /Idempotency-Key/);
   });
@@ -71,13 +93,41 @@ describe('bad requests', () => {
     { name: 'empty id', body: { id: '', type: 'user_signup' }, field: 'id' },
     { name: 'id too long', body: { id: 'x'.repeat(201), type: 'user_signup' }, field: 'id' },
     { name: 'id with a newline', body: { id: 'a\r\nb', type: 'user_signup' }, field: 'id' },
-    { name: 'message_sent without conversation_id', body: { id: 'e1', type: 'message_sent', message: 'hi' }, field: 'conversation_id' },
-    { name: 'conversation_end without conversation_id', body: { id: 'e1', type: 'conversation_end' }, field: 'conversation_id' },
-    { name: 'occurred_at not ISO 8601', body: { id: 'e1', type: 'user_signup', occurred_at: 'yesterday' }, field: 'occurred_at' },
-    { name: 'logged_in missing', body: { id: 'e1', type: 'user_signup', user: { email: 'a@b.co' } }, field: 'user.logged_in' },
-    { name: 'logged_in as a string', body: { id: 'e1', type: 'user_signup', user: { logged_in: 'true' } }, field: 'user.logged_in' },
-    { name: 'email not an email', body: { id: 'e1', type: 'user_signup', user: { email: 'nope', logged_in: true } }, field: 'user.email' },
-    { name: 'message not a string', body: { id: 'e1', type: 'message_sent', conversation_id: 'c', message: 42 }, field: 'message' },
+    {
+      name: 'message_sent without conversation_id',
+      body: { id: 'e1', type: 'message_sent', message: 'hi' },
+      field: 'conversation_id',
+    },
+    {
+      name: 'conversation_end without conversation_id',
+      body: { id: 'e1', type: 'conversation_end' },
+      field: 'conversation_id',
+    },
+    {
+      name: 'occurred_at not ISO 8601',
+      body: { id: 'e1', type: 'user_signup', occurred_at: 'yesterday' },
+      field: 'occurred_at',
+    },
+    {
+      name: 'logged_in missing',
+      body: { id: 'e1', type: 'user_signup', user: { email: 'a@b.co' } },
+      field: 'user.logged_in',
+    },
+    {
+      name: 'logged_in as a string',
+      body: { id: 'e1', type: 'user_signup', user: { logged_in: 'true' } },
+      field: 'user.logged_in',
+    },
+    {
+      name: 'email not an email',
+      body: { id: 'e1', type: 'user_signup', user: { email: 'nope', logged_in: true } },
+      field: 'user.email',
+    },
+    {
+      name: 'message not a string',
+      body: { id: 'e1', type: 'message_sent', conversation_id: 'c', message: 42 },
+      field: 'message',
+    },
     { name: 'a JSON array', body: [], field: '(body)' },
   ];
   for (const c of cases) {
@@ -134,7 +184,10 @@ describe('health', () => {
     const health = await stack.request('GET', '/healthz', undefined, { key: null });
     assert.deepEqual({ status: health.status, body: health.body }, { status: 200, body: { status: 'ok' } });
     const ready = await stack.request('GET', '/readyz', undefined, { key: null });
-    assert.deepEqual({ status: ready.status, body: ready.body }, { status: 200, body: { status: 'ready', checks: { postgres: 'up', temporal: 'up' } } });
+    assert.deepEqual(
+      { status: ready.status, body: ready.body },
+      { status: 200, body: { status: 'ready', checks: { postgres: 'up', temporal: 'up' } } },
+    );
   });
 });
 
@@ -169,7 +222,10 @@ describe('Temporal unreachable', () => {
       const body = (await res.json()) as any;
       assert.equal(body.error.code, 'temporal_unavailable');
       assert.match(body.error.message, /not accepted/);
-      const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM events WHERE app_id = $1 AND event_id = $2', [appId, event.id]);
+      const { rows } = await stack.db.pool.query(
+        'SELECT count(*)::int AS n FROM events WHERE app_id = $1 AND event_id = $2',
+        [appId, event.id],
+      );
       assert.equal(rows[0].n, 0, 'the event is not recorded, so a retry is accepted');
 
       const ready = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`);

@@ -1,21 +1,23 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { Webhook } from 'standardwebhooks';
+
 import { listAttempts } from '../../src/db/queries/deliveries';
-import { registerSearchAttributes } from '../../src/temporal/search-attribute-setup';
-import { findTemporalCli } from '../../src/temporal/dev-server';
-import { PACKAGE_ROOT } from '../../src/package-root';
-import { SearchAttributes } from '../../src/domain/search-attributes';
 import type { ChatEventResult } from '../../src/domain/delivery';
-import { messageEvent, startStack, temporalAddress, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { SearchAttributes } from '../../src/domain/search-attributes';
+import { PACKAGE_ROOT } from '../../src/package-root';
+import { findTemporalCli } from '../../src/temporal/dev-server';
+import { registerSearchAttributes } from '../../src/temporal/search-attribute-setup';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack, temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);
 
@@ -34,10 +36,16 @@ after(async () => {
   await stack.close();
 });
 
-async function post(appId: string, event: Record<string, unknown>): Promise<{ workflowId: string; result: ChatEventResult }> {
+async function post(
+  appId: string,
+  event: Record<string, unknown>,
+): Promise<{ workflowId: string; result: ChatEventResult }> {
   const res = await stack.request('POST', `/v1/apps/${appId}/events`, event);
   assert.equal(res.status, 202, JSON.stringify(res.body));
-  return { workflowId: res.body.workflow_id, result: await stack.client.workflow.getHandle(res.body.workflow_id).result() };
+  return {
+    workflowId: res.body.workflow_id,
+    result: await stack.client.workflow.getHandle(res.body.workflow_id).result(),
+  };
 }
 
 /** Visibility is eventually consistent: ask until the answer has `expected` workflows, for a few seconds. */
@@ -55,11 +63,25 @@ async function listIds(query: string, expected: number): Promise<string[]> {
 describe('search attributes', () => {
   test('DeliveryState and WebhookIds tell delivered, failed, partially failed and nothing-to-send events apart', async () => {
     const app = (await stack.request('POST', '/v1/apps', { name: 'States' })).body.id as string;
-    const good = (await stack.request('POST', `/v1/apps/${app}/webhooks`, { url: receiver.url, events: ['message_sent', 'user_signup'] })).body;
-    const bad = (await stack.request('POST', `/v1/apps/${app}/webhooks`, { url: failing.url, events: ['message_sent', 'conversation_end'] })).body;
+    const good = (
+      await stack.request('POST', `/v1/apps/${app}/webhooks`, {
+        url: receiver.url,
+        events: ['message_sent', 'user_signup'],
+      })
+    ).body;
+    const bad = (
+      await stack.request('POST', `/v1/apps/${app}/webhooks`, {
+        url: failing.url,
+        events: ['message_sent', 'conversation_end'],
+      })
+    ).body;
     const partly = await post(app, messageEvent());
     const delivered = await post(app, { id: `signup-${crypto.randomUUID()}`, type: 'user_signup' });
-    const failed = await post(app, { id: `end-${crypto.randomUUID()}`, type: 'conversation_end', conversation_id: 'c-states' });
+    const failed = await post(app, {
+      id: `end-${crypto.randomUUID()}`,
+      type: 'conversation_end',
+      conversation_id: 'c-states',
+    });
     await stack.request('PATCH', `/v1/apps/${app}/webhooks/${good.id}`, { events: ['user_signup'] });
     await stack.request('PATCH', `/v1/apps/${app}/webhooks/${bad.id}`, { events: ['conversation_end'] });
     const nothing = await post(app, messageEvent());
@@ -71,7 +93,10 @@ describe('search attributes', () => {
     assert.deepEqual(await state('nothing_to_send', 1), [nothing.workflowId]);
     assert.deepEqual(await listIds(`WebhookIds = '${bad.id}'`, 2), [failed.workflowId, partly.workflowId].sort());
     const description = await stack.client.workflow.getHandle(partly.workflowId).describe();
-    assert.deepEqual([...(description.typedSearchAttributes.get(SearchAttributes.WebhookIds) ?? [])].sort(), [good.id, bad.id].sort());
+    assert.deepEqual(
+      [...(description.typedSearchAttributes.get(SearchAttributes.WebhookIds) ?? [])].sort(),
+      [good.id, bad.id].sort(),
+    );
     assert.match(String((await description.staticSummary()) ?? ''), /Message sent · app app_/);
   });
 
@@ -79,7 +104,10 @@ describe('search attributes', () => {
     const connection = await Connection.connect({ address: temporalAddress() });
     try {
       const namespace = `ns-${crypto.randomBytes(4).toString('hex')}`;
-      await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+      await connection.workflowService.registerNamespace({
+        namespace,
+        workflowExecutionRetentionPeriod: msToTs('1 day'),
+      });
       let added: string[] = [];
       for (let i = 0; i < 50; i++) {
         try {
@@ -105,17 +133,36 @@ describe('search attributes', () => {
     const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
     assert.ok(cli, 'the suite needs the temporal CLI');
     const readme = fs.readFileSync(path.join(PACKAGE_ROOT, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Operators'), readme.indexOf('\n## ', readme.indexOf('## Operators') + 5));
+    const section = readme.slice(
+      readme.indexOf('## Operators'),
+      readme.indexOf('\n## ', readme.indexOf('## Operators') + 5),
+    );
     const queries = section.split('\n').filter((l) => l.startsWith('temporal workflow list --query'));
     assert.equal(queries.length, 4);
 
     const app = (await stack.request('POST', '/v1/apps', { name: 'Queries' })).body.id as string;
-    const okHook = (await stack.request('POST', `/v1/apps/${app}/webhooks`, { url: receiver.url, events: ['conversation_end'] })).body;
-    const slowHook = (await stack.request('POST', `/v1/apps/${app}/webhooks`, { url: failing.url, events: ['message_sent'], retry_schedule: '10m' })).body;
+    const okHook = (
+      await stack.request('POST', `/v1/apps/${app}/webhooks`, { url: receiver.url, events: ['conversation_end'] })
+    ).body;
+    const slowHook = (
+      await stack.request('POST', `/v1/apps/${app}/webhooks`, {
+        url: failing.url,
+        events: ['message_sent'],
+        retry_schedule: '10m',
+      })
+    ).body;
     const conversation = `conv-${crypto.randomUUID()}`;
-    const end = await post(app, { id: `end-${crypto.randomUUID()}`, type: 'conversation_end', conversation_id: conversation });
+    const end = await post(app, {
+      id: `end-${crypto.randomUUID()}`,
+      type: 'conversation_end',
+      conversation_id: conversation,
+    });
     // This one fails once and then waits 10 minutes: still delivering.
-    const waiting = await stack.request('POST', `/v1/apps/${app}/events`, messageEvent({ conversation_id: conversation }));
+    const waiting = await stack.request(
+      'POST',
+      `/v1/apps/${app}/events`,
+      messageEvent({ conversation_id: conversation }),
+    );
     await failing.waitForRequests(1);
     const failedApp = (await stack.request('POST', '/v1/apps', { name: 'Failed' })).body.id as string;
     await stack.request('POST', `/v1/apps/${failedApp}/webhooks`, { url: failing.url, events: ['user_signup'] });
@@ -133,7 +180,9 @@ describe('search attributes', () => {
         const { stdout } = await run('bash', ['-c', `${query} -o json`], {
           env: { PATH: `${path.dirname(cli)}:${process.env.PATH}`, TEMPORAL_ADDRESS: temporalAddress(), ...vars },
         });
-        ids = (JSON.parse(stdout || '[]') as Array<{ execution: { workflowId: string } }>).map((w) => w.execution.workflowId).sort();
+        ids = (JSON.parse(stdout || '[]') as Array<{ execution: { workflowId: string } }>)
+          .map((w) => w.execution.workflowId)
+          .sort();
         if (ids.length >= expected.length) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -152,10 +201,17 @@ describe('replay and recover', () => {
     const deliveryId = result.deliveries[0]!.deliveryId;
     assert.equal(result.deliveries[0]!.status, 'failed');
 
-    const replay = await stack.request('POST', `/v1/apps/${appId}/deliveries/${deliveryId}/replay`, undefined, { headers: { 'Idempotency-Key': 'fix-1' } });
+    const replay = await stack.request('POST', `/v1/apps/${appId}/deliveries/${deliveryId}/replay`, undefined, {
+      headers: { 'Idempotency-Key': 'fix-1' },
+    });
     assert.equal(replay.status, 202, JSON.stringify(replay.body));
-    const again = await stack.request('POST', `/v1/apps/${appId}/deliveries/${deliveryId}/replay`, undefined, { headers: { 'Idempotency-Key': 'fix-1' } });
-    assert.deepEqual([again.status, again.body.status, again.body.replay_workflow_id], [200, 'duplicate', replay.body.replay_workflow_id]);
+    const again = await stack.request('POST', `/v1/apps/${appId}/deliveries/${deliveryId}/replay`, undefined, {
+      headers: { 'Idempotency-Key': 'fix-1' },
+    });
+    assert.deepEqual(
+      [again.status, again.body.status, again.body.replay_workflow_id],
+      [200, 'duplicate', replay.body.replay_workflow_id],
+    );
     const summary = await stack.client.workflow.getHandle(replay.body.replay_workflow_id).result();
     assert.equal(summary.status, 'succeeded');
 
@@ -164,7 +220,14 @@ describe('replay and recover', () => {
     assert.equal(new Set(sent.map((r) => r.headers['webhook-id'])).size, 1, 'the same webhook-id');
     assert.equal(sent[2]!.body, sent[0]!.body, 'the stored payload');
     new Webhook(secret).verify(sent[2]!.body, sent[2]!.headers as Record<string, string>);
-    assert.deepEqual((await listAttempts(stack.db.pool, deliveryId)).map((a) => [a.attempt, a.status_code]), [[1, 500], [2, 500], [3, 200]]);
+    assert.deepEqual(
+      (await listAttempts(stack.db.pool, deliveryId)).map((a) => [a.attempt, a.status_code]),
+      [
+        [1, 500],
+        [2, 500],
+        [3, 200],
+      ],
+    );
     const detail = await stack.request('GET', `/v1/apps/${appId}/deliveries/${deliveryId}`);
     assert.equal(detail.body.status, 'succeeded');
 
@@ -203,9 +266,18 @@ describe('replay and recover', () => {
     const started = await stack.request('POST', `/v1/apps/${appId}/webhooks/${webhookId}/recover`, { since: '1h' });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     await stack.client.workflow.getHandle(started.body.workflow_id).result();
-    const progress = await stack.request('GET', `/v1/apps/${appId}/webhooks/${webhookId}/recoveries/${started.body.recovery_id}`);
+    const progress = await stack.request(
+      'GET',
+      `/v1/apps/${appId}/webhooks/${webhookId}/recoveries/${started.body.recovery_id}`,
+    );
     assert.deepEqual(
-      { total: progress.body.total, sent: progress.body.sent, succeeded: progress.body.succeeded, failed: progress.body.failed, done: progress.body.done },
+      {
+        total: progress.body.total,
+        sent: progress.body.sent,
+        succeeded: progress.body.succeeded,
+        failed: progress.body.failed,
+        done: progress.body.done,
+      },
       { total: 4, sent: 4, succeeded: 4, failed: 0, done: true },
     );
     const resent = new Set(receiver.requests.slice(before).map((r) => String(r.headers['webhook-id'])));
@@ -226,7 +298,11 @@ describe('replay and recover', () => {
     const replayed = JSON.parse(replay.stdout);
     assert.equal(replayed.status, 'replaying');
     await stack.client.workflow.getHandle(replayed.replay_workflow_id).result();
-    const recover = await run(process.execPath, [bin, 'recover', '--app', appId, '--webhook', webhookId, '--since', '2h'], { env });
+    const recover = await run(
+      process.execPath,
+      [bin, 'recover', '--app', appId, '--webhook', webhookId, '--since', '2h'],
+      { env },
+    );
     assert.match(recover.stdout, /"recovery_id": "rcv_/);
   });
 });
@@ -235,7 +311,11 @@ describe('metrics and logs', () => {
   test('/metrics counts events, deliveries and attempts; logs carry ids and never message contents or secrets', async () => {
     const { appId, secret } = await stack.createAppWithWebhook(receiver.url);
     const marker = `confidential-${crypto.randomUUID()}`;
-    const event = messageEvent({ message: marker, response: marker, user: { email: `${marker}@example.com`, logged_in: true } });
+    const event = messageEvent({
+      message: marker,
+      response: marker,
+      user: { email: `${marker}@example.com`, logged_in: true },
+    });
     const { workflowId, result } = await post(appId, event);
     const res = await fetch(`${stack.apiUrl}/metrics`);
     assert.equal(res.status, 200);
@@ -248,7 +328,9 @@ describe('metrics and logs', () => {
     assert.match(text, /chat_webhooks_process_resident_memory_bytes \d+/);
 
     const logs = stack.logs.join('\n');
-    const accepted = stack.logs.map((l) => JSON.parse(l)).find((l) => l.event_id === event.id && l.msg === 'event accepted');
+    const accepted = stack.logs
+      .map((l) => JSON.parse(l))
+      .find((l) => l.event_id === event.id && l.msg === 'event accepted');
     assert.deepEqual([accepted?.workflow_id, accepted?.app_id], [workflowId, appId]);
     assert.ok(result.deliveries[0]!.deliveryId);
     assert.ok(!logs.includes(marker), 'no message contents or user data in logs');

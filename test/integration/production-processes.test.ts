@@ -3,22 +3,24 @@
  * separate processes with only environment variables, an event delivered through them, and SIGTERM stopping each
  * cleanly.
  */
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+
 import { Webhook } from 'standardwebhooks';
-import { generateSecretsKey } from '../../src/security/secret-box';
+
 import { PACKAGE_ROOT } from '../../src/package-root';
+import { generateSecretsKey } from '../../src/security/secret-box';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { temporalAddress } from '../helpers/stack';
 import { freePortForChild } from '../helpers/ports';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);
 // The compiled CLI itself, as the production image runs it (bin/ would pick the sources in a checkout).
@@ -53,7 +55,10 @@ function start(command: string, env: NodeJS.ProcessEnv) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
     new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${command}: no ${pattern} within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`${command}: no ${pattern} within ${timeoutMs} ms; output:\n${output}`)),
+        timeoutMs,
+      );
       const check = () => {
         if (pattern.test(output)) {
           clearTimeout(timer);
@@ -134,11 +139,18 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
   assert.equal(app.status, 201);
   const hook = await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['user_signup'] });
   assert.equal(hook.status, 201);
-  const event = await call(`/v1/apps/${app.body.id}/events`, { id: 'signup-1', type: 'user_signup', user: { email: 'a@b.co', logged_in: true } });
+  const event = await call(`/v1/apps/${app.body.id}/events`, {
+    id: 'signup-1',
+    type: 'user_signup',
+    user: { email: 'a@b.co', logged_in: true },
+  });
   assert.equal(event.status, 202);
 
   const [req] = await receiver.waitForRequests(1);
-  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<string, unknown>;
+  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<
+    string,
+    unknown
+  >;
   assert.equal(payload.event, 'New user signup');
   assert.equal(payload.app_name, 'Prod App');
   assert.equal(payload.user_email, 'a@b.co');
@@ -188,7 +200,11 @@ test('SIGTERM lets the API finish the request it is serving and the worker finis
   assert.equal(await worker.exited, 0, worker.output());
   assert.ok(Date.now() - stopping < 30_000, 'the worker exits within 30 s');
   const delivery = await db.pool.query("SELECT status, attempt_count FROM deliveries WHERE event_id = 'slow-1'");
-  assert.deepEqual(delivery.rows, [{ status: 'succeeded', attempt_count: 1 }], 'the attempt in flight finished and was recorded');
+  assert.deepEqual(
+    delivery.rows,
+    [{ status: 'succeeded', attempt_count: 1 }],
+    'the attempt in flight finished and was recorded',
+  );
   assert.equal(receiver.requests.length, before + 1);
 
   // The API: a request whose body is still arriving when SIGTERM comes is served; new connections are refused.
@@ -226,10 +242,19 @@ test('dev runs the API and the worker in one process, and starts event workflows
   const hook = await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['message_sent'] });
   assert.equal(hook.status, 201);
   const before = receiver.requests.length;
-  const event = await call(`/v1/apps/${app.body.id}/events`, { id: 'dev-1', type: 'message_sent', conversation_id: 'c1', message: 'hi', response: 'hello' });
+  const event = await call(`/v1/apps/${app.body.id}/events`, {
+    id: 'dev-1',
+    type: 'message_sent',
+    conversation_id: 'c1',
+    message: 'hi',
+    response: 'hello',
+  });
   assert.equal(event.status, 202);
   const [req] = (await receiver.waitForRequests(before + 1)).slice(before);
-  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<string, unknown>;
+  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<
+    string,
+    unknown
+  >;
   assert.equal(payload.event, 'Message sent');
   // The server handed the new workflow's first task to this process's worker in its answer to the start call.
   await dev.waitFor(/"eagerly_started":true/);

@@ -1,10 +1,12 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
 import { Webhook } from 'standardwebhooks';
+
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
 import type { ChatEventResult } from '../../src/domain/delivery';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -21,7 +23,10 @@ after(async () => {
   await stack.close();
 });
 
-async function post(appId: string, event = messageEvent()): Promise<{ result: ChatEventResult; event: Record<string, unknown> }> {
+async function post(
+  appId: string,
+  event = messageEvent(),
+): Promise<{ result: ChatEventResult; event: Record<string, unknown> }> {
   const res = await stack.request('POST', `/v1/apps/${appId}/events`, event);
   assert.equal(res.status, 202, JSON.stringify(res.body));
   return { result: await stack.client.workflow.getHandle(res.body.workflow_id).result(), event };
@@ -34,7 +39,12 @@ async function setAlertUrl(appId: string, url: string) {
 }
 
 async function webhookRow(id: string) {
-  return (await stack.db.pool.query('SELECT enabled, disabled_reason, failing_since, disabled_at FROM webhooks WHERE id = $1', [id])).rows[0];
+  return (
+    await stack.db.pool.query(
+      'SELECT enabled, disabled_reason, failing_since, disabled_at FROM webhooks WHERE id = $1',
+      [id],
+    )
+  ).rows[0];
 }
 
 describe('answers', () => {
@@ -56,12 +66,24 @@ describe('answers', () => {
 
     await alerts.waitForRequests(alertsBefore + 1);
     const alert = alerts.requests[alertsBefore]!;
-    const body = new Webhook(secret).verify(alert.body, alert.headers as Record<string, string>) as Record<string, unknown>;
+    const body = new Webhook(secret).verify(alert.body, alert.headers as Record<string, string>) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(
-      { event: body.event, webhook_id: body.webhook_id, reason: body.reason, app_id: body.app_id, url: body.webhook_url },
+      {
+        event: body.event,
+        webhook_id: body.webhook_id,
+        reason: body.reason,
+        app_id: body.app_id,
+        url: body.webhook_url,
+      },
       { event: 'Webhook disabled', webhook_id: webhookId, reason: 'gone', app_id: appId, url: receiver.url },
     );
-    assert.ok(stack.logs.some((l) => l.includes('"msg":"webhook disabled"') && l.includes(webhookId)), 'a log line records it');
+    assert.ok(
+      stack.logs.some((l) => l.includes('"msg":"webhook disabled"') && l.includes(webhookId)),
+      'a log line records it',
+    );
     const metric = await stack.metrics.registry.getSingleMetricAsString('chat_webhooks_webhooks_disabled_total');
     assert.match(metric, /reason="gone"} [1-9]/);
 
@@ -69,7 +91,10 @@ describe('answers', () => {
     const { result: skipped } = await post(appId);
     assert.equal(skipped.deliveries[0]!.status, 'skipped');
     assert.equal(receiver.requests.length - before, 1);
-    assert.equal((await stack.request('PATCH', `/v1/apps/${appId}/webhooks/${webhookId}`, { enabled: true })).status, 200);
+    assert.equal(
+      (await stack.request('PATCH', `/v1/apps/${appId}/webhooks/${webhookId}`, { enabled: true })).status,
+      200,
+    );
     const { result: again } = await post(appId);
     assert.equal(again.deliveries[0]!.status, 'succeeded');
   });
@@ -97,12 +122,22 @@ describe('answers', () => {
 
   test('every attempt is recorded with time, duration, status, error, headers, excerpt and next attempt', async () => {
     const { appId } = await stack.createAppWithWebhook(receiver.url);
-    receiver.answer({ status: 500, body: 'x'.repeat(10_000), headers: { 'x-request-id': 'req-42', 'set-cookie': 'session=secret' } }, { reset: true });
+    receiver.answer(
+      { status: 500, body: 'x'.repeat(10_000), headers: { 'x-request-id': 'req-42', 'set-cookie': 'session=secret' } },
+      { reset: true },
+    );
     const { result, event } = await post(appId);
     assert.equal(result.deliveries[0]!.attempts, 3);
     const [delivery] = await listDeliveriesForEvent(stack.db.pool, appId, String(event.id));
     const attempts = await listAttempts(stack.db.pool, delivery!.id);
-    assert.deepEqual(attempts.map((a) => [a.status_code, a.error_class]), [[500, 'http_status'], [null, 'connection_reset'], [200, null]]);
+    assert.deepEqual(
+      attempts.map((a) => [a.status_code, a.error_class]),
+      [
+        [500, 'http_status'],
+        [null, 'connection_reset'],
+        [200, null],
+      ],
+    );
     assert.equal(attempts[0]!.response_excerpt!.length, 4096, 'at most 4 KB of the body');
     assert.equal(attempts[0]!.response_headers!['x-request-id'], 'req-42');
     assert.equal(attempts[0]!.response_headers!['set-cookie'], undefined, 'cookies are not kept');
@@ -131,13 +166,25 @@ describe('per-webhook settings', () => {
     const [delivery] = await listDeliveriesForEvent(stack.db.pool, app, String(event.id));
     const attempts = await listAttempts(stack.db.pool, delivery!.id);
     assert.equal(attempts[0]!.error_class, 'timeout');
-    assert.ok(attempts[0]!.duration_ms >= 900 && attempts[0]!.duration_ms < 2_400, `timed out after ${attempts[0]!.duration_ms} ms`);
+    assert.ok(
+      attempts[0]!.duration_ms >= 900 && attempts[0]!.duration_ms < 2_400,
+      `timed out after ${attempts[0]!.duration_ms} ms`,
+    );
 
-    const reset = await stack.request('PATCH', `/v1/apps/${app}/webhooks/${created.body.id}`, { retry_schedule: null, timeout_ms: null });
+    const reset = await stack.request('PATCH', `/v1/apps/${app}/webhooks/${created.body.id}`, {
+      retry_schedule: null,
+      timeout_ms: null,
+    });
     assert.deepEqual([reset.body.retry_schedule, reset.body.timeout_ms], [null, null]);
-    const bad = await stack.request('PATCH', `/v1/apps/${app}/webhooks/${created.body.id}`, { retry_schedule: '5s,soon', timeout_ms: 60_000 });
+    const bad = await stack.request('PATCH', `/v1/apps/${app}/webhooks/${created.body.id}`, {
+      retry_schedule: '5s,soon',
+      timeout_ms: 60_000,
+    });
     assert.equal(bad.status, 400);
-    assert.deepEqual(bad.body.error.details.map((d: { field: string }) => d.field).sort(), ['retry_schedule', 'timeout_ms']);
+    assert.deepEqual(bad.body.error.details.map((d: { field: string }) => d.field).sort(), [
+      'retry_schedule',
+      'timeout_ms',
+    ]);
   });
 });
 
@@ -176,9 +223,13 @@ describe('isolation', () => {
       const healthy = await slow.createAppWithWebhook(receiver.url);
       const healthyBefore = receiver.requests.length;
       // Forty events pile onto the hanging endpoint first, then 200 go to the healthy one.
-      await Promise.all(Array.from({ length: 40 }, () => slow.request('POST', `/v1/apps/${stuck.appId}/events`, messageEvent())));
+      await Promise.all(
+        Array.from({ length: 40 }, () => slow.request('POST', `/v1/apps/${stuck.appId}/events`, messageEvent())),
+      );
       const started = Date.now();
-      const posts = await Promise.all(Array.from({ length: 200 }, () => slow.request('POST', `/v1/apps/${healthy.appId}/events`, messageEvent())));
+      const posts = await Promise.all(
+        Array.from({ length: 200 }, () => slow.request('POST', `/v1/apps/${healthy.appId}/events`, messageEvent())),
+      );
       assert.ok(posts.every((p) => p.status === 202));
       // The bound is generous: this is a correctness test, not a benchmark.
       await receiver.waitForRequests(healthyBefore + 200, 90_000);

@@ -7,19 +7,21 @@
  *
  * Record anew only when the change is safe for running workflows: wrap behaviour changes in `patched()` (see README).
  */
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from '@temporalio/worker';
-import { execFile } from 'node:child_process';
+import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { findTemporalCli } from '../../src/temporal/dev-server';
+import { Worker } from '@temporalio/worker';
+
 import { PACKAGE_ROOT } from '../../src/package-root';
-import { messageEvent, startStack, temporalAddress, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
-import { startFakeLlm, type FakeLlm } from '../helpers/fake-llm';
+import { findTemporalCli } from '../../src/temporal/dev-server';
+import { type FakeLlm, startFakeLlm } from '../helpers/fake-llm';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack, temporalAddress } from '../helpers/stack';
 
 const DIR = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'histories');
 const NAMES = ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery', 'conversation-idle'] as const;
@@ -29,7 +31,12 @@ const NAMES = ['delivered-event', 'retried-event', 'custom-condition-event', 're
  * touchConversation as separate activities) and idle-from-database (conversation timers kept alive by a signal per
  * message; conversation-signals.json was recorded from that code, 94ff02f, as it ends a conversation on idleness).
  */
-const LEGACY = [{ dir: 'v1', names: ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery', 'conversation-signals'] }];
+const LEGACY = [
+  {
+    dir: 'v1',
+    names: ['delivered-event', 'retried-event', 'custom-condition-event', 'recovery', 'conversation-signals'],
+  },
+];
 const refresh = process.env.REFRESH_HISTORIES === '1';
 const run = promisify(execFile);
 
@@ -41,11 +48,13 @@ before(async () => {
   if (!refresh) return;
   llm = await startFakeLlm();
   llm.setResponder((req) => ({
-    verdicts: [...req.body.messages.find((m) => m.role === 'user')!.content.matchAll(/"id":\s*"([^"]+)"/g)].map((m) => ({
-      condition_id: m[1]!,
-      matched: true,
-      reason: 'The user asked about pricing.',
-    })),
+    verdicts: [...req.body.messages.find((m) => m.role === 'user')!.content.matchAll(/"id":\s*"([^"]+)"/g)].map(
+      (m) => ({
+        condition_id: m[1]!,
+        matched: true,
+        reason: 'The user asked about pricing.',
+      }),
+    ),
   }));
   stack = await startStack({ retrySchedule: '1s', llmBaseUrl: llm.baseUrl, conversationIdleMs: 2_000 });
   receiver = await startReceiver();
@@ -62,53 +71,71 @@ async function record(name: (typeof NAMES)[number], workflowId: string): Promise
   await stack.client.workflow.getHandle(workflowId).result();
   const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
   assert.ok(cli, 'recording needs the temporal CLI');
-  const { stdout } = await run(cli, ['workflow', 'show', '--workflow-id', workflowId, '--address', temporalAddress(), '--output', 'json'], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    cli,
+    ['workflow', 'show', '--workflow-id', workflowId, '--address', temporalAddress(), '--output', 'json'],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   fs.mkdirSync(DIR, { recursive: true });
   fs.writeFileSync(path.join(DIR, `${name}.json`), `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
 }
 
-test('record histories from real runs', { skip: !refresh && 'set REFRESH_HISTORIES=1 (npm run histories:refresh) to record anew' }, async () => {
-  const app = await stack.createAppWithWebhook(receiver.url);
-  const post = async (event: Record<string, unknown>, appId = app.appId) =>
-    (await stack.request('POST', `/v1/apps/${appId}/events`, event)).body.workflow_id as string;
+test(
+  'record histories from real runs',
+  { skip: !refresh && 'set REFRESH_HISTORIES=1 (npm run histories:refresh) to record anew' },
+  async () => {
+    const app = await stack.createAppWithWebhook(receiver.url);
+    const post = async (event: Record<string, unknown>, appId = app.appId) =>
+      (await stack.request('POST', `/v1/apps/${appId}/events`, event)).body.workflow_id as string;
 
-  await record('delivered-event', await post(messageEvent()));
-  receiver.answer({ status: 500 });
-  await record('retried-event', await post(messageEvent()));
+    await record('delivered-event', await post(messageEvent()));
+    receiver.answer({ status: 500 });
+    await record('retried-event', await post(messageEvent()));
 
-  const withCondition = await stack.createAppWithWebhook(receiver.url, {
-    events: ['custom_condition', 'message_sent'],
-    conditions: [{ prompt: 'When a user asks about pricing or costs' }],
-  });
-  await record('custom-condition-event', await post(messageEvent({ message: 'How much is it?' }), withCondition.appId));
+    const withCondition = await stack.createAppWithWebhook(receiver.url, {
+      events: ['custom_condition', 'message_sent'],
+      conditions: [{ prompt: 'When a user asks about pricing or costs' }],
+    });
+    await record(
+      'custom-condition-event',
+      await post(messageEvent({ message: 'How much is it?' }), withCondition.appId),
+    );
 
-  receiver.answer({ status: 500 }, { status: 500 });
-  await post(messageEvent());
-  const recovery = await stack.request('POST', `/v1/apps/${app.appId}/webhooks/${app.webhookId}/recover`, { since: '1h' });
-  await record('recovery', recovery.body.workflow_id);
+    receiver.answer({ status: 500 }, { status: 500 });
+    await post(messageEvent());
+    const recovery = await stack.request('POST', `/v1/apps/${app.appId}/webhooks/${app.webhookId}/recover`, {
+      since: '1h',
+    });
+    await record('recovery', recovery.body.workflow_id);
 
-  // A conversation whose idle timer fires while it is still active (a second message came), waits out the rest of the
-  // idle time, then ends it.
-  const conversationId = 'conv_idle';
-  await post(messageEvent({ conversation_id: conversationId }));
-  await new Promise((r) => setTimeout(r, 1_000));
-  await post(messageEvent({ conversation_id: conversationId }));
-  await record('conversation-idle', `conversation:${app.appId}:${conversationId}`);
-});
+    // A conversation whose idle timer fires while it is still active (a second message came), waits out the rest of the
+    // idle time, then ends it.
+    const conversationId = 'conv_idle';
+    await post(messageEvent({ conversation_id: conversationId }));
+    await new Promise((r) => setTimeout(r, 1_000));
+    await post(messageEvent({ conversation_id: conversationId }));
+    await record('conversation-idle', `conversation:${app.appId}:${conversationId}`);
+  },
+);
 
 test('committed histories replay against the current workflow code', async () => {
   const files = [
     ...NAMES.map((name) => path.join(DIR, `${name}.json`)),
     ...LEGACY.flatMap(({ dir, names }) => names.map((name) => path.join(DIR, dir, `${name}.json`))),
   ];
-  for (const file of files) assert.ok(fs.existsSync(file), `missing ${path.relative(PACKAGE_ROOT, file)}: run npm run histories:refresh`);
-  const histories = files.map((file) => ({ workflowId: path.relative(DIR, file), history: historyFromJSON(JSON.parse(fs.readFileSync(file, 'utf8'))) }));
+  for (const file of files)
+    assert.ok(fs.existsSync(file), `missing ${path.relative(PACKAGE_ROOT, file)}: run npm run histories:refresh`);
+  const histories = files.map((file) => ({
+    workflowId: path.relative(DIR, file),
+    history: historyFromJSON(JSON.parse(fs.readFileSync(file, 'utf8'))),
+  }));
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   assert.ok(bundlePath, 'run with npm test, which prebuilds the workflow bundle');
   const results = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: bundlePath } }, histories)) results.push(result);
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: bundlePath } }, histories))
+    results.push(result);
   assert.equal(results.length, files.length);
   for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
 });

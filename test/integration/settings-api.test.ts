@@ -1,10 +1,12 @@
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
 import { Webhook } from 'standardwebhooks';
+
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
 import type { ChatEventResult } from '../../src/domain/delivery';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 // Names the tests resolve without outside DNS: public-looking ones for saving, and one that later rebinds.
 const dnsAnswers = new Map<string, string[]>([
@@ -34,7 +36,10 @@ after(async () => {
 
 describe('apps', () => {
   test('create, read, update, list with pagination, rotate the key, delete', async () => {
-    const created = await stack.request('POST', '/v1/apps', { name: 'Pricing Bot', privacy: { share_messages: false } });
+    const created = await stack.request('POST', '/v1/apps', {
+      name: 'Pricing Bot',
+      privacy: { share_messages: false },
+    });
     assert.equal(created.status, 201);
     assert.match(created.body.api_key, /^cwk_[A-Za-z0-9_-]{32}$/);
     assert.deepEqual(created.body.privacy, { share_user_email: true, share_user_name: true, share_messages: false });
@@ -46,7 +51,10 @@ describe('apps', () => {
     assert.equal(read.body.name, 'Pricing Bot');
     assert.equal(read.body.api_key, undefined, 'the key is shown only on creation and rotation');
 
-    const patched = await stack.request('PATCH', `/v1/apps/${id}`, { name: 'Pricing Bot 2', privacy: { share_user_email: false } });
+    const patched = await stack.request('PATCH', `/v1/apps/${id}`, {
+      name: 'Pricing Bot 2',
+      privacy: { share_user_email: false },
+    });
     assert.equal(patched.status, 200);
     assert.equal(patched.body.name, 'Pricing Bot 2');
     assert.deepEqual(patched.body.privacy, { share_user_email: false, share_user_name: true, share_messages: false });
@@ -79,7 +87,10 @@ describe('apps', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: { status: number; body: any } = await stack.request('GET', `/v1/apps?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const res: { status: number; body: any } = await stack.request(
+        'GET',
+        `/v1/apps?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       assert.equal(res.status, 200);
       assert.ok(res.body.data.length <= 2);
       seen.push(...res.body.data.map((a: { id: string }) => a.id));
@@ -90,7 +101,10 @@ describe('apps', () => {
     for (const id of ids) assert.ok(seen.includes(id));
 
     const own = await stack.request('GET', '/v1/apps', undefined, { key: appKey });
-    assert.deepEqual(own.body.data.map((a: { id: string }) => a.id), [ids[4]]);
+    assert.deepEqual(
+      own.body.data.map((a: { id: string }) => a.id),
+      [ids[4]],
+    );
     const forbidden = await stack.request('POST', '/v1/apps', { name: 'nope' }, { key: appKey });
     assert.equal(forbidden.status, 403);
     assert.equal((await stack.request('GET', '/v1/apps?cursor=garbage')).status, 400);
@@ -110,11 +124,24 @@ describe('webhooks', () => {
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.match(created.body.secret, /^whsec_[A-Za-z0-9+/]{43}=$/);
     assert.deepEqual(
-      { url: created.body.url, events: created.body.events, enabled: created.body.enabled, conditions: created.body.conditions },
-      { url: 'https://hooks.example-receiver.test/catch/1', events: ['message_sent', 'conversation_end'], enabled: true, conditions: [] },
+      {
+        url: created.body.url,
+        events: created.body.events,
+        enabled: created.body.enabled,
+        conditions: created.body.conditions,
+      },
+      {
+        url: 'https://hooks.example-receiver.test/catch/1',
+        events: ['message_sent', 'conversation_end'],
+        enabled: true,
+        conditions: [],
+      },
     );
     for (let i = 0; i < 4; i++) {
-      await stack.request('POST', base, { url: `https://hooks.example-receiver.test/catch/${i + 2}`, events: ['user_signup'] });
+      await stack.request('POST', base, {
+        url: `https://hooks.example-receiver.test/catch/${i + 2}`,
+        events: ['user_signup'],
+      });
     }
 
     const page1 = await stack.request('GET', `${base}?limit=3`);
@@ -146,7 +173,11 @@ describe('webhooks', () => {
     assert.equal(patched.body.conditions[0].fire, 'once_per_conversation');
     const reenabled = await stack.request('PATCH', `${base}/${created.body.id}`, { enabled: true });
     assert.equal(reenabled.body.disabled_reason, null);
-    assert.deepEqual(reenabled.body.conditions, patched.body.conditions, 'conditions kept while custom_condition stays');
+    assert.deepEqual(
+      reenabled.body.conditions,
+      patched.body.conditions,
+      'conditions kept while custom_condition stays',
+    );
 
     assert.equal((await stack.request('DELETE', `${base}/${created.body.id}`)).status, 204);
     assert.equal((await stack.request('GET', `${base}/${created.body.id}`)).status, 404);
@@ -163,7 +194,11 @@ describe('webhooks', () => {
     const stray = await stack.request('POST', base, { url, events: ['message_sent'], conditions: [{ prompt: 'x' }] });
     assert.equal(stray.status, 400);
     assert.match(stray.body.error.message, /custom_condition/);
-    const tooLong = await stack.request('POST', base, { url, events: ['custom_condition'], conditions: [{ prompt: 'x'.repeat(1001) }] });
+    const tooLong = await stack.request('POST', base, {
+      url,
+      events: ['custom_condition'],
+      conditions: [{ prompt: 'x'.repeat(1001) }],
+    });
     assert.equal(tooLong.status, 400);
     assert.equal(tooLong.body.error.details[0].field, 'conditions.0.prompt');
     const empty = await stack.request('POST', base, { url, events: [] });
@@ -192,7 +227,9 @@ describe('webhooks', () => {
       assert.match(res.body.error.message, reason, url);
       assert.equal(res.body.error.details[0].field, 'url');
     }
-    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM webhooks WHERE app_id = $1', [app.body.id]);
+    const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM webhooks WHERE app_id = $1', [
+      app.body.id,
+    ]);
     assert.equal(rows[0].n, 0, 'nothing saved');
   });
 });
@@ -219,18 +256,30 @@ describe('isolation', () => {
       ['GET', `/v1/apps/${a.appId}/webhooks/${b.webhookId}`],
       ['GET', `/v1/apps/${a.appId}/webhooks/${b.webhookId}/secret`],
     ];
-    const unknown = await stack.request('GET', '/v1/apps/app_00000000000000000000000000000000', undefined, { key: a.appKey });
+    const unknown = await stack.request('GET', '/v1/apps/app_00000000000000000000000000000000', undefined, {
+      key: a.appKey,
+    });
     for (const [method, path, body] of routes) {
       const res = await stack.request(method, path, body, { key: a.appKey });
       assert.equal(res.status, 404, `${method} ${path}`);
       assert.ok(!JSON.stringify(res.body).includes(b.secret.slice(6)));
-      if (path.startsWith(`/v1/apps/${b.appId}`)) assert.equal(res.body.error.message.replace(b.appId, 'X'), unknown.body.error.message.replace('app_00000000000000000000000000000000', 'X'));
+      if (path.startsWith(`/v1/apps/${b.appId}`))
+        assert.equal(
+          res.body.error.message.replace(b.appId, 'X'),
+          unknown.body.error.message.replace('app_00000000000000000000000000000000', 'X'),
+        );
     }
     // B is untouched, and A's key still works on A.
     const bNow = await stack.request('GET', `/v1/apps/${b.appId}/webhooks/${b.webhookId}`);
     assert.equal(bNow.body.enabled, true);
-    assert.equal((await stack.request('GET', `/v1/apps/${b.appId}/webhooks/${b.webhookId}/secret`)).body.secret, b.secret);
-    assert.equal((await stack.request('GET', `/v1/apps/${a.appId}/webhooks/${a.webhookId}`, undefined, { key: a.appKey })).status, 200);
+    assert.equal(
+      (await stack.request('GET', `/v1/apps/${b.appId}/webhooks/${b.webhookId}/secret`)).body.secret,
+      b.secret,
+    );
+    assert.equal(
+      (await stack.request('GET', `/v1/apps/${a.appId}/webhooks/${a.webhookId}`, undefined, { key: a.appKey })).status,
+      200,
+    );
     const ownEvent = await stack.request('POST', `/v1/apps/${a.appId}/events`, messageEvent(), { key: a.appKey });
     assert.equal(ownEvent.status, 202);
     await stack.client.workflow.getHandle(ownEvent.body.workflow_id).result();
@@ -274,7 +323,10 @@ describe('secrets', () => {
     new Webhook(newSecret).verify(req.body, headers);
 
     // Once the overlap is over, only the new secret signs.
-    await stack.db.pool.query("UPDATE webhooks SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1", [webhookId]);
+    await stack.db.pool.query(
+      "UPDATE webhooks SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1",
+      [webhookId],
+    );
     const after = receiver.requests.length;
     const res2 = await stack.request('POST', `/v1/apps/${appId}/events`, messageEvent());
     await stack.client.workflow.getHandle(res2.body.workflow_id).result();
@@ -307,41 +359,52 @@ describe('delivery safety', () => {
   });
 
   for (const what of ['webhook', 'app'] as const) {
-  test(`deleting the ${what} ends its waiting retries at once, and keeps the delivery log`, async () => {
-    const slow = await startStack({ retrySchedule: '10m' });
-    try {
-      const { appId, webhookId } = await slow.createAppWithWebhook(receiver.url);
-      receiver.answer({ status: 500 });
-      const before = receiver.requests.length;
-      const res = await slow.request('POST', `/v1/apps/${appId}/events`, messageEvent());
-      await receiver.waitForRequests(before + 1);
-      // The delivery now waits 10 minutes for its retry; deletion must end it well before that.
-      let pending = 0;
-      for (let i = 0; i < 50 && pending === 0; i++) {
-        pending = (await slow.db.pool.query("SELECT count(*)::int AS n FROM deliveries WHERE app_id = $1 AND status = 'pending' AND attempt_count = 1", [appId])).rows[0].n;
-        if (pending === 0) await new Promise((r) => setTimeout(r, 100));
+    test(`deleting the ${what} ends its waiting retries at once, and keeps the delivery log`, async () => {
+      const slow = await startStack({ retrySchedule: '10m' });
+      try {
+        const { appId, webhookId } = await slow.createAppWithWebhook(receiver.url);
+        receiver.answer({ status: 500 });
+        const before = receiver.requests.length;
+        const res = await slow.request('POST', `/v1/apps/${appId}/events`, messageEvent());
+        await receiver.waitForRequests(before + 1);
+        // The delivery now waits 10 minutes for its retry; deletion must end it well before that.
+        let pending = 0;
+        for (let i = 0; i < 50 && pending === 0; i++) {
+          pending = (
+            await slow.db.pool.query(
+              "SELECT count(*)::int AS n FROM deliveries WHERE app_id = $1 AND status = 'pending' AND attempt_count = 1",
+              [appId],
+            )
+          ).rows[0].n;
+          if (pending === 0) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(pending, 1);
+        const path = what === 'app' ? `/v1/apps/${appId}` : `/v1/apps/${appId}/webhooks/${webhookId}`;
+        assert.equal((await slow.request('DELETE', path)).status, 204);
+        const result: ChatEventResult = await slow.client.workflow.getHandle(res.body.workflow_id).result();
+        assert.deepEqual(
+          {
+            status: result.deliveries[0]!.status,
+            error: result.deliveries[0]!.error,
+            attempts: result.deliveries[0]!.attempts,
+          },
+          { status: 'failed', error: 'webhook deleted', attempts: 1 },
+        );
+        assert.equal(receiver.requests.length, before + 1, 'no further attempt was sent');
+        const log = await slow.db.pool.query('SELECT status FROM deliveries WHERE app_id = $1', [appId]);
+        assert.deepEqual(log.rows, [{ status: 'failed' }], 'the delivery log outlives the deletion');
+      } finally {
+        await slow.close();
       }
-      assert.equal(pending, 1);
-      const path = what === 'app' ? `/v1/apps/${appId}` : `/v1/apps/${appId}/webhooks/${webhookId}`;
-      assert.equal((await slow.request('DELETE', path)).status, 204);
-      const result: ChatEventResult = await slow.client.workflow.getHandle(res.body.workflow_id).result();
-      assert.deepEqual(
-        { status: result.deliveries[0]!.status, error: result.deliveries[0]!.error, attempts: result.deliveries[0]!.attempts },
-        { status: 'failed', error: 'webhook deleted', attempts: 1 },
-      );
-      assert.equal(receiver.requests.length, before + 1, 'no further attempt was sent');
-      const log = await slow.db.pool.query('SELECT status FROM deliveries WHERE app_id = $1', [appId]);
-      assert.deepEqual(log.rows, [{ status: 'failed' }], 'the delivery log outlives the deletion');
-    } finally {
-      await slow.close();
-    }
-  });
+    });
   }
 });
 
 describe('test sends', () => {
   test('a test send reaches the receiver through the workflow path and returns the outcome', async () => {
-    const { appId, webhookId, secret } = await stack.createAppWithWebhook(receiver.url, { events: ['conversation_end'] });
+    const { appId, webhookId, secret } = await stack.createAppWithWebhook(receiver.url, {
+      events: ['conversation_end'],
+    });
     receiver.answer({ status: 202, body: '{"queued":true}' });
     const before = receiver.requests.length;
     const res = await stack.request('POST', `/v1/apps/${appId}/webhooks/${webhookId}/test`);
@@ -354,10 +417,14 @@ describe('test sends', () => {
 
     const req = receiver.requests[before]!;
     assert.equal(req.headers['webhook-id'], res.body.delivery_id);
-    const payload = new Webhook(secret).verify(req.body, req.headers as Record<string, string>) as Record<string, unknown>;
+    const payload = new Webhook(secret).verify(req.body, req.headers as Record<string, string>) as Record<
+      string,
+      unknown
+    >;
     assert.equal(payload.event, 'Conversation end');
     assert.equal(payload.test, true);
-    const [delivery] = (await stack.db.pool.query('SELECT * FROM deliveries WHERE id = $1', [res.body.delivery_id])).rows;
+    const [delivery] = (await stack.db.pool.query('SELECT * FROM deliveries WHERE id = $1', [res.body.delivery_id]))
+      .rows;
     assert.equal(delivery.is_test, true);
     assert.equal(delivery.status, 'succeeded');
   });

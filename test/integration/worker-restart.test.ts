@@ -1,8 +1,9 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
-import { messageEvent, startStack, type Stack } from '../helpers/stack';
-import { startReceiver, type Receiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../helpers/receiver';
+import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -42,5 +43,8 @@ test('a delivery waiting for its retry completes after the worker is stopped and
   assert.equal(receiver.requests[0]!.headers['webhook-id'], receiver.requests[1]!.headers['webhook-id']);
   const [done] = await listDeliveriesForEvent(stack.db.pool, appId, String(event.id));
   assert.equal(done!.status, 'succeeded');
-  assert.deepEqual((await listAttempts(stack.db.pool, done!.id)).map((a) => a.status_code), [500, 200]);
+  assert.deepEqual(
+    (await listAttempts(stack.db.pool, done!.id)).map((a) => a.status_code),
+    [500, 200],
+  );
 });

@@ -1,5 +1,6 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
 import { ConfigError, loadConfig, PRODUCTION_REQUIREMENTS } from '../../src/config';
 
 describe('config', () => {
@@ -12,7 +13,10 @@ describe('config', () => {
     assert.equal(config.temporal.uiPort, 8233);
     assert.equal(config.dataDir, '.data');
     assert.equal(config.delivery.timeoutMs, 15_000);
-    assert.deepEqual(config.delivery.retryScheduleMs, [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+    assert.deepEqual(
+      config.delivery.retryScheduleMs,
+      [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+    );
     assert.equal(config.delivery.allowHttp, true);
     assert.deepEqual(config.delivery.allowedCidrs, ['127.0.0.0/8', '::1/128']);
   });
@@ -25,12 +29,20 @@ describe('config', () => {
         role,
       );
     }
-    assert.throws(() => loadConfig({ NODE_ENV: 'production' }, 'dev'), /DATABASE_URL.*TEMPORAL_ADDRESS.*ADMIN_API_KEY.*SECRETS_KEY/);
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production' }, 'dev'),
+      /DATABASE_URL.*TEMPORAL_ADDRESS.*ADMIN_API_KEY.*SECRETS_KEY/,
+    );
   });
 
   test('production defaults are strict', () => {
     const config = loadConfig(
-      { DATABASE_URL: 'postgres://u:p@db/x', TEMPORAL_ADDRESS: 't:7233', ADMIN_API_KEY: 'k'.repeat(32), SECRETS_KEY: 'x' },
+      {
+        DATABASE_URL: 'postgres://u:p@db/x',
+        TEMPORAL_ADDRESS: 't:7233',
+        ADMIN_API_KEY: 'k'.repeat(32),
+        SECRETS_KEY: 'x',
+      },
       'api',
     );
     assert.equal(config.mode, 'production');
@@ -64,7 +76,12 @@ describe('config', () => {
     });
     // Absent, not `undefined`: the tuning is spread over the SDK's defaults.
     assert.deepEqual(Object.keys(loadConfig({}, 'dev').worker.tuning), []);
-    assert.deepEqual(Object.keys(loadConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '', WORKER_MAX_CACHED_WORKFLOWS: '' }, 'dev').worker.tuning), []);
+    assert.deepEqual(
+      Object.keys(
+        loadConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '', WORKER_MAX_CACHED_WORKFLOWS: '' }, 'dev').worker.tuning,
+      ),
+      [],
+    );
     assert.deepEqual(loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8' }, 'dev').worker.tuning, {
       maxConcurrentWorkflowTaskExecutions: 8,
     });

@@ -1,17 +1,19 @@
-import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
-import type { LookupAddress } from 'node:dns';
+import { describe, test } from 'node:test';
+
 import { Agent, request } from 'undici';
+
 import {
   BlockedDestinationError,
   checkAddress,
   checkDestination,
   createGuardedConnector,
   createGuardedLookup,
-  invalidCidrs,
   type DestinationPolicy,
+  invalidCidrs,
   type Resolver,
 } from '../../src/security/destination';
 
@@ -97,16 +99,23 @@ describe('checkDestination refuses', () => {
       const resolver = tableResolver(DNS_TABLE);
       const result = await checkDestination(url, OPEN_HTTP, resolver);
       assert.equal(result.ok, false, `expected ${url} to be refused`);
-      assert.ok(!result.ok && result.reason.includes(reason), `reason ${JSON.stringify(!result.ok && result.reason)} lacks ${JSON.stringify(reason)}`);
+      assert.ok(
+        !result.ok && result.reason.includes(reason),
+        `reason ${JSON.stringify(!result.ok && result.reason)} lacks ${JSON.stringify(reason)}`,
+      );
       const host = url.match(/^[a-z]+:\/\/([^/]*)/)?.[1] ?? '';
-      if (!host.endsWith('.test')) assert.deepEqual(resolver.calls, [], 'no DNS for literal hosts, local names or malformed URLs');
+      if (!host.endsWith('.test'))
+        assert.deepEqual(resolver.calls, [], 'no DNS for literal hosts, local names or malformed URLs');
     });
   }
 
   test('plain http when the policy requires https', async () => {
     const resolver = tableResolver({ 'example.com': ['52.0.0.1'] });
     const result = await checkDestination('http://example.com/hook', { allowHttp: false, allowedCidrs: [] }, resolver);
-    assert.deepEqual(result, { ok: false, reason: 'plain http is not allowed; use https (or set ALLOW_HTTP_WEBHOOKS=true)' });
+    assert.deepEqual(result, {
+      ok: false,
+      reason: 'plain http is not allowed; use https (or set ALLOW_HTTP_WEBHOOKS=true)',
+    });
     assert.deepEqual(resolver.calls, []);
   });
 
@@ -120,7 +129,11 @@ describe('checkDestination refuses', () => {
 
   test('localhost names stay refused even when loopback is allowed', async () => {
     const resolver = tableResolver({ localhost: ['127.0.0.1'] });
-    const result = await checkDestination('http://localhost:4000/', { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] }, resolver);
+    const result = await checkDestination(
+      'http://localhost:4000/',
+      { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] },
+      resolver,
+    );
     assert.equal(result.ok, false);
     assert.deepEqual(resolver.calls, []);
   });
@@ -129,35 +142,63 @@ describe('checkDestination refuses', () => {
 describe('checkDestination allows', () => {
   test('a public name, returning the checked addresses', async () => {
     const resolver = tableResolver({ 'hooks.zapier.com': ['52.0.0.1', '2600:1f18::1'] });
-    const result = await checkDestination('https://hooks.zapier.com/hooks/catch/1/abc', { allowHttp: false, allowedCidrs: [] }, resolver);
-    assert.deepEqual(result, { ok: true, url: 'https://hooks.zapier.com/hooks/catch/1/abc', addresses: ['52.0.0.1', '2600:1f18::1'] });
+    const result = await checkDestination(
+      'https://hooks.zapier.com/hooks/catch/1/abc',
+      { allowHttp: false, allowedCidrs: [] },
+      resolver,
+    );
+    assert.deepEqual(result, {
+      ok: true,
+      url: 'https://hooks.zapier.com/hooks/catch/1/abc',
+      addresses: ['52.0.0.1', '2600:1f18::1'],
+    });
     assert.deepEqual(resolver.calls, ['hooks.zapier.com']);
   });
 
   test('a public IP literal, without DNS', async () => {
     const resolver = tableResolver({});
-    assert.deepEqual(await checkDestination('https://8.8.8.8/x', OPEN_HTTP, resolver), { ok: true, url: 'https://8.8.8.8/x', addresses: ['8.8.8.8'] });
+    assert.deepEqual(await checkDestination('https://8.8.8.8/x', OPEN_HTTP, resolver), {
+      ok: true,
+      url: 'https://8.8.8.8/x',
+      addresses: ['8.8.8.8'],
+    });
     assert.deepEqual(resolver.calls, []);
   });
 
   test('loopback inside an allowed CIDR', async () => {
-    const result = await checkDestination('http://127.0.0.1:4000/hook', { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] }, tableResolver({}));
+    const result = await checkDestination(
+      'http://127.0.0.1:4000/hook',
+      { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] },
+      tableResolver({}),
+    );
     assert.deepEqual(result, { ok: true, url: 'http://127.0.0.1:4000/hook', addresses: ['127.0.0.1'] });
   });
 
   test('IPv6 loopback inside an allowed CIDR', async () => {
-    const result = await checkDestination('http://[::1]:4000/', { allowHttp: true, allowedCidrs: ['::1/128'] }, tableResolver({}));
+    const result = await checkDestination(
+      'http://[::1]:4000/',
+      { allowHttp: true, allowedCidrs: ['::1/128'] },
+      tableResolver({}),
+    );
     assert.deepEqual(result, { ok: true, url: 'http://[::1]:4000/', addresses: ['::1'] });
   });
 
   test('an IPv4-mapped address whose IPv4 address is allowed', async () => {
-    const result = await checkDestination('http://[::ffff:127.0.0.1]/', { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] }, tableResolver({}));
+    const result = await checkDestination(
+      'http://[::ffff:127.0.0.1]/',
+      { allowHttp: true, allowedCidrs: ['127.0.0.0/8'] },
+      tableResolver({}),
+    );
     assert.deepEqual(result, { ok: true, url: 'http://[::ffff:7f00:1]/', addresses: ['::ffff:7f00:1'] });
   });
 
   test('a name resolving to private addresses that are all allowed', async () => {
     const resolver = tableResolver({ 'receiver.internal': ['10.1.2.3', 'fd12::3'] });
-    const result = await checkDestination('https://receiver.internal/', { allowHttp: false, allowedCidrs: ['10.0.0.0/8', 'fd00::/8'] }, resolver);
+    const result = await checkDestination(
+      'https://receiver.internal/',
+      { allowHttp: false, allowedCidrs: ['10.0.0.0/8', 'fd00::/8'] },
+      resolver,
+    );
     assert.deepEqual(result, { ok: true, url: 'https://receiver.internal/', addresses: ['10.1.2.3', 'fd12::3'] });
   });
 });
@@ -166,7 +207,10 @@ test('checkAddress classifies one address and refuses what is not a canonical IP
   assert.deepEqual(checkAddress('52.0.0.1', OPEN_HTTP), { ok: true });
   assert.deepEqual(checkAddress('10.0.0.5', OPEN_HTTP), { ok: false, reason: '10.0.0.5 is a private address' });
   assert.deepEqual(checkAddress('10.0.0.5', { allowHttp: true, allowedCidrs: ['10.0.0.0/24'] }), { ok: true });
-  assert.deepEqual(checkAddress('10.0.1.5', { allowHttp: true, allowedCidrs: ['10.0.0.0/24'] }), { ok: false, reason: '10.0.1.5 is a private address' });
+  assert.deepEqual(checkAddress('10.0.1.5', { allowHttp: true, allowedCidrs: ['10.0.0.0/24'] }), {
+    ok: false,
+    reason: '10.0.1.5 is a private address',
+  });
   // ipaddr.js alone would parse these as 127.0.0.1; a resolver never returns them, so they are refused.
   assert.deepEqual(checkAddress('0x7f.1', OPEN_HTTP), { ok: false, reason: '0x7f.1 is not an IP address' });
   assert.deepEqual(checkAddress('2130706433', OPEN_HTTP), { ok: false, reason: '2130706433 is not an IP address' });
@@ -245,7 +289,8 @@ function rebindingResolver(...answers: string[][]): Resolver & { calls: string[]
   const calls: string[] = [];
   const resolver = async (hostname: string) => {
     calls.push(hostname);
-    if (hostname !== 'rebind.test') throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+    if (hostname !== 'rebind.test')
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
     return answers[Math.min(calls.length - 1, answers.length - 1)]!;
   };
   return Object.assign(resolver, { calls });
@@ -283,7 +328,11 @@ describe('connecting through the guarded lookup (real HTTP)', () => {
     const agent = new Agent({ connect: { lookup: createGuardedLookup(policy, resolver) } });
     try {
       for (const path of ['/one', '/two']) {
-        const res = await request(`http://rebind.test:${server.port}${path}`, { method: 'POST', body: '{}', dispatcher: agent });
+        const res = await request(`http://rebind.test:${server.port}${path}`, {
+          method: 'POST',
+          body: '{}',
+          dispatcher: agent,
+        });
         assert.equal(res.statusCode, 200);
         assert.equal(await res.body.text(), 'ok');
       }
@@ -292,7 +341,11 @@ describe('connecting through the guarded lookup (real HTTP)', () => {
         { path: '/two', remoteAddress: '127.0.0.1' },
       ]);
       assert.ok(server.connections() >= 1);
-      assert.equal(resolver.calls.length, server.connections(), 'the resolver is asked once per connection, by the lookup');
+      assert.equal(
+        resolver.calls.length,
+        server.connections(),
+        'the resolver is asked once per connection, by the lookup',
+      );
       assert.ok(resolver.calls.every((name) => name === 'rebind.test'));
     } finally {
       await agent.close();
@@ -316,13 +369,18 @@ describe('connecting through the guarded lookup (real HTTP)', () => {
         ['127.0.0.1', 'host 127.0.0.1 is a loopback address'],
         ['[::1]', 'host ::1 is a loopback address'],
       ] as const) {
-        await assert.rejects(request(`http://${host}:${server.port}/blocked`, { dispatcher: guarded }), (err: unknown) => {
-          assert.ok(err instanceof BlockedDestinationError, `got ${String(err)}`);
-          assert.equal(err.reason, reason);
-          return true;
-        });
+        await assert.rejects(
+          request(`http://${host}:${server.port}/blocked`, { dispatcher: guarded }),
+          (err: unknown) => {
+            assert.ok(err instanceof BlockedDestinationError, `got ${String(err)}`);
+            assert.equal(err.reason, reason);
+            return true;
+          },
+        );
       }
-      await assert.rejects(request(`http://rebind.test:${server.port}/blocked`, { dispatcher: guarded }), { code: 'ERR_BLOCKED_DESTINATION' });
+      await assert.rejects(request(`http://rebind.test:${server.port}/blocked`, { dispatcher: guarded }), {
+        code: 'ERR_BLOCKED_DESTINATION',
+      });
       assert.equal(server.seen.length, 1, 'nothing blocked reached the server');
       assert.deepEqual(resolver.calls, ['rebind.test']);
     } finally {
@@ -334,7 +392,9 @@ describe('connecting through the guarded lookup (real HTTP)', () => {
   test('the guarded connector lets allowed literals and names through', async () => {
     const server = await startServer();
     const resolver = rebindingResolver(['127.0.0.1']);
-    const agent = new Agent({ connect: createGuardedConnector({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'] }, resolver) });
+    const agent = new Agent({
+      connect: createGuardedConnector({ allowHttp: true, allowedCidrs: ['127.0.0.0/8'] }, resolver),
+    });
     try {
       for (const host of ['127.0.0.1', 'rebind.test']) {
         const res = await request(`http://${host}:${server.port}/${host}`, { dispatcher: agent });

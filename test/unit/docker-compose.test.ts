@@ -6,12 +6,14 @@
  * Values are interpolated the way `docker compose` does (`${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `$$`), with
  * .env.example as the .env file and test values for the secrets it leaves empty.
  */
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { test } from 'node:test';
+
 import { parse } from 'yaml';
+
 import { loadConfig, PRODUCTION_REQUIREMENTS } from '../../src/config';
 import { parseDuration } from '../../src/domain/durations';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
@@ -39,7 +41,8 @@ const SECRETS = ['ADMIN_API_KEY', 'SECRETS_KEY', 'POSTGRES_PASSWORD'] as const;
 
 // --- Compose-style interpolation ------------------------------------------------------------------------------------
 
-const INTERPOLATION = /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|-|:\?|\?)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|(\{[^}]*\}?))/g;
+const INTERPOLATION =
+  /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:-|-|:\?|\?)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|(\{[^}]*\}?))/g;
 
 /** Interpolates one string as docker compose does; throws for `${VAR:?msg}` when VAR is unset or empty. */
 function interpolateString(text: string, vars: Vars, used: Set<string>): string {
@@ -129,14 +132,23 @@ function commandOf(svc: Service): string | undefined {
 /** The one service whose command is `role`. */
 function serviceForRole(role: string, compose: Compose = COMPOSE): [string, Service] {
   const matches = Object.entries(compose.services).filter(([, svc]) => commandOf(svc) === role);
-  assert.equal(matches.length, 1, `expected exactly one service with command "${role}", found ${matches.map(([n]) => n).join(', ') || 'none'}`);
+  assert.equal(
+    matches.length,
+    1,
+    `expected exactly one service with command "${role}", found ${matches.map(([n]) => n).join(', ') || 'none'}`,
+  );
   return matches[0]!;
 }
 
 /** The environment as a map of strings; compose's list form is refused so that values are easy to review. */
 function environment(svc: Service, name: string): Record<string, string> {
-  assert.ok(svc.environment && typeof svc.environment === 'object' && !Array.isArray(svc.environment), `${name}: environment must be a map`);
-  return Object.fromEntries(Object.entries(svc.environment).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+  assert.ok(
+    svc.environment && typeof svc.environment === 'object' && !Array.isArray(svc.environment),
+    `${name}: environment must be a map`,
+  );
+  return Object.fromEntries(
+    Object.entries(svc.environment).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]),
+  );
 }
 
 function dependsOn(svc: Service, name: string): Record<string, string | undefined> {
@@ -160,7 +172,10 @@ test('each production role has a service that sets every variable PRODUCTION_REQ
     const [name, svc] = serviceForRole(role);
     const env = environment(svc, name);
     for (const variable of PRODUCTION_REQUIREMENTS[role]) {
-      assert.ok(env[variable] !== undefined && env[variable].trim() !== '', `${name} (${role}) must set ${variable} to a non-empty value`);
+      assert.ok(
+        env[variable] !== undefined && env[variable].trim() !== '',
+        `${name} (${role}) must set ${variable} to a non-empty value`,
+      );
     }
   }
 });
@@ -225,7 +240,13 @@ test('DATABASE_URL of api, worker and migrate points at the postgres service wit
 });
 
 test('TEMPORAL_ADDRESS everywhere points at the temporal service', () => {
-  const users = ['temporal-setup', 'temporal-ui', ...APP_ROLES.filter((r) => (PRODUCTION_REQUIREMENTS[r] as readonly string[]).includes('TEMPORAL_ADDRESS')).map((r) => serviceForRole(r)[0])];
+  const users = [
+    'temporal-setup',
+    'temporal-ui',
+    ...APP_ROLES.filter((r) => (PRODUCTION_REQUIREMENTS[r] as readonly string[]).includes('TEMPORAL_ADDRESS')).map(
+      (r) => serviceForRole(r)[0],
+    ),
+  ];
   assert.ok(users.includes('api') && users.includes('worker'));
   for (const name of users) {
     const address = environment(service(name), name).TEMPORAL_ADDRESS ?? '';
@@ -246,7 +267,10 @@ test('api and worker agree on the Temporal namespace and task queue, and the nam
 
 test('temporal-setup registers every search attribute the workflows use, with its type', () => {
   const setup = service('temporal-setup');
-  const script = [setup.entrypoint, setup.command].flat().filter((s): s is string => typeof s === 'string').join('\n');
+  const script = [setup.entrypoint, setup.command]
+    .flat()
+    .filter((s): s is string => typeof s === 'string')
+    .join('\n');
   assert.match(script, /temporal operator search-attribute create/);
   assert.match(script, /--type "\$\$type"|--type "\$type"/);
   assert.match(script, /already exists/, 'a second run must tolerate attributes that exist');
@@ -255,7 +279,11 @@ test('temporal-setup registers every search attribute the workflows use, with it
   const cliType: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList' };
   for (const key of ALL_SEARCH_ATTRIBUTES) {
     assert.ok(cliType[key.type], `${key.name}: the test knows no CLI name for type ${key.type}`);
-    assert.match(script, new RegExp(`\\b${key.name}:${cliType[key.type]}\\b`), `temporal-setup does not register ${key.name} as ${cliType[key.type]}`);
+    assert.match(
+      script,
+      new RegExp(`\\b${key.name}:${cliType[key.type]}\\b`),
+      `temporal-setup does not register ${key.name} as ${cliType[key.type]}`,
+    );
   }
 });
 
@@ -266,7 +294,11 @@ test('start order: schema and search attributes before api and worker, postgres 
     assert.equal(deps['temporal-setup'], 'service_completed_successfully', `${name} must wait for temporal-setup`);
   }
   for (const name of ['migrate', 'temporal']) {
-    assert.equal(dependsOn(service(name), name).postgres, 'service_healthy', `${name} must wait for a healthy postgres`);
+    assert.equal(
+      dependsOn(service(name), name).postgres,
+      'service_healthy',
+      `${name} must wait for a healthy postgres`,
+    );
   }
   assert.ok(service('postgres').healthcheck?.test, 'postgres needs a healthcheck for service_healthy');
 });
@@ -274,7 +306,10 @@ test('start order: schema and search attributes before api and worker, postgres 
 test('the api is published and health-checked on the port it listens on', () => {
   const api = loadConfig(environment(service('api'), 'api'), 'api');
   const ports = service('api').ports ?? [];
-  assert.ok(ports.some((p) => String(p).split(':').at(-1) === String(api.http.port)), `no published port maps to ${api.http.port}: ${ports.join(', ')}`);
+  assert.ok(
+    ports.some((p) => String(p).split(':').at(-1) === String(api.http.port)),
+    `no published port maps to ${api.http.port}: ${ports.join(', ')}`,
+  );
   const check = [service('api').healthcheck?.test].flat().join(' ');
   assert.ok(check.includes(`:${api.http.port}/healthz`), `api healthcheck: ${check}`);
 });
@@ -304,13 +339,18 @@ test('secrets come from the environment, are required, and have no real value in
     assert.equal(listed.get(secret), '', `.env.example must not ship a value for ${secret}`);
 
     const without: Vars = { ...VARS, [secret]: undefined };
-    assert.throws(() => interpolate(RAW, without, new Set()), new RegExp(secret), `compose must refuse to start without ${secret}`);
+    assert.throws(
+      () => interpolate(RAW, without, new Set()),
+      new RegExp(secret),
+      `compose must refuse to start without ${secret}`,
+    );
   }
   // No service hard-codes a secret.
   for (const [name, svc] of Object.entries(RAW.services)) {
     const env = svc.environment && !Array.isArray(svc.environment) ? svc.environment : {};
     for (const secret of ['ADMIN_API_KEY', 'SECRETS_KEY', 'POSTGRES_PASSWORD', 'POSTGRES_PWD']) {
-      if (env[secret] !== undefined) assert.match(String(env[secret]), /^\$\{[A-Z_]+:\?/, `${name}: ${secret} must be interpolated`);
+      if (env[secret] !== undefined)
+        assert.match(String(env[secret]), /^\$\{[A-Z_]+:\?/, `${name}: ${secret} must be interpolated`);
     }
   }
 });

@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { createEndpointLimiter } from '../../activities/endpoint-limiter';
 
 test('an endpoint gets at most its limit in flight; other endpoints are unaffected; releases free slots once', () => {

@@ -2,15 +2,17 @@
  * The OpenAPI document: valid OpenAPI 3.1, in step with the routes the app really registers, with request schemas
  * that accept and refuse what the routes' zod schemas do, and served (with its reference page) without a network.
  */
-import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import type { z } from 'zod';
+import { after, before, describe, test } from 'node:test';
+
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { createApp, type ApiDeps } from '../../src/api/app';
+import express from 'express';
+import type { z } from 'zod';
+
+import { type ApiDeps, createApp } from '../../src/api/app';
 import {
   appSchema,
   appWithKeySchema,
@@ -21,9 +23,9 @@ import {
 } from '../../src/api/openapi';
 import { appJson, createAppBodySchema, updateAppBodySchema } from '../../src/api/routes/apps';
 import { createWebhookBodySchema, updateWebhookBodySchema, webhookJson } from '../../src/api/routes/webhooks';
-import { chatEventBodySchema } from '../../src/domain/events';
 import type { AppRow } from '../../src/db/queries/apps';
 import type { WebhookRow } from '../../src/db/queries/webhooks';
+import { chatEventBodySchema } from '../../src/domain/events';
 import { VERSION } from '../../src/version';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -143,13 +145,20 @@ describe('OpenAPI document', () => {
     const doc = buildOpenApiDocument();
     const ajv = new Ajv2020({ strict: false });
     addFormats(ajv);
-    const schemas: [string, unknown][] = Object.entries(doc.components?.schemas ?? {}).map(([k, v]) => [`components.schemas.${k}`, v]);
+    const schemas: [string, unknown][] = Object.entries(doc.components?.schemas ?? {}).map(([k, v]) => [
+      `components.schemas.${k}`,
+      v,
+    ]);
     for (const [path, item] of Object.entries(doc.paths ?? {})) {
       for (const method of HTTP_METHODS) {
         const op = item[method];
         if (!op) continue;
-        for (const p of (op.parameters ?? []) as { name: string; schema?: unknown }[]) schemas.push([`${method} ${path} param ${p.name}`, p.schema]);
-        for (const [code, r] of Object.entries(op.responses ?? {}) as [string, { content?: Record<string, { schema?: unknown }> }][]) {
+        for (const p of (op.parameters ?? []) as { name: string; schema?: unknown }[])
+          schemas.push([`${method} ${path} param ${p.name}`, p.schema]);
+        for (const [code, r] of Object.entries(op.responses ?? {}) as [
+          string,
+          { content?: Record<string, { schema?: unknown }> },
+        ][]) {
           for (const media of Object.values(r.content ?? {})) schemas.push([`${method} ${path} ${code}`, media.schema]);
         }
       }
@@ -207,7 +216,9 @@ describe('OpenAPI document', () => {
     const op = buildOpenApiDocument().paths?.['/v1/apps/{app_id}/events']?.post;
     assert.ok(op);
     assert.deepEqual(Object.keys(op.responses ?? {}).sort(), ['200', '202', '400', '401', '404', '413', '415', '503']);
-    const header = ((op.parameters ?? []) as { in: string; name: string; required?: boolean }[]).find((p) => p.in === 'header');
+    const header = ((op.parameters ?? []) as { in: string; name: string; required?: boolean }[]).find(
+      (p) => p.in === 'header',
+    );
     assert.deepEqual([header?.name, header?.required], ['Idempotency-Key', false]);
   });
 
@@ -231,7 +242,13 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
       name: 'CreateAppBody',
       zod: createAppBodySchema,
       accept: [{ name: 'Acme' }, { name: 'Acme', privacy: { share_messages: false } }, { name: 'A', privacy: {} }],
-      refuse: [{}, { name: 'Acme', extra: 1 }, { name: 5 }, { name: 'Acme', privacy: { share_everything: true } }, { name: '' }],
+      refuse: [
+        {},
+        { name: 'Acme', extra: 1 },
+        { name: 5 },
+        { name: 'Acme', privacy: { share_everything: true } },
+        { name: '' },
+      ],
     },
     {
       name: 'UpdateAppBody',
@@ -244,14 +261,27 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
       zod: createWebhookBodySchema,
       accept: [
         { url: 'https://example.com/hook', events: ['message_sent'] },
-        { url: 'https://example.com/hook', events: ['custom_condition'], conditions: [{ prompt: 'When asked about pricing' }], enabled: false },
-        { url: 'https://example.com/hook', events: ['custom_condition'], conditions: [{ id: 'c1', prompt: 'p', fire: 'every_match' }] },
+        {
+          url: 'https://example.com/hook',
+          events: ['custom_condition'],
+          conditions: [{ prompt: 'When asked about pricing' }],
+          enabled: false,
+        },
+        {
+          url: 'https://example.com/hook',
+          events: ['custom_condition'],
+          conditions: [{ id: 'c1', prompt: 'p', fire: 'every_match' }],
+        },
       ],
       refuse: [
         { url: 'https://example.com/hook' },
         { url: 'https://example.com/hook', events: [] },
         { url: 'https://example.com/hook', events: ['message_received'] },
-        { url: 'https://example.com/hook', events: ['custom_condition'], conditions: [{ prompt: 'p', fire: 'sometimes' }] },
+        {
+          url: 'https://example.com/hook',
+          events: ['custom_condition'],
+          conditions: [{ prompt: 'p', fire: 'sometimes' }],
+        },
         { url: 'https://example.com/hook', events: ['message_sent'], secret: 'mine' },
         { url: '', events: ['message_sent'] },
       ],
@@ -267,7 +297,12 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
       zod: chatEventBodySchema,
       accept: [
         { type: 'user_signup' },
-        { id: 'evt_1', type: 'user_signup', occurred_at: '2025-01-02T03:04:05Z', user: { logged_in: true, email: 'ada@example.com' } },
+        {
+          id: 'evt_1',
+          type: 'user_signup',
+          occurred_at: '2025-01-02T03:04:05Z',
+          user: { logged_in: true, email: 'ada@example.com' },
+        },
         { id: 'evt_2', type: 'message_sent', conversation_id: 'conv_1', message: 'hi', response: 'hello' },
       ],
       refuse: [
@@ -287,7 +322,11 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
       assert.ok(validate, `components.schemas.${c.name} exists`);
       for (const body of c.accept) {
         assert.equal(c.zod.safeParse(body).success, true, `zod accepts ${JSON.stringify(body)}`);
-        assert.equal(validate(body), true, `OpenAPI accepts ${JSON.stringify(body)}: ${ajv.errorsText(validate.errors)}`);
+        assert.equal(
+          validate(body),
+          true,
+          `OpenAPI accepts ${JSON.stringify(body)}: ${ajv.errorsText(validate.errors)}`,
+        );
       }
       for (const body of c.refuse) {
         assert.equal(c.zod.safeParse(body).success, false, `zod refuses ${JSON.stringify(body)}`);
@@ -403,7 +442,12 @@ describe('docs router', () => {
   });
 
   test('serves nothing else of swagger-ui-dist, and leaves /v1 to the API', async () => {
-    for (const path of ['/docs/package.json', '/docs/index.html', '/docs/swagger-initializer.js/x', '/docs/..%2Fpackage.json']) {
+    for (const path of [
+      '/docs/package.json',
+      '/docs/index.html',
+      '/docs/swagger-initializer.js/x',
+      '/docs/..%2Fpackage.json',
+    ]) {
       assert.equal((await fetch(`${base}${path}`)).status, 404, path);
     }
     assert.equal((await fetch(`${base}/v1/apps`)).status, 401);

@@ -1,8 +1,9 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildPayload, DEFAULT_PRIVACY } from '../../src/domain/payload';
-import { chatEventBodySchema, toChatEvent } from '../../src/domain/events';
+import { describe, test } from 'node:test';
+
 import { trimTranscript } from '../../activities/conditions';
+import { chatEventBodySchema, toChatEvent } from '../../src/domain/events';
+import { buildPayload, DEFAULT_PRIVACY } from '../../src/domain/payload';
 
 const app = { name: 'My App', privacy: DEFAULT_PRIVACY };
 const received = new Date('2024-05-05T10:00:00Z');
@@ -51,7 +52,10 @@ describe('payload', () => {
   });
 
   test('user data only for logged-in users', () => {
-    const payload = buildPayload(eventOf({ type: 'user_signup', user: { email: 'a@b.co', name: 'A', logged_in: false } }), app);
+    const payload = buildPayload(
+      eventOf({ type: 'user_signup', user: { email: 'a@b.co', name: 'A', logged_in: false } }),
+      app,
+    );
     assert.equal(payload.event, 'New user signup');
     assert.equal(payload.user_email, null);
     assert.equal(payload.user_name, null);
@@ -65,7 +69,10 @@ describe('payload', () => {
       message: 'm',
       response: 'r',
     });
-    const payload = buildPayload(event, { name: 'X', privacy: { share_user_email: false, share_user_name: true, share_messages: false } });
+    const payload = buildPayload(event, {
+      name: 'X',
+      privacy: { share_user_email: false, share_user_name: true, share_messages: false },
+    });
     assert.equal(payload.user_email, null);
     assert.equal(payload.user_name, 'A');
     assert.equal(payload.last_message, null);
@@ -80,9 +87,17 @@ describe('transcript trimming', () => {
       { role: 'assistant' as const, text: 'b'.repeat(10) },
       { role: 'user' as const, text: 'c'.repeat(10) },
     ];
-    assert.deepEqual(trimTranscript(turns, 25).map((t) => t.text[0]), ['b', 'c']);
-    assert.deepEqual(trimTranscript(turns, 30).map((t) => t.text[0]), ['a', 'b', 'c']);
+    assert.deepEqual(
+      trimTranscript(turns, 25).map((t) => t.text[0]),
+      ['b', 'c'],
+    );
+    assert.deepEqual(
+      trimTranscript(turns, 30).map((t) => t.text[0]),
+      ['a', 'b', 'c'],
+    );
     // The newest turn alone is kept even when it is too long: its end, which is what was said last.
-    assert.deepEqual(trimTranscript([{ role: 'user', text: 'x'.repeat(5) + 'y'.repeat(5) }], 5), [{ role: 'user', text: 'yyyyy' }]);
+    assert.deepEqual(trimTranscript([{ role: 'user', text: 'x'.repeat(5) + 'y'.repeat(5) }], 5), [
+      { role: 'user', text: 'yyyyy' },
+    ]);
   });
 });

@@ -1,6 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { busyWaitDelay, MAX_RETRY_AFTER_MS, nextRetryDelay, parseRetryAfter, withJitter } from '../../src/domain/delivery';
+import { test } from 'node:test';
+
+import {
+  busyWaitDelay,
+  MAX_RETRY_AFTER_MS,
+  nextRetryDelay,
+  parseRetryAfter,
+  withJitter,
+} from '../../src/domain/delivery';
 
 test('jitter stays within ±20% of the delay', () => {
   assert.equal(withJitter(10_000, 0), 8_000);
@@ -26,5 +33,8 @@ test('Retry-After parses seconds and HTTP dates, and ignores nonsense', () => {
 });
 
 test('busy waits double from 1 s to at most 30 s', () => {
-  assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map((n) => busyWaitDelay(n, 0.5)), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+  assert.deepEqual(
+    [0, 1, 2, 3, 4, 5, 9].map((n) => busyWaitDelay(n, 0.5)),
+    [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000],
+  );
 });

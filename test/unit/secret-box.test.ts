@@ -1,7 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSecretBox, generateSecretsKey, generateWebhookSecret, parseSecretsKey } from '../../src/security/secret-box';
+import { test } from 'node:test';
+
 import { apiKeyMatches } from '../../src/security/api-keys';
+import {
+  createSecretBox,
+  generateSecretsKey,
+  generateWebhookSecret,
+  parseSecretsKey,
+} from '../../src/security/secret-box';
 
 test('secrets round-trip, and the sealed form reveals nothing of them', () => {
   const box = createSecretBox(parseSecretsKey(generateSecretsKey()));

@@ -1,16 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
+
 import type { Db } from '../../db/pool';
-import { deleteApp, insertApp, listApps, replaceAppKey, updateApp, type AppRow } from '../../db/queries/apps';
+import { type AppRow, deleteApp, insertApp, listApps, replaceAppKey, updateApp } from '../../db/queries/apps';
 import { listWebhookIds } from '../../db/queries/webhooks';
-import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/api-keys';
-import { notifyWebhooksChanged } from '../../services/webhooks';
-import type { EventServiceDeps } from '../../services/events';
 import type { Logger } from '../../logger';
-import { ApiError, parseOr400 } from '../errors';
+import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/api-keys';
 import { checkDestination, type DestinationPolicy, type Resolver } from '../../security/destination';
+import type { EventServiceDeps } from '../../services/events';
+import { notifyWebhooksChanged } from '../../services/webhooks';
 import { principalOf, requireAdmin, requireJson, scopedApp } from '../auth';
 import { requireNoBody } from '../body';
+import { ApiError, parseOr400 } from '../errors';
 import { page, pageQuerySchema } from '../pagination';
 
 export const privacySchema = z.strictObject({
@@ -68,7 +69,10 @@ export function createAppsRouter(deps: {
   async function checkedAlertUrl(raw: string | null | undefined): Promise<string | null | undefined> {
     if (raw === undefined || raw === null) return raw;
     const check = await checkDestination(raw, deps.destination, deps.destination.resolver);
-    if (!check.ok) throw new ApiError(400, 'invalid_url', `Invalid alert_url: ${check.reason}`, [{ field: 'alert_url', message: check.reason }]);
+    if (!check.ok)
+      throw new ApiError(400, 'invalid_url', `Invalid alert_url: ${check.reason}`, [
+        { field: 'alert_url', message: check.reason },
+      ]);
     return check.url;
   }
 
@@ -76,7 +80,12 @@ export function createAppsRouter(deps: {
     const body = parseOr400(createAppBodySchema, req.body);
     const alertUrl = await checkedAlertUrl(body.alert_url);
     const key = newAppKey();
-    const app = await insertApp(deps.db, { ...body, alertUrl: alertUrl ?? null, apiKeyHash: key.hash, apiKeyPrefix: key.prefix });
+    const app = await insertApp(deps.db, {
+      ...body,
+      alertUrl: alertUrl ?? null,
+      apiKeyHash: key.hash,
+      apiKeyPrefix: key.prefix,
+    });
     // The only answer that carries the key: the database keeps its hash.
     res.status(201).json({ ...appJson(app), api_key: key.key });
   });
@@ -86,7 +95,13 @@ export function createAppsRouter(deps: {
     const query = parseOr400(pageQuerySchema, req.query, 'query');
     const principal = principalOf(res);
     const onlyId = principal.kind === 'app' ? principal.appId : undefined;
-    res.json(await page(query, (p) => listApps(deps.db, { ...p, onlyId }), (row) => appJson(row)));
+    res.json(
+      await page(
+        query,
+        (p) => listApps(deps.db, { ...p, onlyId }),
+        (row) => appJson(row),
+      ),
+    );
   });
 
   // `/:app_id` routes run after scopeToApp (mounted in createApp), which checks the key reaches the app.
@@ -97,7 +112,11 @@ export function createAppsRouter(deps: {
   router.patch('/:app_id', requireJson, async (req, res) => {
     const body = parseOr400(updateAppBodySchema, req.body);
     const alertUrl = await checkedAlertUrl(body.alert_url);
-    const app = await updateApp(deps.db, scopedApp(res).id, { name: body.name, privacy: body.privacy, ...(alertUrl !== undefined ? { alertUrl } : {}) });
+    const app = await updateApp(deps.db, scopedApp(res).id, {
+      name: body.name,
+      privacy: body.privacy,
+      ...(alertUrl !== undefined ? { alertUrl } : {}),
+    });
     res.json(appJson(app!));
   });
 

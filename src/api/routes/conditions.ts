@@ -1,8 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
+
 import { judgeConditions, type LlmClient } from '../../../activities/llm-judge';
-import { ApiError, parseOr400 } from '../errors';
 import { requireJson } from '../auth';
+import { ApiError, parseOr400 } from '../errors';
 
 export const tryConditionBodySchema = z.strictObject({
   prompt: z.string().trim().min(1).max(1000).describe('The condition to try: "When a user asks about pricing".'),
@@ -15,7 +16,7 @@ export const tryConditionBodySchema = z.strictObject({
 
 export const tryConditionResultSchema = z.object({
   matched: z.boolean(),
-  reason: z.string().describe('The judge\'s one-sentence reason.'),
+  reason: z.string().describe("The judge's one-sentence reason."),
   model: z.string(),
   tokens: z.object({ prompt: z.number().int().nullable(), completion: z.number().int().nullable() }),
 });
@@ -30,9 +31,18 @@ export function createConditionsRouter(deps: { llm: LlmClient | undefined }): Ro
   router.post('/try', requireJson, async (req, res) => {
     const body = parseOr400(tryConditionBodySchema, req.body);
     if (!deps.llm) {
-      throw new ApiError(503, 'llm_not_configured', 'No LLM is configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model');
+      throw new ApiError(
+        503,
+        'llm_not_configured',
+        'No LLM is configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model',
+      );
     }
-    const outcome = await judgeConditions(deps.llm.client, deps.llm.model, [{ id: 'condition', prompt: body.prompt }], body.transcript);
+    const outcome = await judgeConditions(
+      deps.llm.client,
+      deps.llm.model,
+      [{ id: 'condition', prompt: body.prompt }],
+      body.transcript,
+    );
     switch (outcome.kind) {
       case 'verdicts': {
         const verdict = outcome.verdicts.get('condition');

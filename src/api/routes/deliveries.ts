@@ -1,24 +1,32 @@
 import { Router } from 'express';
 import { z } from 'zod';
+
 import type { Db } from '../../db/pool';
-import { findDelivery, findDeliveryApp, listAttempts, type AttemptRow } from '../../db/queries/deliveries';
-import { listDeliveries, type DeliverySummaryRow } from '../../db/queries/delivery-log';
-import { CHAT_EVENT_TYPES, identifier } from '../../domain/events';
+import { type AttemptRow, findDelivery, findDeliveryApp, listAttempts } from '../../db/queries/deliveries';
+import { type DeliverySummaryRow, listDeliveries } from '../../db/queries/delivery-log';
 import type { DeliveryStatus } from '../../domain/delivery';
-import { ApiError, notFound, parseOr400 } from '../errors';
+import { CHAT_EVENT_TYPES, identifier } from '../../domain/events';
+import { type ReplayDeps, startReplay } from '../../services/replay';
 import { requireAdmin, scopedApp } from '../auth';
 import { isPlausibleId, requireNoBody } from '../body';
-import { startReplay, type ReplayDeps } from '../../services/replay';
+import { ApiError, notFound, parseOr400 } from '../errors';
 import { page, pageQuerySchema } from '../pagination';
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'skipped'] as const satisfies readonly DeliveryStatus[];
+export const DELIVERY_STATUSES = [
+  'pending',
+  'succeeded',
+  'failed',
+  'skipped',
+] as const satisfies readonly DeliveryStatus[];
 
 const instant = z.iso.datetime({ offset: true });
 
 export const deliveryListQuerySchema = z
   .strictObject({
     ...pageQuerySchema.shape,
-    webhook_id: identifier(200).optional().describe('Only deliveries to this webhook (it may since have been deleted).'),
+    webhook_id: identifier(200)
+      .optional()
+      .describe('Only deliveries to this webhook (it may since have been deleted).'),
     status: z.enum(DELIVERY_STATUSES).optional(),
     event_type: z
       .enum(CHAT_EVENT_TYPES)
@@ -40,7 +48,10 @@ export const deliverySummarySchema = z.object({
   webhook_id: z.string(),
   event_id: z.string(),
   event_type: z.string().describe(`The type of the event posted: ${CHAT_EVENT_TYPES.join(', ')}.`),
-  condition_id: z.string().nullable().describe('The condition that fired this delivery; null for the event\u2019s own delivery.'),
+  condition_id: z
+    .string()
+    .nullable()
+    .describe('The condition that fired this delivery; null for the event\u2019s own delivery.'),
   conversation_id: z.string().nullable(),
   workflow_id: z.string(),
   status: z.enum(DELIVERY_STATUSES),
@@ -62,9 +73,14 @@ export const deliveryAttemptSchema = z.object({
   error_class: z
     .string()
     .nullable()
-    .describe('null on a 2xx; http_status, timeout, connection_refused, connection_reset, dns, tls, network or blocked_destination.'),
+    .describe(
+      'null on a 2xx; http_status, timeout, connection_refused, connection_reset, dns, tls, network or blocked_destination.',
+    ),
   error_message: z.string().nullable(),
-  response_headers: z.record(z.string(), z.string()).nullable().describe('The few headers kept: content-type, retry-after, location...'),
+  response_headers: z
+    .record(z.string(), z.string())
+    .nullable()
+    .describe('The few headers kept: content-type, retry-after, location...'),
   response_excerpt: z.string().nullable().describe('At most the first 4 KB of the answer.'),
   next_attempt_at: timestamp.nullable(),
 });
@@ -130,7 +146,9 @@ export const replayResultSchema = z.object({
 });
 
 /** The delivery log of an app: what was sent where, when, and what each attempt got back; and replays. */
-export function createDeliveriesRouter(deps: ReplayDeps & { temporalUi?: { baseUrl: string; namespace: string } }): Router {
+export function createDeliveriesRouter(
+  deps: ReplayDeps & { temporalUi?: { baseUrl: string; namespace: string } },
+): Router {
   const router = Router({ mergeParams: true });
   const ui = deps.temporalUi ?? DEFAULT_TEMPORAL_UI;
 
@@ -144,16 +162,26 @@ export function createDeliveriesRouter(deps: ReplayDeps & { temporalUi?: { baseU
       since: query.since,
       until: query.until,
     };
-    res.json(await page(query, (p) => listDeliveries(deps.db, scopedApp(res).id, filter, p), (row) => deliverySummaryJson(row)));
+    res.json(
+      await page(
+        query,
+        (p) => listDeliveries(deps.db, scopedApp(res).id, filter, p),
+        (row) => deliverySummaryJson(row),
+      ),
+    );
   });
 
   // Sends the stored payload again: same webhook-id, fresh timestamp and signature, the webhook's current URL and secret.
   router.post('/:delivery_id/replay', requireNoBody, async (req, res) => {
     const deliveryId = req.params.delivery_id as string;
-    const key = parseOr400(z.object({ 'Idempotency-Key': identifier(200).optional() }), { 'Idempotency-Key': req.get('idempotency-key') }, 'header')[
-      'Idempotency-Key'
-    ];
-    const result = isPlausibleId(deliveryId) ? await startReplay(deps, scopedApp(res).id, deliveryId, key) : { outcome: 'not_found' as const };
+    const key = parseOr400(
+      z.object({ 'Idempotency-Key': identifier(200).optional() }),
+      { 'Idempotency-Key': req.get('idempotency-key') },
+      'header',
+    )['Idempotency-Key'];
+    const result = isPlausibleId(deliveryId)
+      ? await startReplay(deps, scopedApp(res).id, deliveryId, key)
+      : { outcome: 'not_found' as const };
     switch (result.outcome) {
       case 'started':
       case 'duplicate':
@@ -166,9 +194,17 @@ export function createDeliveriesRouter(deps: ReplayDeps & { temporalUi?: { baseU
       case 'not_found':
         throw notFound(`Delivery ${deliveryId}`);
       case 'webhook_gone':
-        throw new ApiError(409, 'webhook_deleted', 'The delivery\'s webhook was deleted, so there is nowhere to send it');
+        throw new ApiError(
+          409,
+          'webhook_deleted',
+          "The delivery's webhook was deleted, so there is nowhere to send it",
+        );
       case 'webhook_disabled':
-        throw new ApiError(409, 'webhook_disabled', 'The delivery\'s webhook is disabled: enable it (PATCH enabled: true), then replay');
+        throw new ApiError(
+          409,
+          'webhook_disabled',
+          "The delivery's webhook is disabled: enable it (PATCH enabled: true), then replay",
+        );
       default: {
         const unreachable: never = result;
         throw new Error(`unhandled replay outcome ${JSON.stringify(unreachable)}`);

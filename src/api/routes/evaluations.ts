@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
+
 import type { Db } from '../../db/pool';
 import { findEvaluation } from '../../db/queries/conditions';
-import { notFound } from '../errors';
 import { scopedApp } from '../auth';
+import { notFound } from '../errors';
 
 /** Event ids are the caller's: any text without control characters (see the events schema). */
 const isPlausibleEventId = (id: string) => id.length > 0 && id.length <= 200 && !/[\u0000-\u001f\u007f]/.test(id);

@@ -1,9 +1,10 @@
 import { Router } from 'express';
 import { z } from 'zod';
+
 import { chatEventBodySchema, identifier, toChatEvent } from '../../domain/events';
 import { acceptEvent, type EventServiceDeps } from '../../services/events';
-import { ApiError, parseOr400 } from '../errors';
 import { requireJson, scopedApp } from '../auth';
+import { ApiError, parseOr400 } from '../errors';
 
 const idempotencyKeySchema = identifier(200).optional();
 
@@ -20,15 +21,21 @@ export function createEventsRouter(deps: EventServiceDeps): Router {
       'header',
     )['Idempotency-Key'];
     if (body.id !== undefined && headerKey !== undefined && body.id !== headerKey) {
-      throw new ApiError(400, 'validation_failed', 'id and the Idempotency-Key header differ; send one, or the same value in both', [
-        { field: 'id', message: 'differs from Idempotency-Key' },
-      ]);
+      throw new ApiError(
+        400,
+        'validation_failed',
+        'id and the Idempotency-Key header differ; send one, or the same value in both',
+        [{ field: 'id', message: 'differs from Idempotency-Key' }],
+      );
     }
     const eventId = body.id ?? headerKey;
     if (eventId === undefined) {
-      throw new ApiError(400, 'validation_failed', 'Invalid request body: id: required (or send an Idempotency-Key header)', [
-        { field: 'id', message: 'required, unless an Idempotency-Key header is sent' },
-      ]);
+      throw new ApiError(
+        400,
+        'validation_failed',
+        'Invalid request body: id: required (or send an Idempotency-Key header)',
+        [{ field: 'id', message: 'required, unless an Idempotency-Key header is sent' }],
+      );
     }
 
     const result = await acceptEvent(deps, toChatEvent(appId, eventId, body, new Date()));
@@ -41,7 +48,11 @@ export function createEventsRouter(deps: EventServiceDeps): Router {
         return;
       case 'temporal_unavailable':
         res.set('retry-after', '5');
-        throw new ApiError(503, 'temporal_unavailable', 'The workflow engine is unreachable, so the event was not accepted. Retry later with the same id.');
+        throw new ApiError(
+          503,
+          'temporal_unavailable',
+          'The workflow engine is unreachable, so the event was not accepted. Retry later with the same id.',
+        );
       default: {
         const unreachable: never = result;
         throw new Error(`unhandled outcome ${JSON.stringify(unreachable)}`);

@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
+
 import type { Db } from '../../db/pool';
-import { findWebhook } from '../../db/queries/webhooks';
 import { webhookAttemptStats } from '../../db/queries/delivery-log';
+import { findWebhook } from '../../db/queries/webhooks';
 import { parseDuration } from '../../domain/durations';
-import { notFound, parseOr400 } from '../errors';
 import { scopedApp } from '../auth';
+import { notFound, parseOr400 } from '../errors';
 
 const MAX_WINDOW_MS = 30 * 86_400_000;
 
@@ -28,13 +29,27 @@ export const webhookStatsSchema = z.object({
   webhook_id: z.string(),
   window: z.string().describe('The window, as asked for.'),
   attempts: z.int().describe('Attempts started in the window, retries and test sends included.'),
-  success_rate: z.number().min(0).max(1).nullable().describe('Attempts answered 2xx / attempts; null when there were none.'),
+  success_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .describe('Attempts answered 2xx / attempts; null when there were none.'),
   response_time_ms: z
     .object({ p50: ms, p95: ms, p99: ms })
-    .describe('Percentiles (interpolated, 0.1 ms) of the duration of attempts in the window that got an HTTP answer; null when none did.'),
-  consecutive_failures: z.int().describe('Failed attempts since the last success, at any time (not only in the window).'),
+    .describe(
+      'Percentiles (interpolated, 0.1 ms) of the duration of attempts in the window that got an HTTP answer; null when none did.',
+    ),
+  consecutive_failures: z
+    .int()
+    .describe('Failed attempts since the last success, at any time (not only in the window).'),
   last_error: z
-    .object({ at: timestamp, error_class: z.string().nullable(), error_message: z.string().nullable(), status_code: z.int().nullable() })
+    .object({
+      at: timestamp,
+      error_class: z.string().nullable(),
+      error_message: z.string().nullable(),
+      status_code: z.int().nullable(),
+    })
     .nullable()
     .describe('The most recent failed attempt, at any time.'),
   last_success: z

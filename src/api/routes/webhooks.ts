@@ -1,6 +1,8 @@
 import crypto from 'node:crypto';
-import { Router, type Response } from 'express';
+
+import { type Response, Router } from 'express';
 import { z } from 'zod';
+
 import type { Db } from '../../db/pool';
 import {
   deleteWebhook,
@@ -11,18 +13,18 @@ import {
   updateWebhook,
   type WebhookRow,
 } from '../../db/queries/webhooks';
-import { WEBHOOK_EVENT_TYPES, identifier } from '../../domain/events';
 import type { WebhookCondition } from '../../domain/conditions';
+import { formatDuration, parseDuration, parseRetrySchedule } from '../../domain/durations';
+import { identifier, WEBHOOK_EVENT_TYPES } from '../../domain/events';
+import type { Logger } from '../../logger';
 import { checkDestination, type DestinationPolicy, type Resolver } from '../../security/destination';
 import { generateWebhookSecret, type SecretBox } from '../../security/secret-box';
-import { notifyWebhooksChanged, sendTest } from '../../services/webhooks';
-import { recoveryProgressOf, startRecovery } from '../../services/replay';
-import { formatDuration, parseDuration, parseRetrySchedule } from '../../domain/durations';
 import type { EventServiceDeps } from '../../services/events';
-import type { Logger } from '../../logger';
-import { ApiError, notFound, parseOr400 } from '../errors';
+import { recoveryProgressOf, startRecovery } from '../../services/replay';
+import { notifyWebhooksChanged, sendTest } from '../../services/webhooks';
 import { requireJson, scopedApp } from '../auth';
 import { isPlausibleId, requireNoBody } from '../body';
+import { ApiError, notFound, parseOr400 } from '../errors';
 import { page, pageQuerySchema } from '../pagination';
 
 export interface WebhooksRouterDeps {
@@ -41,7 +43,12 @@ export interface WebhooksRouterDeps {
 
 export const conditionInputSchema = z.strictObject({
   id: identifier(64).optional().describe('Stable id of the condition; generated when omitted.'),
-  prompt: z.string().trim().min(1).max(1000).describe('When to fire, in plain language: "When a user asks about pricing".'),
+  prompt: z
+    .string()
+    .trim()
+    .min(1)
+    .max(1000)
+    .describe('When to fire, in plain language: "When a user asks about pricing".'),
   fire: z
     .enum(['once_per_conversation', 'every_match'])
     .default('once_per_conversation')
@@ -97,17 +104,26 @@ const retryScheduleField = z
       return z.NEVER;
     }
     if (parsed.length > 30) ctx.addIssue({ code: 'custom', message: 'at most 30 retries' });
-    if (parsed.some((ms) => ms < 1_000 || ms > 86_400_000)) ctx.addIssue({ code: 'custom', message: 'each delay must be between 1s and 24h' });
+    if (parsed.some((ms) => ms < 1_000 || ms > 86_400_000))
+      ctx.addIssue({ code: 'custom', message: 'each delay must be between 1s and 24h' });
     return parsed;
   })
   .describe('Delays between attempts, e.g. "5s,5m,30m"; replaces RETRY_SCHEDULE for this webhook. null: the default.');
-const timeoutField = z.int().min(1_000).max(30_000).describe('Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS.');
+const timeoutField = z
+  .int()
+  .min(1_000)
+  .max(30_000)
+  .describe('Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS.');
 
 export const createWebhookBodySchema = z.strictObject({
   url: z.string().min(1).describe('Where to POST: https (http only when ALLOW_HTTP_WEBHOOKS is true).'),
   description: z.string().max(500).optional(),
   events: eventsSchema,
-  conditions: z.array(conditionInputSchema).max(20).optional().describe('Required with custom_condition, refused otherwise.'),
+  conditions: z
+    .array(conditionInputSchema)
+    .max(20)
+    .optional()
+    .describe('Required with custom_condition, refused otherwise.'),
   enabled: z.boolean().default(true),
   retry_schedule: retryScheduleField.nullable().optional(),
   timeout_ms: timeoutField.nullable().optional(),
@@ -153,12 +169,22 @@ function invalid(field: string, message: string): ApiError {
 }
 
 /** Conditions go with custom_condition, and only with it; each gets a stable id. */
-function resolveConditions(events: readonly string[], input: z.output<typeof conditionInputSchema>[] | undefined): WebhookCondition[] {
+function resolveConditions(
+  events: readonly string[],
+  input: z.output<typeof conditionInputSchema>[] | undefined,
+): WebhookCondition[] {
   const wantsConditions = events.includes('custom_condition');
-  if (wantsConditions && (!input || input.length === 0)) throw invalid('conditions', 'at least one condition is required with custom_condition');
-  if (!wantsConditions && input && input.length > 0) throw invalid('conditions', 'conditions need the custom_condition event');
-  const conditions = (input ?? []).map((c) => ({ id: c.id ?? `cond_${crypto.randomUUID().replaceAll('-', '')}`, prompt: c.prompt, fire: c.fire }));
-  if (new Set(conditions.map((c) => c.id)).size !== conditions.length) throw invalid('conditions', 'condition ids must not repeat');
+  if (wantsConditions && (!input || input.length === 0))
+    throw invalid('conditions', 'at least one condition is required with custom_condition');
+  if (!wantsConditions && input && input.length > 0)
+    throw invalid('conditions', 'conditions need the custom_condition event');
+  const conditions = (input ?? []).map((c) => ({
+    id: c.id ?? `cond_${crypto.randomUUID().replaceAll('-', '')}`,
+    prompt: c.prompt,
+    fire: c.fire,
+  }));
+  if (new Set(conditions.map((c) => c.id)).size !== conditions.length)
+    throw invalid('conditions', 'condition ids must not repeat');
   return conditions;
 }
 
@@ -169,7 +195,10 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
 
   async function checkedUrl(raw: string): Promise<string> {
     const check = await checkDestination(raw, deps.destination, deps.destination.resolver);
-    if (!check.ok) throw new ApiError(400, 'invalid_url', `Invalid webhook url: ${check.reason}`, [{ field: 'url', message: check.reason }]);
+    if (!check.ok)
+      throw new ApiError(400, 'invalid_url', `Invalid webhook url: ${check.reason}`, [
+        { field: 'url', message: check.reason },
+      ]);
     return check.url;
   }
 
@@ -201,7 +230,13 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
 
   router.get('/', async (req, res) => {
     const query = parseOr400(pageQuerySchema, req.query, 'query');
-    res.json(await page(query, (p) => listWebhooks(deps.db, scopedApp(res).id, p), (row) => webhookJson(row)));
+    res.json(
+      await page(
+        query,
+        (p) => listWebhooks(deps.db, scopedApp(res).id, p),
+        (row) => webhookJson(row),
+      ),
+    );
   });
 
   router.get('/:webhook_id', async (req, res) => {
@@ -240,7 +275,10 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
 
   router.get('/:webhook_id/secret', async (req, res) => {
     const webhook = await requireWebhook(res, req.params.webhook_id as string);
-    const previousActive = webhook.previous_secret_encrypted && webhook.previous_secret_expires_at && webhook.previous_secret_expires_at > new Date();
+    const previousActive =
+      webhook.previous_secret_encrypted &&
+      webhook.previous_secret_expires_at &&
+      webhook.previous_secret_expires_at > new Date();
     res.json({
       secret: deps.secrets.decrypt(webhook.secret_encrypted),
       previous_secret: previousActive ? deps.secrets.decrypt(webhook.previous_secret_encrypted!) : null,
@@ -261,7 +299,10 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
     const webhook = await requireWebhook(res, req.params.webhook_id as string);
     const body = parseOr400(recoverBodySchema, req.body);
     const now = Date.now();
-    const result = await startRecovery(deps, webhook.app_id, webhook.id, { since: toInstant(body.since, now), until: body.until ? toInstant(body.until, now) : undefined });
+    const result = await startRecovery(deps, webhook.app_id, webhook.id, {
+      since: toInstant(body.since, now),
+      until: body.until ? toInstant(body.until, now) : undefined,
+    });
     switch (result.outcome) {
       case 'started':
         res.status(202).json({
@@ -287,7 +328,9 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
     const recoveryId = req.params.recovery_id as string;
     const progress = await recoveryProgressOf(deps, webhook.app_id, recoveryId);
     if (!progress) throw notFound(`Recovery ${recoveryId}`);
-    res.json({ recovery_id: recoveryId, webhook_id: webhook.id, ...progress } satisfies z.input<typeof recoveryProgressSchema>);
+    res.json({ recovery_id: recoveryId, webhook_id: webhook.id, ...progress } satisfies z.input<
+      typeof recoveryProgressSchema
+    >);
   });
 
   router.post('/:webhook_id/test', requireNoBody, async (req, res) => {
@@ -298,7 +341,11 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
     } catch (error) {
       deps.logger.warn({ err: error, app_id: webhook.app_id, webhook_id: webhook.id }, 'could not start test send');
       res.set('retry-after', '5');
-      throw new ApiError(503, 'temporal_unavailable', 'The workflow engine is unreachable, so the test was not sent. Retry later.');
+      throw new ApiError(
+        503,
+        'temporal_unavailable',
+        'The workflow engine is unreachable, so the test was not sent. Retry later.',
+      );
     }
     res.status(outcome.status === 'pending' ? 202 : 200).json({
       delivery_id: outcome.deliveryId,

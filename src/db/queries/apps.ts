@@ -1,7 +1,7 @@
-import type { Queryable } from '../pool';
 import { EXACT_CREATED_AT, type PageKey } from '../../api/pagination';
-import { newId } from '../ids';
 import { DEFAULT_PRIVACY, type PrivacySettings } from '../../domain/payload';
+import { newId } from '../ids';
+import type { Queryable } from '../pool';
 
 export interface AppRow {
   id: string;
@@ -17,7 +17,13 @@ export interface AppRow {
 
 export async function insertApp(
   db: Queryable,
-  input: { name: string; privacy?: Partial<PrivacySettings>; alertUrl?: string | null; apiKeyHash: string; apiKeyPrefix: string },
+  input: {
+    name: string;
+    privacy?: Partial<PrivacySettings>;
+    alertUrl?: string | null;
+    apiKeyHash: string;
+    apiKeyPrefix: string;
+  },
 ): Promise<AppRow> {
   const privacy = { ...DEFAULT_PRIVACY, ...input.privacy };
   const { rows } = await db.query<AppRow>(
@@ -67,7 +73,12 @@ export async function updateApp(
 }
 
 /** Replaces the app's key; the old one stops working at once. */
-export async function replaceAppKey(db: Queryable, id: string, hash: string, prefix: string): Promise<AppRow | undefined> {
+export async function replaceAppKey(
+  db: Queryable,
+  id: string,
+  hash: string,
+  prefix: string,
+): Promise<AppRow | undefined> {
   const { rows } = await db.query<AppRow>(
     'UPDATE apps SET api_key_hash = $2, api_key_prefix = $3, updated_at = now() WHERE id = $1 RETURNING *',
     [id, hash, prefix],

@@ -1,5 +1,5 @@
-import type { Queryable } from '../pool';
 import type { WebhookCondition } from '../../domain/conditions';
+import type { Queryable } from '../pool';
 
 export interface ActiveCondition extends WebhookCondition {
   webhookId: string;
@@ -16,7 +16,12 @@ export async function listActiveConditions(db: Queryable, appId: string): Promis
 }
 
 /** Conditions that other events of this conversation have already fired. */
-export async function listConditionsFiredElsewhere(db: Queryable, appId: string, conversationId: string, eventId: string): Promise<Set<string>> {
+export async function listConditionsFiredElsewhere(
+  db: Queryable,
+  appId: string,
+  conversationId: string,
+  eventId: string,
+): Promise<Set<string>> {
   const { rows } = await db.query<{ condition_id: string }>(
     'SELECT condition_id FROM condition_firings WHERE app_id = $1 AND conversation_id = $2 AND event_id <> $3',
     [appId, conversationId, eventId],
@@ -27,7 +32,14 @@ export async function listConditionsFiredElsewhere(db: Queryable, appId: string,
 /** Adds an event's user message and app response to the conversation; adding them again is a no-op. */
 export async function appendTurns(
   db: Queryable,
-  t: { appId: string; conversationId: string; eventId: string; occurredAt: string; message: string | null; response: string | null },
+  t: {
+    appId: string;
+    conversationId: string;
+    eventId: string;
+    occurredAt: string;
+    message: string | null;
+    response: string | null;
+  },
 ): Promise<void> {
   const turns = [
     ['user', t.message],
@@ -84,11 +96,27 @@ export async function recordEvaluation(db: Queryable, e: EvaluationRecord): Prom
        outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, model = EXCLUDED.model, prompt_tokens = EXCLUDED.prompt_tokens,
        completion_tokens = EXCLUDED.completion_tokens, latency_ms = EXCLUDED.latency_ms, verdicts = EXCLUDED.verdicts,
        created_at = now()`,
-    [e.appId, e.eventId, e.conversationId, e.workflowId, e.outcome, e.reason, e.model, e.promptTokens, e.completionTokens, e.latencyMs, JSON.stringify(e.verdicts)],
+    [
+      e.appId,
+      e.eventId,
+      e.conversationId,
+      e.workflowId,
+      e.outcome,
+      e.reason,
+      e.model,
+      e.promptTokens,
+      e.completionTokens,
+      e.latencyMs,
+      JSON.stringify(e.verdicts),
+    ],
   );
 }
 
-export async function findEvaluation(db: Queryable, appId: string, eventId: string): Promise<(EvaluationRecord & { created_at: Date }) | undefined> {
+export async function findEvaluation(
+  db: Queryable,
+  appId: string,
+  eventId: string,
+): Promise<(EvaluationRecord & { created_at: Date }) | undefined> {
   const { rows } = await db.query(
     `SELECT app_id AS "appId", event_id AS "eventId", conversation_id AS "conversationId", workflow_id AS "workflowId", outcome,
             reason, model, prompt_tokens AS "promptTokens", completion_tokens AS "completionTokens", latency_ms AS "latencyMs",
@@ -103,7 +131,13 @@ export async function findEvaluation(db: Queryable, appId: string, eventId: stri
  * Claims a once-per-conversation condition for an event. True when this event holds the claim, including when an
  * earlier try of the same event took it: the claim and the firing are the same event's.
  */
-export async function claimFiring(db: Queryable, appId: string, conversationId: string, conditionId: string, eventId: string): Promise<boolean> {
+export async function claimFiring(
+  db: Queryable,
+  appId: string,
+  conversationId: string,
+  conditionId: string,
+  eventId: string,
+): Promise<boolean> {
   const { rows } = await db.query<{ event_id: string }>(
     `INSERT INTO condition_firings (app_id, conversation_id, condition_id, event_id) VALUES ($1, $2, $3, $4)
      ON CONFLICT (app_id, conversation_id, condition_id) DO UPDATE SET event_id = condition_firings.event_id
@@ -114,7 +148,12 @@ export async function claimFiring(db: Queryable, appId: string, conversationId: 
 }
 
 /** Claims the one "Conversation end" of a conversation for an event; true when this event holds it. */
-export async function claimConversationEnd(db: Queryable, appId: string, conversationId: string, eventId: string): Promise<boolean> {
+export async function claimConversationEnd(
+  db: Queryable,
+  appId: string,
+  conversationId: string,
+  eventId: string,
+): Promise<boolean> {
   const { rows } = await db.query<{ event_id: string }>(
     `INSERT INTO conversation_ends (app_id, conversation_id, event_id) VALUES ($1, $2, $3)
      ON CONFLICT (app_id, conversation_id) DO UPDATE SET event_id = conversation_ends.event_id

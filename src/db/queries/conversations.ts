@@ -1,5 +1,5 @@
-import type { Queryable } from '../pool';
 import type { ChatEvent } from '../../domain/events';
+import type { Queryable } from '../pool';
 
 /**
  * Notes a message in a conversation: its idle clock restarts now. Says whether the conversation's idle timer still
@@ -21,11 +21,18 @@ export async function noteConversationMessage(
     [c.appId, c.conversationId, c.user ?? null],
   );
   const row = rows[0]!;
-  return { timerArmed: row.timer_armed, ended: row.ended, quietForMs: row.quiet_for_ms === null ? null : Number(row.quiet_for_ms) };
+  return {
+    timerArmed: row.timer_armed,
+    ended: row.ended,
+    quietForMs: row.quiet_for_ms === null ? null : Number(row.quiet_for_ms),
+  };
 }
 
 export async function markConversationTimerArmed(db: Queryable, appId: string, conversationId: string): Promise<void> {
-  await db.query('UPDATE conversations SET timer_armed = true WHERE app_id = $1 AND conversation_id = $2', [appId, conversationId]);
+  await db.query('UPDATE conversations SET timer_armed = true WHERE app_id = $1 AND conversation_id = $2', [
+    appId,
+    conversationId,
+  ]);
 }
 
 /**
@@ -33,7 +40,11 @@ export async function markConversationTimerArmed(db: Queryable, appId: string, c
  * may still be running: not when the idle timer ended it, and maybe for a conversation without a row (one from before
  * conversation clocks, timed by signals alone).
  */
-export async function endConversationByBackend(db: Queryable, appId: string, conversationId: string): Promise<{ timerMayRun: boolean }> {
+export async function endConversationByBackend(
+  db: Queryable,
+  appId: string,
+  conversationId: string,
+): Promise<{ timerMayRun: boolean }> {
   const { rows } = await db.query<{ timer_armed: boolean; ended_by_before: string | null }>(
     `UPDATE conversations c SET ended_at = COALESCE(c.ended_at, now()), ended_by = COALESCE(c.ended_by, 'backend')
      FROM (SELECT ended_by FROM conversations WHERE app_id = $1 AND conversation_id = $2 FOR UPDATE) before
@@ -46,9 +57,7 @@ export async function endConversationByBackend(db: Queryable, appId: string, con
 }
 
 export type IdleCheck =
-  | { kind: 'idle'; user: ChatEvent['user'] | null }
-  | { kind: 'active'; idleInMs: number }
-  | { kind: 'ended' };
+  { kind: 'idle'; user: ChatEvent['user'] | null } | { kind: 'active'; idleInMs: number } | { kind: 'ended' };
 
 /**
  * The idle timer fired: has the conversation really been quiet for `idleMs`? If so it is ended by idleness, in the same
@@ -56,7 +65,12 @@ export type IdleCheck =
  * retried check must not lose the end it decided. A conversation with no row was tracked by signals alone (before
  * this table existed), and the signals already said it is idle.
  */
-export async function checkConversationIdle(db: Queryable, appId: string, conversationId: string, idleMs: number): Promise<IdleCheck> {
+export async function checkConversationIdle(
+  db: Queryable,
+  appId: string,
+  conversationId: string,
+  idleMs: number,
+): Promise<IdleCheck> {
   const { rows } = await db.query<{ last_user: ChatEvent['user'] | null; ended_by: string | null; idle_in_ms: number }>(
     `WITH ended AS (
        UPDATE conversations SET ended_at = now(), ended_by = 'idle'

@@ -1,6 +1,6 @@
-import type { Queryable } from '../pool';
-import { newId } from '../ids';
 import type { DeliveryStatus } from '../../domain/delivery';
+import { newId } from '../ids';
+import type { Queryable } from '../pool';
 
 export interface DeliveryRow {
   id: string;
@@ -62,8 +62,16 @@ export async function upsertDeliveries(
      ON CONFLICT (app_id, event_id, webhook_id, condition_id) DO UPDATE SET updated_at = deliveries.updated_at
      RETURNING id, webhook_id, condition_id`,
     [
-      d.targets.map(() => newId('msg')), d.targets.map((t) => t.webhookId), d.targets.map((t) => t.conditionId ?? ''),
-      d.targets.map((t) => t.payload), d.appId, d.eventId, d.eventType, d.conversationId, d.workflowId, d.isTest,
+      d.targets.map(() => newId('msg')),
+      d.targets.map((t) => t.webhookId),
+      d.targets.map((t) => t.conditionId ?? ''),
+      d.targets.map((t) => t.payload),
+      d.appId,
+      d.eventId,
+      d.eventType,
+      d.conversationId,
+      d.workflowId,
+      d.isTest,
     ],
   );
   return rows;
@@ -80,7 +88,12 @@ export interface DeliveryTarget {
 
 export async function findDeliveryTarget(db: Queryable, deliveryId: string): Promise<DeliveryTarget | undefined> {
   const { rows } = await db.query<
-    DeliveryRow & { w_url: string | null; w_secret: string | null; w_previous: string | null; w_enabled: boolean | null }
+    DeliveryRow & {
+      w_url: string | null;
+      w_secret: string | null;
+      w_previous: string | null;
+      w_enabled: boolean | null;
+    }
   >(
     `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled,
        CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_encrypted END AS w_previous
@@ -139,8 +152,17 @@ export async function recordAttempt(
        response_headers = EXCLUDED.response_headers, response_excerpt = EXCLUDED.response_excerpt,
        next_attempt_at = EXCLUDED.next_attempt_at`,
     [
-      a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status_code, a.error_class, a.error_message,
-      a.response_headers, a.response_excerpt, a.next_attempt_at, a.status,
+      a.delivery_id,
+      a.attempt,
+      a.started_at,
+      a.duration_ms,
+      a.status_code,
+      a.error_class,
+      a.error_message,
+      a.response_headers,
+      a.response_excerpt,
+      a.next_attempt_at,
+      a.status,
     ],
   );
   return (rowCount ?? 0) > 0;
@@ -191,7 +213,16 @@ export async function reopenDelivery(
   db: Queryable,
   appId: string,
   deliveryId: string,
-): Promise<{ webhook_id: string; condition_id: string; next_attempt: number; retry_schedule_ms: number[] | null; timeout_ms: number | null } | undefined> {
+): Promise<
+  | {
+      webhook_id: string;
+      condition_id: string;
+      next_attempt: number;
+      retry_schedule_ms: number[] | null;
+      timeout_ms: number | null;
+    }
+  | undefined
+> {
   const { rows } = await db.query(
     `UPDATE deliveries d SET status = 'pending', completed_at = NULL, next_attempt_at = NULL, updated_at = now()
      FROM webhooks w
@@ -205,7 +236,14 @@ export async function reopenDelivery(
 /** Failed and skipped deliveries of a webhook created in [since, until), oldest first, after a (created_at, id) cursor. */
 export async function listRecoverableDeliveries(
   db: Queryable,
-  q: { appId: string; webhookId: string; since: Date; until: Date; after?: { createdAt: Date; id: string }; limit: number },
+  q: {
+    appId: string;
+    webhookId: string;
+    since: Date;
+    until: Date;
+    after?: { createdAt: Date; id: string };
+    limit: number;
+  },
 ): Promise<Array<{ id: string; created_at: Date }>> {
   const { rows } = await db.query<{ id: string; created_at: Date }>(
     `SELECT id, created_at FROM deliveries
@@ -218,7 +256,10 @@ export async function listRecoverableDeliveries(
   return rows;
 }
 
-export async function countRecoverableDeliveries(db: Queryable, q: { appId: string; webhookId: string; since: Date; until: Date }): Promise<number> {
+export async function countRecoverableDeliveries(
+  db: Queryable,
+  q: { appId: string; webhookId: string; since: Date; until: Date },
+): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM deliveries
      WHERE app_id = $1 AND webhook_id = $2 AND status IN ('failed', 'skipped') AND NOT is_test AND created_at >= $3 AND created_at < $4`,

@@ -3,8 +3,8 @@
  * Writes, single deliveries and their attempts live in `deliveries.ts`.
  */
 import { EXACT_CREATED_AT, type PageKey } from '../../api/pagination';
-import type { Queryable } from '../pool';
 import type { DeliveryStatus } from '../../domain/delivery';
+import type { Queryable } from '../pool';
 import type { DeliveryRow } from './deliveries';
 
 /** A delivery without its payload, plus `cursor_at`: created_at to the microsecond, which a JS Date cannot hold. */
@@ -20,7 +20,6 @@ export interface DeliveryFilter {
   /** created_at < until. */
   until?: string;
 }
-
 
 /** The deliveries of an app that match the filter, newest first, strictly before the (created_at, id) cursor. */
 export async function listDeliveries(
@@ -66,7 +65,12 @@ export interface WebhookStatsRow {
   /** [p50, p95, p99] of duration_ms over attempts that got an HTTP answer; null when none did. */
   percentiles: [number, number, number] | null;
   consecutive_failures: number;
-  last_error: { started_at: Date; error_class: string | null; error_message: string | null; status_code: number | null } | null;
+  last_error: {
+    started_at: Date;
+    error_class: string | null;
+    error_message: string | null;
+    status_code: number | null;
+  } | null;
   last_success: { started_at: Date; status_code: number; duration_ms: number } | null;
 }
 
@@ -75,7 +79,12 @@ export interface WebhookStatsRow {
  * `consecutive_failures`, `last_error` and `last_success` look at the webhook's whole history. An attempt succeeded
  * when it got a 2xx, as the delivery activity decides.
  */
-export async function webhookAttemptStats(db: Queryable, appId: string, webhookId: string, windowMs: number): Promise<WebhookStatsRow> {
+export async function webhookAttemptStats(
+  db: Queryable,
+  appId: string,
+  webhookId: string,
+  windowMs: number,
+): Promise<WebhookStatsRow> {
   const { rows } = await db.query<{
     attempts: number;
     succeeded: number;
@@ -119,8 +128,15 @@ export async function webhookAttemptStats(db: Queryable, appId: string, webhookI
     percentiles: r.percentiles ? [r.percentiles[0]!, r.percentiles[1]!, r.percentiles[2]!] : null,
     consecutive_failures: r.consecutive_failures,
     last_error: r.error_at
-      ? { started_at: r.error_at, error_class: r.error_class, error_message: r.error_message, status_code: r.error_status_code }
+      ? {
+          started_at: r.error_at,
+          error_class: r.error_class,
+          error_message: r.error_message,
+          status_code: r.error_status_code,
+        }
       : null,
-    last_success: r.success_at ? { started_at: r.success_at, status_code: r.success_status_code!, duration_ms: r.success_duration_ms! } : null,
+    last_success: r.success_at
+      ? { started_at: r.success_at, status_code: r.success_status_code!, duration_ms: r.success_duration_ms! }
+      : null,
   };
 }

@@ -10,7 +10,10 @@ export interface EventRow {
 }
 
 export async function findEvent(db: Queryable, appId: string, eventId: string): Promise<EventRow | undefined> {
-  const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE app_id = $1 AND event_id = $2', [appId, eventId]);
+  const { rows } = await db.query<EventRow>('SELECT * FROM events WHERE app_id = $1 AND event_id = $2', [
+    appId,
+    eventId,
+  ]);
   return rows[0];
 }
 

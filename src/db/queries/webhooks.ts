@@ -1,8 +1,8 @@
-import type { Queryable } from '../pool';
 import { EXACT_CREATED_AT, type PageKey } from '../../api/pagination';
-import { newId } from '../ids';
-import type { WebhookEventType } from '../../domain/events';
 import type { WebhookCondition } from '../../domain/conditions';
+import type { WebhookEventType } from '../../domain/events';
+import { newId } from '../ids';
+import type { Queryable } from '../pool';
 
 export interface WebhookRow {
   id: string;
@@ -44,8 +44,16 @@ export async function insertWebhook(
     `INSERT INTO webhooks (id, app_id, url, description, events, conditions, secret_encrypted, enabled, retry_schedule_ms, timeout_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
     [
-      newId('wh'), input.appId, input.url, input.description, input.events, JSON.stringify(input.conditions), input.secretEncrypted,
-      input.enabled, input.retryScheduleMs, input.timeoutMs,
+      newId('wh'),
+      input.appId,
+      input.url,
+      input.description,
+      input.events,
+      JSON.stringify(input.conditions),
+      input.secretEncrypted,
+      input.enabled,
+      input.retryScheduleMs,
+      input.timeoutMs,
     ],
   );
   return rows[0]!;
@@ -72,7 +80,11 @@ export async function findWebhook(db: Queryable, appId: string, id: string): Pro
 }
 
 /** Webhooks of an app that subscribe to an event type, enabled or not. */
-export async function listWebhooksForEvent(db: Queryable, appId: string, type: WebhookEventType): Promise<WebhookRow[]> {
+export async function listWebhooksForEvent(
+  db: Queryable,
+  appId: string,
+  type: WebhookEventType,
+): Promise<WebhookRow[]> {
   const { rows } = await db.query<WebhookRow>(
     'SELECT * FROM webhooks WHERE app_id = $1 AND $2 = ANY(events) ORDER BY created_at, id',
     [appId, type],
@@ -92,7 +104,12 @@ export interface WebhookPatch {
 }
 
 /** Applies the fields present in `patch`. Turning a webhook on clears the reason it was turned off. */
-export async function updateWebhook(db: Queryable, appId: string, id: string, patch: WebhookPatch): Promise<WebhookRow | undefined> {
+export async function updateWebhook(
+  db: Queryable,
+  appId: string,
+  id: string,
+  patch: WebhookPatch,
+): Promise<WebhookRow | undefined> {
   const { rows } = await db.query<WebhookRow>(
     `UPDATE webhooks SET
        url = COALESCE($3, url),
@@ -109,9 +126,18 @@ export async function updateWebhook(db: Queryable, appId: string, id: string, pa
        updated_at = now()
      WHERE app_id = $1 AND id = $2 RETURNING *`,
     [
-      appId, id, patch.url ?? null, 'description' in patch, patch.description ?? null, patch.events ?? null,
-      patch.conditions ? JSON.stringify(patch.conditions) : null, patch.enabled ?? null,
-      'retryScheduleMs' in patch, patch.retryScheduleMs ?? null, 'timeoutMs' in patch, patch.timeoutMs ?? null,
+      appId,
+      id,
+      patch.url ?? null,
+      'description' in patch,
+      patch.description ?? null,
+      patch.events ?? null,
+      patch.conditions ? JSON.stringify(patch.conditions) : null,
+      patch.enabled ?? null,
+      'retryScheduleMs' in patch,
+      patch.retryScheduleMs ?? null,
+      'timeoutMs' in patch,
+      patch.timeoutMs ?? null,
     ],
   );
   return rows[0];
