@@ -22,7 +22,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { conversationWorkflowId } from '../src/domain/workflow-ids';
 import { generateSecretsKey } from '../src/security/secret-box';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
-import { conditionIdsIn, type FakeLlm, startFakeLlm } from '../test/helpers/fake-llm';
+import { conditionIdsIn, type FakeLlm, startFakeLlm } from '../support/fake-llm';
 import { nowMs, round, sleep } from './lib/common';
 import { historyBreakdown } from './lib/history';
 import {

@@ -49,7 +49,7 @@ import { generateSecretsKey } from '../src/security/secret-box';
 import { findTemporalCli, TEMPORAL_CLI_INSTALL_HELP } from '../src/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
 // Ports below the ephemeral range: the API and the restarted Temporal server get theirs back even while other tests run.
-import { freePortForChild } from '../test/helpers/ports';
+import { freePortForChild } from '../src/net/free-port';
 
 const execFileAsync = promisify(execFile);
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js');

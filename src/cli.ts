@@ -28,7 +28,7 @@ import { type Config, ConfigError, loadConfig } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { createPool, type Db } from './db/pool';
-import { startDevReceiver } from './dev-receiver';
+import { startPrintingReceiver } from './receiver/print-receiver';
 import { loadOrCreateDevSecret } from './dev-secrets';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
@@ -340,14 +340,13 @@ async function runReceiver(args: string[]): Promise<void> {
       status: { type: 'string', default: '200' },
     },
   });
-  const server = await startDevReceiver({
+  const receiver = await startPrintingReceiver({
     port: Number(values.port),
     host: values.host!,
     secret: values.secret,
     status: Number(values.status),
   });
-  const address = server.address() as { port: number };
-  process.stdout.write(`receiver listening on http://${values.host}:${address.port}/ (answers ${values.status})\n`);
+  process.stdout.write(`receiver listening on http://${values.host}:${receiver.port}/ (answers ${values.status})\n`);
 }
 
 /**

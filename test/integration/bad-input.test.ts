@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;

@@ -11,8 +11,8 @@ import { SYSTEM_PROMPT, TRANSCRIPT_END, TRANSCRIPT_START } from '../../activitie
 import { findEvaluation } from '../../src/db/queries/conditions';
 import type { ChatEventResult } from '../../src/domain/delivery';
 import { PACKAGE_ROOT } from '../../src/package-root';
-import { conditionIdsIn, type FakeLlm, type LlmRequest, startFakeLlm } from '../helpers/fake-llm';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { conditionIdsIn, type FakeLlm, type LlmRequest, startFakeLlm } from '../../support/fake-llm';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 /**

@@ -17,7 +17,7 @@ import {
 import type { ChatEvent } from '../../src/domain/events';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { freePortForChild } from '../helpers/ports';
+import { freePortForChild } from '../../src/net/free-port';
 
 let db: TestDatabase;
 const user = { id: 'u_1', email: 'user@example.com', name: 'Jo', loggedIn: true };

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { temporalWorkflowUrl } from '../../src/api/routes/deliveries';
 import { type AttemptRow, listAttempts } from '../../src/db/queries/deliveries';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;

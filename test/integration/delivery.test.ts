@@ -7,7 +7,7 @@ import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliv
 import type { ChatEventResult } from '../../src/domain/delivery';
 import { SearchAttributes } from '../../src/domain/search-attributes';
 import { generateWebhookSecret } from '../../src/security/secret-box';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;

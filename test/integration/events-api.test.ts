@@ -8,8 +8,8 @@ import { createApp } from '../../src/api/app';
 import { createHttpServer } from '../../src/api/server';
 import { listDeliveriesForEvent } from '../../src/db/queries/deliveries';
 import { createLogger } from '../../src/logger';
-import { freePortForChild } from '../helpers/ports';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { freePortForChild } from '../../src/net/free-port';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;

@@ -16,7 +16,7 @@ import { SearchAttributes } from '../../src/domain/search-attributes';
 import { PACKAGE_ROOT } from '../../src/package-root';
 import { findTemporalCli } from '../../src/temporal/dev-server';
 import { registerSearchAttributes } from '../../src/temporal/search-attribute-setup';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack, temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);

@@ -18,8 +18,8 @@ import { Webhook } from 'standardwebhooks';
 import { PACKAGE_ROOT } from '../../src/package-root';
 import { generateSecretsKey } from '../../src/security/secret-box';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { freePortForChild } from '../helpers/ports';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { freePortForChild } from '../../src/net/free-port';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
 import type { ChatEventResult } from '../../src/domain/delivery';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 // Names the tests resolve without outside DNS: public-looking ones for saving, and one that later rebinds.

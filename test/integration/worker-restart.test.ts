@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
-import { type Receiver, startReceiver } from '../helpers/receiver';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
