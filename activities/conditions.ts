@@ -14,9 +14,9 @@ import {
 } from '../src/db/queries/conditions';
 import type { EvaluationResult } from '../src/domain/conditions';
 import { ErrorType } from '../src/domain/errors';
-import type { ChatEvent } from '../src/domain/events';
+import { type ChatEvent, mayNeedJudging } from '../src/domain/events';
+import { judgeConditions, type LlmClient, type TranscriptTurn } from '../src/llm/judge';
 import type { Metrics } from '../src/metrics';
-import { judgeConditions, type LlmClient, type TranscriptTurn } from './llm-judge';
 
 export interface ConditionActivityDeps {
   db: Db;
@@ -57,7 +57,7 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
       maxAttempts: number;
     }): Promise<EvaluationResult | null> {
       const { event } = input;
-      if (event.type !== 'message_sent' || !event.conversationId || event.testWebhookId) return null;
+      if (!mayNeedJudging(event) || !event.conversationId) return null;
       const active = await listActiveConditions(deps.db, event.appId);
       // Transcripts are kept only for apps that have conditions to judge them against.
       if (active.length === 0) return null;

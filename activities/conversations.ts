@@ -6,7 +6,7 @@
  * (Conversations started before the clock moved to Postgres were kept alive by a signal per message:
  * `touchConversation` remains for chat-event workflows that were already running then.)
  */
-import { type Client,WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 
 import type { Db } from '../src/db/pool';
 import {
@@ -16,10 +16,17 @@ import {
   markConversationTimerArmed,
   noteConversationMessage,
 } from '../src/db/queries/conversations';
-import { type ChatEvent,conversationWorkflowId } from '../src/domain/events';
+import { type ChatEvent, tracksConversation } from '../src/domain/events';
 import { SearchAttributes } from '../src/domain/search-attributes';
 import type { Logger } from '../src/logger';
-import type { ConversationInput,conversationWorkflow } from '../workflows/conversation';
+import {
+  conversationEnded,
+  type ConversationInput,
+  type ConversationWorkflow,
+  conversationWorkflowId,
+  messageSeen,
+  WorkflowType,
+} from '../src/temporal/contracts';
 
 export interface ConversationActivityDeps {
   db: Db;
@@ -65,7 +72,7 @@ async function stopTimer(
   workflowId: string,
 ): Promise<void> {
   try {
-    await conversations.client.workflow.getHandle(workflowId).signal('conversationEnded');
+    await conversations.client.workflow.getHandle(workflowId).signal(conversationEnded);
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
   }
@@ -88,7 +95,7 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
      */
     async trackConversation(event: ChatEvent): Promise<TrackResult> {
       const conversations = deps.conversations;
-      if (!conversations || !event.conversationId || event.testWebhookId) return 'off';
+      if (!conversations || !tracksConversation(event) || !event.conversationId) return 'off';
       const conversation = { ...event, conversationId: event.conversationId };
       if (event.type === 'conversation_end') {
         const { timerMayRun } = await endConversationByBackend(deps.db, event.appId, event.conversationId);
@@ -107,7 +114,6 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
         }
         return 'ended';
       }
-      if (event.type !== 'message_sent') return 'off';
       const state = await noteConversationMessage(deps.db, {
         appId: event.appId,
         conversationId: event.conversationId,
@@ -124,7 +130,7 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
       // finds the running workflow and leaves it be (no signal, no workflow task).
       try {
         await withinTimerDeadline(conversations, () =>
-          conversations.client.workflow.start<typeof conversationWorkflow>('conversationWorkflow', {
+          conversations.client.workflow.start<ConversationWorkflow>(WorkflowType.conversation, {
             ...timerStart(conversations, conversation),
             workflowIdConflictPolicy: 'USE_EXISTING',
           }),
@@ -158,17 +164,17 @@ export function createConversationActivities(deps: ConversationActivityDeps) {
     async touchConversation(input: { event: ChatEvent }): Promise<'armed' | 'ended' | 'off'> {
       const { event } = input;
       const conversations = deps.conversations;
-      if (!conversations || !event.conversationId) return 'off';
+      if (!conversations || !tracksConversation(event) || !event.conversationId) return 'off';
       const conversation = { ...event, conversationId: event.conversationId };
       if (event.type === 'conversation_end') {
         await stopTimer(conversations, conversationWorkflowId(event.appId, event.conversationId));
         return 'ended';
       }
-      await conversations.client.workflow.signalWithStart<typeof conversationWorkflow, [{ user: ChatEvent['user'] }]>(
-        'conversationWorkflow',
+      await conversations.client.workflow.signalWithStart<ConversationWorkflow, [{ user: ChatEvent['user'] }]>(
+        WorkflowType.conversation,
         {
           ...timerStart(conversations, conversation),
-          signal: 'messageSeen',
+          signal: messageSeen,
           signalArgs: [{ user: event.user }],
         },
       );

@@ -1,22 +1,34 @@
-import { type ConditionActivityDeps,createConditionActivities } from './conditions';
+/**
+ * Every activity the worker registers, built over its real dependencies. Workflows type their proxies with
+ * `Activities`; the names here are the activity types recorded in histories, so they never change.
+ */
+import { type ConditionActivityDeps, createConditionActivities } from './conditions';
 import {
   type ConversationActivityDeps,
   createConversationActivities,
   createConversationTracker,
 } from './conversations';
-import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
+import { createDeliverWebhookActivities, type DeliverWebhookDeps } from './deliver-webhook';
+import { createOwnerAlertActivities, type OwnerAlertDeps } from './owner-alerts';
+import { createPrepareDeliveryActivities, type PrepareDeliveryDeps } from './prepare-deliveries';
 import { createPrepareEventActivity } from './prepare-event';
 import { createReplayActivities, type ReplayActivityDeps } from './replay';
 
-export type ActivityDeps = DeliveryActivityDeps & ConditionActivityDeps & ConversationActivityDeps & ReplayActivityDeps;
+export type ActivityDeps = PrepareDeliveryDeps &
+  DeliverWebhookDeps &
+  OwnerAlertDeps &
+  ConditionActivityDeps &
+  ConversationActivityDeps &
+  ReplayActivityDeps;
 
-/** Every activity the worker registers, built over its real dependencies. */
 export function createActivities(deps: ActivityDeps) {
-  const delivery = createDeliveryActivities(deps);
+  const preparing = createPrepareDeliveryActivities(deps);
   return {
-    ...delivery,
+    ...preparing,
+    ...createDeliverWebhookActivities(deps),
+    ...createOwnerAlertActivities(deps),
     ...createPrepareEventActivity(deps, {
-      prepareDeliveries: delivery.prepareDeliveries,
+      prepareDeliveries: preparing.prepareDeliveries,
       tracker: createConversationTracker(deps),
     }),
     ...createConditionActivities(deps),

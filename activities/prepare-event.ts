@@ -6,9 +6,9 @@
  */
 import { listActiveConditions } from '../src/db/queries/conditions';
 import type { PreparedEvent } from '../src/domain/delivery';
-import type { ChatEvent } from '../src/domain/events';
+import { type ChatEvent, mayNeedJudging } from '../src/domain/events';
 import type { ConversationActivityDeps, createConversationTracker } from './conversations';
-import type { DeliveryActivities } from './delivery';
+import type { PrepareDeliveryActivities } from './prepare-deliveries';
 
 export interface PreparedEventWithConditions extends PreparedEvent {
   /** The app has custom conditions to judge against this message. */
@@ -18,7 +18,7 @@ export interface PreparedEventWithConditions extends PreparedEvent {
 export function createPrepareEventActivity(
   deps: ConversationActivityDeps,
   parts: {
-    prepareDeliveries: DeliveryActivities['prepareDeliveries'];
+    prepareDeliveries: PrepareDeliveryActivities['prepareDeliveries'];
     tracker: ReturnType<typeof createConversationTracker>;
   },
 ) {
@@ -26,7 +26,7 @@ export function createPrepareEventActivity(
     /** Safe to retry: each part is. */
     async prepareEvent(input: { event: ChatEvent; workflowId: string }): Promise<PreparedEventWithConditions> {
       const { event } = input;
-      const judging = event.type === 'message_sent' && Boolean(event.conversationId) && !event.testWebhookId;
+      const judging = mayNeedJudging(event);
       const [prepared, conditions] = await Promise.all([
         parts.prepareDeliveries(input),
         judging ? listActiveConditions(deps.db, event.appId) : [],

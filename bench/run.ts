@@ -19,7 +19,7 @@ import { parseArgs, promisify } from 'node:util';
 
 import { bundleWorkflowCode } from '@temporalio/worker';
 
-import { conversationWorkflowId } from '../src/domain/workflow-ids';
+import { conversationWorkflowId } from '../src/temporal/contracts';
 import { generateSecretsKey } from '../src/security/secret-box';
 import { WORKFLOWS_PATH } from '../src/temporal/worker';
 import { conditionIdsIn, type FakeLlm, startFakeLlm } from '../support/fake-llm';

@@ -19,8 +19,6 @@ import { parseArgs } from 'node:util';
 
 import { Client } from '@temporalio/client';
 
-import { createDeliveryAgent } from '../activities/delivery-agent';
-import { createLlmClient, judgeConditions } from '../activities/llm-judge';
 import { createApp } from './api/app';
 import { tryConditionBodySchema } from './api/routes/conditions';
 import { createHttpServer } from './api/server';
@@ -28,10 +26,12 @@ import { type Config, ConfigError, loadConfig } from './config';
 import { startEmbeddedPostgres } from './db/embedded';
 import { migrate } from './db/migrate';
 import { createPool, type Db } from './db/pool';
-import { startPrintingReceiver } from './receiver/print-receiver';
 import { loadOrCreateDevSecret } from './dev-secrets';
+import { createLlmClient, judgeConditions } from './llm/judge';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { createDeliveryAgent } from './outbound/delivery-agent';
+import { startPrintingReceiver } from './receiver/print-receiver';
 import { generateApiKey } from './security/api-keys';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from './security/secret-box';
 import { createTemporalClient } from './temporal/client';

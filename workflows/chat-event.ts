@@ -7,7 +7,6 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
-  setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -15,9 +14,9 @@ import {
 import type { Activities } from '../activities';
 import type { ConditionsSummary } from '../src/domain/conditions';
 import type { ChatEventResult, DeliverySummary } from '../src/domain/delivery';
-import type { ChatEvent } from '../src/domain/events';
+import { type ChatEvent, mayNeedJudging, tracksConversation } from '../src/domain/events';
 import { deliveryStateOf, SearchAttributes } from '../src/domain/search-attributes';
-import { carryOut, webhooksChanged } from './deliver';
+import { carryOut, trackChangedWebhooks } from './deliver';
 
 const { prepareDeliveries, prepareConditionDeliveries, touchConversation } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -63,12 +62,8 @@ const { evaluateConditions } = proxyActivities<Activities>({
  */
 type Judged = { conditions?: ConditionsSummary; deliveries: DeliverySummary[] };
 
-async function judgeAndFire(
-  event: ChatEvent,
-  workflowId: string,
-  changed: Set<string>,
-  onPrepared: (webhookIds: string[]) => void,
-): Promise<Judged> {
+async function judgeAndFire(event: ChatEvent, run: Run): Promise<Judged> {
+  const { workflowId, changed } = run;
   let evaluation;
   try {
     evaluation = await evaluateConditions({ event, workflowId, maxAttempts: EVALUATION_MAX_ATTEMPTS });
@@ -82,11 +77,12 @@ async function judgeAndFire(
   const { matches, ...conditions } = evaluation;
   if (matches.length === 0) return { conditions, deliveries: [] };
   const prepared = await prepareConditionDeliveries({ event, workflowId, matches });
-  onPrepared(prepared.map((d) => d.webhookId));
+  run.addWebhookIds(prepared.map((d) => d.webhookId));
   return { conditions, deliveries: await Promise.all(prepared.map((d) => carryOut(event.appId, d, changed))) };
 }
 
-export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResult> {
+/** What every run shares: the search attributes operators filter on, and the webhooks changed meanwhile. */
+function startRun() {
   // Operators find events by where their deliveries stand, and by the webhooks they went to.
   const webhookIds = new Set<string>();
   const addWebhookIds = (ids: string[]) => {
@@ -96,35 +92,32 @@ export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResu
       upsertSearchAttributes([{ key: SearchAttributes.WebhookIds, value: [...webhookIds] }]);
   };
   upsertSearchAttributes([{ key: SearchAttributes.DeliveryState, value: 'delivering' }]);
-  const changed = new Set<string>();
-  setHandler(webhooksChanged, (webhookIds) => {
-    for (const id of webhookIds) changed.add(id);
-  });
-  const workflowId = workflowInfo().workflowId;
-  if (patched(PREPARE_EVENT_LOCALLY)) {
-    const prepared = await prepareEvent({ event, workflowId });
-    addWebhookIds([...prepared.deliveries.map((d) => d.webhookId), ...prepared.skipped.map((d) => d.webhookId)]);
-    const [direct, conditional] = await Promise.all([
-      Promise.all(prepared.deliveries.map((d) => carryOut(event.appId, d, changed))),
-      prepared.judge
-        ? judgeAndFire(event, workflowId, changed, addWebhookIds)
-        : Promise.resolve<Judged>({ deliveries: [] }),
-    ]);
-    return finish(event, [...direct, ...prepared.skipped, ...conditional.deliveries], conditional.conditions);
-  }
+  return { addWebhookIds, changed: trackChangedWebhooks(), workflowId: workflowInfo().workflowId };
+}
+type Run = ReturnType<typeof startRun>;
 
-  const judging = event.type === 'message_sent' && event.conversationId && !event.testWebhookId;
-  const tracksConversation =
-    (event.type === 'message_sent' || event.type === 'conversation_end') &&
-    event.conversationId &&
-    !event.testWebhookId;
+export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResult> {
+  const run = startRun();
+  if (!patched(PREPARE_EVENT_LOCALLY)) return chatEventBeforePrepareEventLocally(event, run);
+
+  const prepared = await prepareEvent({ event, workflowId: run.workflowId });
+  run.addWebhookIds([...prepared.deliveries.map((d) => d.webhookId), ...prepared.skipped.map((d) => d.webhookId)]);
   const [direct, conditional] = await Promise.all([
-    prepareDeliveries({ event, workflowId }).then(async ({ deliveries, skipped }) => {
-      addWebhookIds([...deliveries.map((d) => d.webhookId), ...skipped.map((d) => d.webhookId)]);
-      return [...(await Promise.all(deliveries.map((d) => carryOut(event.appId, d, changed)))), ...skipped];
+    Promise.all(prepared.deliveries.map((d) => carryOut(event.appId, d, run.changed))),
+    prepared.judge ? judgeAndFire(event, run) : Promise.resolve<Judged>({ deliveries: [] }),
+  ]);
+  return finish(event, [...direct, ...prepared.skipped, ...conditional.deliveries], conditional.conditions);
+}
+
+/** The path of workflows started before prepare-event-locally: three activities where prepareEvent is one. */
+async function chatEventBeforePrepareEventLocally(event: ChatEvent, run: Run): Promise<ChatEventResult> {
+  const [direct, conditional] = await Promise.all([
+    prepareDeliveries({ event, workflowId: run.workflowId }).then(async ({ deliveries, skipped }) => {
+      run.addWebhookIds([...deliveries.map((d) => d.webhookId), ...skipped.map((d) => d.webhookId)]);
+      return [...(await Promise.all(deliveries.map((d) => carryOut(event.appId, d, run.changed)))), ...skipped];
     }),
-    judging ? judgeAndFire(event, workflowId, changed, addWebhookIds) : Promise.resolve<Judged>({ deliveries: [] }),
-    tracksConversation ? touchConversation({ event }) : undefined,
+    mayNeedJudging(event) ? judgeAndFire(event, run) : Promise.resolve<Judged>({ deliveries: [] }),
+    tracksConversation(event) ? touchConversation({ event }) : undefined,
   ]);
   return finish(event, [...direct, ...conditional.deliveries], conditional.conditions);
 }

@@ -12,7 +12,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   condition,
   continueAsNew,
-  defineSignal,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -24,8 +23,16 @@ import {
 import type { Activities } from '../activities';
 import type { ChatEvent } from '../src/domain/events';
 import { SearchAttributes } from '../src/domain/search-attributes';
-import { chatEventWorkflowId } from '../src/domain/workflow-ids';
+import {
+  chatEventWorkflowId,
+  conversationEnded,
+  type ConversationInput,
+  type ConversationWorkflow,
+  idleEndEventId,
+  messageSeen,
+} from '../src/temporal/contracts';
 import { chatEventWorkflow } from './chat-event';
+import { workflowNow } from './runtime';
 
 const { checkConversationIdle } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -37,19 +44,6 @@ const { checkConversationIdle } = proxyActivities<Activities>({
 
 /** Marks the histories in which the idle timer reads the conversation clock from Postgres. */
 export const IDLE_FROM_DATABASE = 'idle-from-database';
-
-export interface ConversationInput {
-  appId: string;
-  conversationId: string;
-  idleTimeoutMs: number;
-  /** The last user seen, carried into the "Conversation end" payload. */
-  user: ChatEvent['user'];
-  /** The first wait, when shorter than the idle time (a run continued as new in the middle of a wait). */
-  firstWaitMs?: number;
-}
-
-export const messageSeen = defineSignal<[{ user: ChatEvent['user'] }]>('messageSeen');
-export const conversationEnded = defineSignal('conversationEnded');
 
 /** History grows by a signal per message; a long conversation starts afresh well before history limits matter. */
 const SIGNALS_BEFORE_CONTINUE_AS_NEW = 500;
@@ -74,7 +68,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
     waitMs = input.idleTimeoutMs;
     if (active) {
       if (seen >= SIGNALS_BEFORE_CONTINUE_AS_NEW || workflowInfo().continueAsNewSuggested) {
-        await continueAsNew<typeof conversationWorkflow>({ ...input, user, firstWaitMs: undefined });
+        await continueAsNew<ConversationWorkflow>({ ...input, user, firstWaitMs: undefined });
       }
       continue;
     }
@@ -89,7 +83,7 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
         // A message came meanwhile: wait until the conversation has been quiet for the whole idle time. A
         // conversation that goes on for days starts afresh before its history grows long.
         if (workflowInfo().continueAsNewSuggested) {
-          await continueAsNew<typeof conversationWorkflow>({ ...input, user, firstWaitMs: clock.idleInMs });
+          await continueAsNew<ConversationWorkflow>({ ...input, user, firstWaitMs: clock.idleInMs });
         }
         waitMs = clock.idleInMs;
         continue;
@@ -99,9 +93,9 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
     // Idle: the conversation ends now, through the same workflow as an event the backend posts.
     const event: ChatEvent = {
       appId: input.appId,
-      eventId: `idle-end:${input.conversationId}`,
+      eventId: idleEndEventId(input.conversationId),
       type: 'conversation_end',
-      occurredAt: new Date().toISOString(),
+      occurredAt: workflowNow().toISOString(),
       conversationId: input.conversationId,
       user,
       message: null,

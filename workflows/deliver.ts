@@ -2,14 +2,22 @@
  * Carrying out one delivery, attempt by attempt: used by chat-event workflows, replays and recoveries. Waiting
  * between attempts is a durable timer, cut short when the webhook is deleted or disabled meanwhile.
  */
-import { ActivityFailure, ApplicationFailure, condition, defineSignal, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, proxyActivities, setHandler } from '@temporalio/workflow';
 
 import type { Activities } from '../activities';
 import { type AttemptResult, busyWaitDelay, type DeliverySummary, type PreparedDelivery } from '../src/domain/delivery';
-import { WEBHOOKS_CHANGED_SIGNAL } from '../src/domain/workflow-ids';
+import { webhooksChanged } from '../src/temporal/contracts';
+import { workflowRandom } from './runtime';
 
-/** Sent by the API when webhooks are deleted or disabled: their waiting deliveries try once more now, and end. */
-export const webhooksChanged = defineSignal<[string[]]>(WEBHOOKS_CHANGED_SIGNAL);
+/**
+ * Follows webhooksChanged, sent by the API when webhooks are deleted or disabled: their waiting deliveries try once
+ * more now, and end.
+ */
+export function trackChangedWebhooks(): Set<string> {
+  const changed = new Set<string>();
+  setHandler(webhooksChanged, (ids) => ids.forEach((id) => changed.add(id)));
+  return changed;
+}
 
 /** Activity options for one delivery's attempts: the HTTP timeout plus room for the database work around it. */
 function attemptActivities(delivery: PreparedDelivery) {
@@ -75,7 +83,7 @@ export async function carryOut(
         };
       case 'busy':
         // The endpoint is at its in-flight limit: wait and ask again, without using up an attempt.
-        await condition(() => changed.has(delivery.webhookId), busyWaitDelay(busyWaits++, Math.random()));
+        await condition(() => changed.has(delivery.webhookId), busyWaitDelay(busyWaits++, workflowRandom()));
         break;
       case 'retry':
         attempt++;

@@ -3,24 +3,25 @@
  * delivery of a webhook in a time window again, a few at a time. Both append attempts to the same deliveries: same
  * webhook-id and payload, fresh timestamp and signature, the webhook's current URL and secret.
  */
-import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 
 import type { Activities } from '../activities';
 import type { DeliverySummary } from '../src/domain/delivery';
-import { carryOut, webhooksChanged } from './deliver';
+import {
+  type RecoverWebhookWorkflow,
+  type RecoveryInput,
+  type RecoveryProgress,
+  recoveryProgress,
+  type ReplayInput,
+} from '../src/temporal/contracts';
+import { carryOut, trackChangedWebhooks } from './deliver';
 
 const { reopenDelivery, countRecoverable, listRecoverable } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
-function trackChangedWebhooks(): Set<string> {
-  const changed = new Set<string>();
-  setHandler(webhooksChanged, (ids) => ids.forEach((id) => changed.add(id)));
-  return changed;
-}
-
-export async function replayDeliveryWorkflow(input: { appId: string; deliveryId: string }): Promise<DeliverySummary> {
+export async function replayDeliveryWorkflow(input: ReplayInput): Promise<DeliverySummary> {
   const changed = trackChangedWebhooks();
   const delivery = await reopenDelivery(input);
   if (!delivery) {
@@ -35,26 +36,6 @@ export async function replayDeliveryWorkflow(input: { appId: string; deliveryId:
   }
   return carryOut(input.appId, delivery, changed);
 }
-
-export interface RecoveryInput {
-  appId: string;
-  webhookId: string;
-  since: string;
-  until: string;
-  /** Carried across continue-as-new. */
-  progress?: RecoveryProgress;
-  after?: { createdAt: string; id: string };
-}
-
-export interface RecoveryProgress {
-  total: number;
-  sent: number;
-  succeeded: number;
-  failed: number;
-  done: boolean;
-}
-
-export const recoveryProgress = defineQuery<RecoveryProgress>('progress');
 
 /** Deliveries sent at once; with the pause between groups, this keeps a recovering endpoint from being flooded. */
 export const RECOVERY_CONCURRENCY = 5;
@@ -101,8 +82,7 @@ export async function recoverWebhookWorkflow(input: RecoveryInput): Promise<Reco
     const last = page.at(-1)!;
     after = { createdAt: last.createdAt, id: last.id };
     thisRun += page.length;
-    if (thisRun >= DELIVERIES_PER_RUN)
-      await continueAsNew<typeof recoverWebhookWorkflow>({ ...input, progress, after });
+    if (thisRun >= DELIVERIES_PER_RUN) await continueAsNew<RecoverWebhookWorkflow>({ ...input, progress, after });
     await sleep(RECOVERY_PAUSE_MS);
   }
   progress.done = true;

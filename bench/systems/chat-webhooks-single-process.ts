@@ -17,8 +17,8 @@ import type { AddressInfo } from 'node:net';
 
 import { Client, type WorkflowClientInterceptor } from '@temporalio/client';
 
-import { createDeliveryAgent } from '../../activities/delivery-agent';
-import { createLlmClient } from '../../activities/llm-judge';
+import { createDeliveryAgent } from '../../src/outbound/delivery-agent';
+import { createLlmClient } from '../../src/llm/judge';
 import { createApp } from '../../src/api/app';
 import { createHttpServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';

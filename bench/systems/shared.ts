@@ -11,7 +11,7 @@ import { Agent, request } from 'undici';
 
 import { nextRetryDelay } from '../../src/domain/delivery';
 import { parseRetrySchedule } from '../../src/domain/durations';
-import { chatEventBodySchema, toChatEvent } from '../../src/domain/events';
+import { chatEventBodySchema, toChatEvent } from '../../src/domain/event-body';
 import { buildPayload, DEFAULT_PRIVACY } from '../../src/domain/payload';
 
 export const BENCH_APP_ID = 'app_bench';

@@ -4,8 +4,8 @@
 import type { Client } from '@temporalio/client';
 import express from 'express';
 
-import type { LlmClient } from '../../activities/llm-judge';
 import type { Db } from '../db/pool';
+import type { LlmClient } from '../llm/judge';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DestinationPolicy, Resolver } from '../security/destination';

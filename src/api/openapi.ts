@@ -14,7 +14,8 @@ import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-ope
 import express from 'express';
 import { z } from 'zod';
 
-import { CHAT_EVENT_TYPES, chatEventBodySchema, identifier, WEBHOOK_EVENT_TYPES } from '../domain/events';
+import { chatEventBodySchema, identifier } from '../domain/event-body';
+import { CHAT_EVENT_TYPES, WEBHOOK_EVENT_TYPES } from '../domain/events';
 import { VERSION } from '../version';
 import { pageQuerySchema } from './pagination';
 import { createAppBodySchema, updateAppBodySchema } from './routes/apps';

@@ -94,3 +94,48 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
 export function busyWaitDelay(waits: number, random: number): number {
   return withJitter(Math.min(1_000 * 2 ** waits, 30_000), random);
 }
+
+/** What one attempt's send came to, as the decision needs it. */
+export interface AttemptOutcome {
+  /** The receiver's HTTP status; null when no answer arrived. */
+  statusCode: number | null;
+  /** Why no answer arrived (`timeout`, `dns`, …, or `blocked_destination`: the policy refused the address). */
+  errorClass: string | null;
+  /** The receiver's Retry-After, in ms from now (429 and 503 only count). */
+  retryAfterMs?: number;
+}
+
+/**
+ * The decision after an attempt:
+ * - `succeeded`: a 2xx;
+ * - `gone`: the receiver answered 410 (Zapier does when a Zap is turned off), so the webhook is disabled;
+ * - `blocked`: the destination policy refused the address; sending again cannot help;
+ * - `retry`: the next attempt is due after `inMs`;
+ * - `exhausted`: the schedule has no attempt left.
+ */
+export type AttemptDecision =
+  | { kind: 'succeeded' }
+  | { kind: 'gone' }
+  | { kind: 'blocked' }
+  | { kind: 'retry'; inMs: number }
+  | { kind: 'exhausted' };
+
+/**
+ * Decides what follows an attempt. `attemptIndex` counts the attempts this run made before this one (0 for its
+ * first): a replay starts its schedule afresh. `random` in [0, 1) sets the jitter.
+ */
+export function decideAfterAttempt(
+  outcome: AttemptOutcome,
+  retryScheduleMs: readonly number[],
+  attemptIndex: number,
+  random: number,
+): AttemptDecision {
+  const code = outcome.statusCode;
+  if (code !== null && code >= 200 && code < 300) return { kind: 'succeeded' };
+  if (code === 410) return { kind: 'gone' };
+  if (outcome.errorClass === 'blocked_destination') return { kind: 'blocked' };
+  const delay = retryScheduleMs[attemptIndex];
+  if (delay === undefined) return { kind: 'exhausted' };
+  const retryAfterMs = code === 429 || code === 503 ? outcome.retryAfterMs : undefined;
+  return { kind: 'retry', inMs: nextRetryDelay(delay, random, retryAfterMs) };
+}

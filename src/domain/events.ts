@@ -1,8 +1,7 @@
 /**
- * Chat events: what the platform backend posts, what a workflow receives, and the names receivers see.
- * Pure code: workflows import it.
+ * Chat events: what a workflow receives, the names receivers see, and the predicates that route an event. Pure code
+ * without zod: workflows import it (the request schemas are in event-body.ts).
  */
-import { z } from 'zod';
 
 /** Event types a backend can post. */
 export const CHAT_EVENT_TYPES = ['message_sent', 'user_signup', 'conversation_end'] as const;
@@ -20,51 +19,6 @@ export const EVENT_LABELS: Record<WebhookEventType, string> = {
   custom_condition: 'Custom condition',
 };
 
-const NEEDS_CONVERSATION: ReadonlySet<ChatEventType> = new Set(['message_sent', 'conversation_end']);
-
-/** Identifiers travel in workflow ids, headers and logs, so control characters are refused. */
-export const identifier = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
-
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL bytes');
-
-export const chatEventUserSchema = z.strictObject({
-  id: identifier(200).optional(),
-  email: z.email().max(320).optional(),
-  name: text(200).optional(),
-  logged_in: z.boolean(),
-});
-
-/** Body of `POST /v1/apps/:app_id/events`. */
-export const chatEventBodySchema = z
-  .strictObject({
-    id: identifier(200).optional().describe("The caller's event id; repeated ids are answered as duplicates."),
-    type: z.enum(CHAT_EVENT_TYPES),
-    occurred_at: z.iso.datetime({ offset: true }).optional().describe('ISO 8601; default: the time of receipt.'),
-    conversation_id: identifier(200).optional(),
-    user: chatEventUserSchema.optional(),
-    message: text(100_000).optional().describe("The user's message (message_sent)."),
-    response: text(100_000).optional().describe("The app's response (message_sent)."),
-  })
-  .superRefine((body, ctx) => {
-    if (NEEDS_CONVERSATION.has(body.type) && body.conversation_id === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['conversation_id'],
-        message: `conversation_id is required for ${body.type}`,
-      });
-    }
-  });
-export type ChatEventBody = z.infer<typeof chatEventBodySchema>;
-
 /** What a chat-event workflow receives: the validated event, normalised, with every optional value explicit. */
 export interface ChatEvent {
   appId: string;
@@ -80,26 +34,28 @@ export interface ChatEvent {
   testWebhookId?: string;
 }
 
-export function toChatEvent(appId: string, eventId: string, body: ChatEventBody, receivedAt: Date): ChatEvent {
-  const isMessage = body.type === 'message_sent';
-  return {
-    appId,
-    eventId,
-    type: body.type,
-    occurredAt: new Date(body.occurred_at ?? receivedAt).toISOString(),
-    conversationId: body.conversation_id ?? null,
-    user: body.user
-      ? {
-          id: body.user.id ?? null,
-          email: body.user.email ?? null,
-          name: body.user.name ?? null,
-          loggedIn: body.user.logged_in,
-        }
-      : null,
-    // Fields that belong to another event type are dropped, so the payload's null means "not this event's field".
-    message: isMessage ? (body.message ?? null) : null,
-    response: isMessage ? (body.response ?? null) : null,
-  };
+/** A test send: one attempt to one webhook, outside conversations, conditions and endpoint health. */
+export function isTestSend(event: Pick<ChatEvent, 'testWebhookId'>): boolean {
+  return Boolean(event.testWebhookId);
 }
 
-export { chatEventWorkflowId, conversationWorkflowId, WEBHOOKS_CHANGED_SIGNAL } from './workflow-ids';
+type Routing = Pick<ChatEvent, 'type' | 'conversationId' | 'testWebhookId'>;
+
+/** Custom conditions are judged against messages in a conversation (when the app has any). */
+export function mayNeedJudging(event: Routing): boolean {
+  return event.type === 'message_sent' && Boolean(event.conversationId) && !isTestSend(event);
+}
+
+/** Messages move a conversation's idle clock; a conversation_end ends it. */
+export function tracksConversation(event: Routing): boolean {
+  return (
+    (event.type === 'message_sent' || event.type === 'conversation_end') &&
+    Boolean(event.conversationId) &&
+    !isTestSend(event)
+  );
+}
+
+/** "Conversation end" goes out once per conversation, whether the backend or the idle timer said so first. */
+export function endsConversation(event: Routing): boolean {
+  return event.type === 'conversation_end' && tracksConversation(event);
+}

@@ -8,7 +8,7 @@
 import OpenAI from 'openai';
 import { z } from 'zod';
 
-import { parseRetryAfter } from '../src/domain/delivery';
+import { parseRetryAfter } from '../domain/delivery';
 
 export interface LlmSettings {
   apiKey?: string;

@@ -1,6 +1,6 @@
 import { Agent } from 'undici';
 
-import { createGuardedConnector, type DestinationPolicy, type Resolver } from '../src/security/destination';
+import { createGuardedConnector, type DestinationPolicy, type Resolver } from '../security/destination';
 
 /**
  * The HTTP agent deliveries go through. Every connection is made by the guarded connector: the host name is resolved

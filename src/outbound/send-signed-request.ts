@@ -3,9 +3,9 @@
  * outcome is a value the delivery activity records.
  */
 import { Webhook } from 'standardwebhooks';
-import { type Dispatcher,request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 
-import { USER_AGENT } from '../src/version';
+import { USER_AGENT } from '../version';
 
 const BLOCKED_DESTINATION_CODE = 'ERR_BLOCKED_DESTINATION';
 

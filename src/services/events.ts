@@ -9,10 +9,11 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 
 import type { Db } from '../db/pool';
 import { findEvent, recordEvent } from '../db/queries/events';
-import { type ChatEvent, chatEventWorkflowId, EVENT_LABELS } from '../domain/events';
+import { type ChatEvent, EVENT_LABELS, isTestSend } from '../domain/events';
 import { SearchAttributes } from '../domain/search-attributes';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { type ChatEventWorkflow, chatEventWorkflowId, WorkflowType } from '../temporal/contracts';
 
 export interface EventServiceDeps {
   db: Db;
@@ -33,9 +34,9 @@ export type AcceptOutcome =
  */
 export async function startChatEventWorkflow(temporal: EventServiceDeps['temporal'], event: ChatEvent) {
   const workflowId = chatEventWorkflowId(event.appId, event.eventId);
-  const what = event.testWebhookId ? `Test send to ${event.testWebhookId}` : EVENT_LABELS[event.type];
+  const what = isTestSend(event) ? `Test send to ${event.testWebhookId}` : EVENT_LABELS[event.type];
   return temporal.client.connection.withDeadline(Date.now() + (temporal.startTimeoutMs ?? 5_000), () =>
-    temporal.client.workflow.start('chatEventWorkflow', {
+    temporal.client.workflow.start<ChatEventWorkflow>(WorkflowType.chatEvent, {
       workflowId,
       taskQueue: temporal.taskQueue,
       args: [event],

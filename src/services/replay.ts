@@ -5,11 +5,19 @@ import crypto from 'node:crypto';
 
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 
-import type { RecoveryProgress } from '../../workflows/replay';
 import type { Db } from '../db/pool';
 import { findDelivery } from '../db/queries/deliveries';
 import { findWebhook } from '../db/queries/webhooks';
 import { SearchAttributes } from '../domain/search-attributes';
+import {
+  type RecoverWebhookWorkflow,
+  type RecoveryProgress,
+  recoveryProgress,
+  recoveryWorkflowId,
+  type ReplayDeliveryWorkflow,
+  replayWorkflowId,
+  WorkflowType,
+} from '../temporal/contracts';
 import type { EventServiceDeps } from './events';
 
 export interface ReplayDeps {
@@ -44,10 +52,10 @@ export async function startReplay(
   const key = idempotencyKey
     ? crypto.createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)
     : crypto.randomUUID();
-  const workflowId = `replay:${appId}:${deliveryId}:${key}`;
+  const workflowId = replayWorkflowId(appId, deliveryId, key);
   try {
     await deps.temporal.client.connection.withDeadline(Date.now() + (deps.temporal.startTimeoutMs ?? 5_000), () =>
-      deps.temporal.client.workflow.start('replayDeliveryWorkflow', {
+      deps.temporal.client.workflow.start<ReplayDeliveryWorkflow>(WorkflowType.replayDelivery, {
         workflowId,
         taskQueue: deps.temporal.taskQueue,
         args: [{ appId, deliveryId }],
@@ -71,10 +79,6 @@ export type RecoveryOutcome =
   | { outcome: 'not_found' }
   | { outcome: 'invalid_window'; reason: string };
 
-export function recoveryWorkflowId(appId: string, recoveryId: string): string {
-  return `recovery:${appId}:${recoveryId}`;
-}
-
 export async function startRecovery(
   deps: ReplayDeps,
   appId: string,
@@ -89,7 +93,7 @@ export async function startRecovery(
   const recoveryId = `rcv_${crypto.randomUUID().replaceAll('-', '')}`;
   const workflowId = recoveryWorkflowId(appId, recoveryId);
   await deps.temporal.client.connection.withDeadline(Date.now() + (deps.temporal.startTimeoutMs ?? 5_000), () =>
-    deps.temporal.client.workflow.start('recoverWebhookWorkflow', {
+    deps.temporal.client.workflow.start<RecoverWebhookWorkflow>(WorkflowType.recoverWebhook, {
       workflowId,
       taskQueue: deps.temporal.taskQueue,
       args: [{ appId, webhookId, since: window.since.toISOString(), until: until.toISOString() }],
@@ -110,9 +114,7 @@ export async function recoveryProgressOf(
 ): Promise<RecoveryProgress | undefined> {
   if (!/^rcv_[0-9a-f]{32}$/.test(recoveryId)) return undefined;
   try {
-    return await deps.temporal.client.workflow
-      .getHandle(recoveryWorkflowId(appId, recoveryId))
-      .query<RecoveryProgress>('progress');
+    return await deps.temporal.client.workflow.getHandle(recoveryWorkflowId(appId, recoveryId)).query(recoveryProgress);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;

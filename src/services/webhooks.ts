@@ -9,8 +9,9 @@ import type { Db } from '../db/pool';
 import { listAttempts, listDeliveriesForEvent, listPendingWorkflowIds } from '../db/queries/deliveries';
 import type { WebhookRow } from '../db/queries/webhooks';
 import type { ChatEventResult } from '../domain/delivery';
-import { CHAT_EVENT_TYPES, type ChatEvent, type ChatEventType, WEBHOOKS_CHANGED_SIGNAL } from '../domain/events';
+import { CHAT_EVENT_TYPES, type ChatEvent, type ChatEventType } from '../domain/events';
 import type { Logger } from '../logger';
+import { webhooksChanged } from '../temporal/contracts';
 import { type EventServiceDeps, startChatEventWorkflow } from './events';
 
 /**
@@ -28,7 +29,7 @@ export async function notifyWebhooksChanged(
   await Promise.all(
     workflowIds.map(async (workflowId) => {
       try {
-        await deps.temporal.client.workflow.getHandle(workflowId).signal(WEBHOOKS_CHANGED_SIGNAL, webhookIds);
+        await deps.temporal.client.workflow.getHandle(workflowId).signal(webhooksChanged, webhookIds);
       } catch (error) {
         if (!(error instanceof WorkflowNotFoundError)) {
           deps.logger.warn(

@@ -7,13 +7,13 @@ import type { AddressInfo } from 'node:net';
 
 import { Client, Connection } from '@temporalio/client';
 
-import { createDeliveryAgent } from '../../activities/delivery-agent';
-import { createLlmClient } from '../../activities/llm-judge';
 import { createApp } from '../../src/api/app';
 import { createHttpServer } from '../../src/api/server';
 import { parseRetrySchedule } from '../../src/domain/durations';
+import { createLlmClient } from '../../src/llm/judge';
 import { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
+import { createDeliveryAgent } from '../../src/outbound/delivery-agent';
 import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
 import { startWorker, type WorkerHandle } from '../../src/temporal/worker';

@@ -7,18 +7,18 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { createDeliveryActivities } from '../../activities/delivery';
-import { createDeliveryAgent } from '../../activities/delivery-agent';
+import { createDeliverWebhookActivities } from '../../activities/deliver-webhook';
 import { findDelivery, listAttempts, listDeliveriesForEvent, recordAttempt } from '../../src/db/queries/deliveries';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
+import { createDeliveryAgent } from '../../src/outbound/delivery-agent';
 import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;
 let receiver: Receiver;
 let agent: ReturnType<typeof createDeliveryAgent>;
-let activities: ReturnType<typeof createDeliveryActivities>;
+let activities: ReturnType<typeof createDeliverWebhookActivities>;
 
 before(async () => {
   // A long retry delay: a delivery that failed once stays pending for the whole test.
@@ -26,13 +26,12 @@ before(async () => {
   receiver = await startReceiver();
   const destination = { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
   agent = createDeliveryAgent({ policy: destination, connectTimeoutMs: 5_000 });
-  activities = createDeliveryActivities({
+  activities = createDeliverWebhookActivities({
     db: stack.db.pool,
     secrets: stack.secrets,
     http: { dispatcher: agent },
     delivery: {
       timeoutMs: 5_000,
-      retryScheduleMs: [3_600_000],
       disableAfterMs: 5 * 86_400_000,
       maxInFlightPerEndpoint: 10,
     },

@@ -7,12 +7,12 @@ import { promisify } from 'node:util';
 import { temporal } from '@temporalio/proto';
 import { Webhook } from 'standardwebhooks';
 
-import { SYSTEM_PROMPT, TRANSCRIPT_END, TRANSCRIPT_START } from '../../activities/llm-judge';
 import { findEvaluation } from '../../src/db/queries/conditions';
 import type { ChatEventResult } from '../../src/domain/delivery';
+import { SYSTEM_PROMPT, TRANSCRIPT_END, TRANSCRIPT_START } from '../../src/llm/judge';
 import { PACKAGE_ROOT } from '../../src/package-root';
-import { conditionIdsIn, type FakeLlm, type LlmRequest, startFakeLlm } from '../../support/fake-llm';
 import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
+import { conditionIdsIn, type FakeLlm, type LlmRequest, startFakeLlm } from '../../support/fake-llm';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 /**

@@ -16,8 +16,8 @@ import {
 } from '../../src/db/queries/conversations';
 import type { ChatEvent } from '../../src/domain/events';
 import { createLogger } from '../../src/logger';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { freePortForChild } from '../../src/net/free-port';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
 
 let db: TestDatabase;
 const user = { id: 'u_1', email: 'user@example.com', name: 'Jo', loggedIn: true };

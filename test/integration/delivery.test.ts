@@ -6,8 +6,8 @@ import { Webhook } from 'standardwebhooks';
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
 import type { ChatEventResult } from '../../src/domain/delivery';
 import { SearchAttributes } from '../../src/domain/search-attributes';
-import { generateWebhookSecret } from '../../src/security/secret-box';
 import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
+import { generateWebhookSecret } from '../../src/security/secret-box';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 let stack: Stack;

@@ -14,9 +14,9 @@ import { listAttempts } from '../../src/db/queries/deliveries';
 import type { ChatEventResult } from '../../src/domain/delivery';
 import { SearchAttributes } from '../../src/domain/search-attributes';
 import { PACKAGE_ROOT } from '../../src/package-root';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { findTemporalCli } from '../../src/temporal/dev-server';
 import { registerSearchAttributes } from '../../src/temporal/search-attribute-setup';
-import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack, temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);

@@ -15,11 +15,11 @@ import { promisify } from 'node:util';
 
 import { Webhook } from 'standardwebhooks';
 
+import { freePortForChild } from '../../src/net/free-port';
 import { PACKAGE_ROOT } from '../../src/package-root';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { generateSecretsKey } from '../../src/security/secret-box';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
-import { freePortForChild } from '../../src/net/free-port';
-import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);

@@ -18,9 +18,9 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 
 import { PACKAGE_ROOT } from '../../src/package-root';
+import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { findTemporalCli } from '../../src/temporal/dev-server';
 import { type FakeLlm, startFakeLlm } from '../../support/fake-llm';
-import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { messageEvent, type Stack, startStack, temporalAddress } from '../helpers/stack';
 
 const DIR = path.join(PACKAGE_ROOT, 'test', 'fixtures', 'histories');

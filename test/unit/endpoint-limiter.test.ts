@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { createEndpointLimiter } from '../../activities/endpoint-limiter';
+import { createEndpointLimiter } from '../../src/outbound/endpoint-limiter';
 
 test('an endpoint gets at most its limit in flight; other endpoints are unaffected; releases free slots once', () => {
   const limiter = createEndpointLimiter(2);

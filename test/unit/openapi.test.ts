@@ -25,7 +25,7 @@ import { appJson, createAppBodySchema, updateAppBodySchema } from '../../src/api
 import { createWebhookBodySchema, updateWebhookBodySchema, webhookJson } from '../../src/api/routes/webhooks';
 import type { AppRow } from '../../src/db/queries/apps';
 import type { WebhookRow } from '../../src/db/queries/webhooks';
-import { chatEventBodySchema } from '../../src/domain/events';
+import { chatEventBodySchema } from '../../src/domain/event-body';
 import { VERSION } from '../../src/version';
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { trimTranscript } from '../../activities/conditions';
-import { chatEventBodySchema, toChatEvent } from '../../src/domain/events';
+import { chatEventBodySchema, toChatEvent } from '../../src/domain/event-body';
 import { buildPayload, DEFAULT_PRIVACY } from '../../src/domain/payload';
 
 const app = { name: 'My App', privacy: DEFAULT_PRIVACY };

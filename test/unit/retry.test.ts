@@ -3,6 +3,7 @@ import { test } from 'node:test';
 
 import {
   busyWaitDelay,
+  decideAfterAttempt,
   MAX_RETRY_AFTER_MS,
   nextRetryDelay,
   parseRetryAfter,
@@ -36,5 +37,43 @@ test('busy waits double from 1 s to at most 30 s', () => {
   assert.deepEqual(
     [0, 1, 2, 3, 4, 5, 9].map((n) => busyWaitDelay(n, 0.5)),
     [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000],
+  );
+});
+
+test('the decision after an attempt: success, gone, blocked, retry on the schedule, exhausted', () => {
+  const schedule = [5_000, 60_000];
+  const answered = (statusCode: number, retryAfterMs?: number) => ({ statusCode, errorClass: null, retryAfterMs });
+  assert.deepEqual(decideAfterAttempt(answered(204), schedule, 0, 0.5), { kind: 'succeeded' });
+  assert.deepEqual(decideAfterAttempt(answered(410), schedule, 0, 0.5), { kind: 'gone' });
+  assert.deepEqual(decideAfterAttempt({ statusCode: null, errorClass: 'blocked_destination' }, schedule, 0, 0.5), {
+    kind: 'blocked',
+  });
+  assert.deepEqual(decideAfterAttempt(answered(500), schedule, 0, 0.5), { kind: 'retry', inMs: 5_000 });
+  assert.deepEqual(decideAfterAttempt(answered(500), schedule, 1, 0), { kind: 'retry', inMs: 48_000 });
+  assert.deepEqual(decideAfterAttempt({ statusCode: null, errorClass: 'timeout' }, schedule, 1, 0.5), {
+    kind: 'retry',
+    inMs: 60_000,
+  });
+  assert.deepEqual(decideAfterAttempt(answered(500), schedule, 2, 0.5), { kind: 'exhausted' });
+  assert.deepEqual(decideAfterAttempt(answered(500), [], 0, 0.5), { kind: 'exhausted' }, 'a test send: one attempt');
+});
+
+test('Retry-After stretches the wait only for 429 and 503', () => {
+  const schedule = [5_000];
+  assert.deepEqual(decideAfterAttempt({ statusCode: 429, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, 0.5), {
+    kind: 'retry',
+    inMs: 120_000,
+  });
+  assert.deepEqual(decideAfterAttempt({ statusCode: 503, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, 0.5), {
+    kind: 'retry',
+    inMs: 120_000,
+  });
+  assert.deepEqual(decideAfterAttempt({ statusCode: 500, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, 0.5), {
+    kind: 'retry',
+    inMs: 5_000,
+  });
+  assert.deepEqual(
+    decideAfterAttempt({ statusCode: 429, errorClass: null, retryAfterMs: 7 * 86_400_000 }, schedule, 0, 0.5),
+    { kind: 'retry', inMs: MAX_RETRY_AFTER_MS },
   );
 });

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 
-import { judgeConditions, type LlmClient } from '../../../activities/llm-judge';
+import { judgeConditions, type LlmClient } from '../../llm/judge';
 import { requireJson } from '../auth';
 import { ApiError, parseOr400 } from '../errors';
 

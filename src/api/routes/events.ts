@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 
-import { chatEventBodySchema, identifier, toChatEvent } from '../../domain/events';
+import { chatEventBodySchema, identifier, toChatEvent } from '../../domain/event-body';
 import { acceptEvent, type EventServiceDeps } from '../../services/events';
 import { requireJson, scopedApp } from '../auth';
 import { ApiError, parseOr400 } from '../errors';

@@ -15,7 +15,8 @@ import {
 } from '../../db/queries/webhooks';
 import type { WebhookCondition } from '../../domain/conditions';
 import { formatDuration, parseDuration, parseRetrySchedule } from '../../domain/durations';
-import { identifier, WEBHOOK_EVENT_TYPES } from '../../domain/events';
+import { identifier } from '../../domain/event-body';
+import { WEBHOOK_EVENT_TYPES } from '../../domain/events';
 import type { Logger } from '../../logger';
 import { checkDestination, type DestinationPolicy, type Resolver } from '../../security/destination';
 import { generateWebhookSecret, type SecretBox } from '../../security/secret-box';

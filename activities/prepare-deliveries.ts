@@ -1,0 +1,147 @@
+/**
+ * Preparing deliveries: turn an event (or the conditions it matched) into pending rows in the delivery log, one per
+ * webhook, and say how the workflow carries each out.
+ */
+import type { Db } from '../src/db/pool';
+import { findApp } from '../src/db/queries/apps';
+import { claimConversationEnd, claimFiring } from '../src/db/queries/conditions';
+import { finishDeliveryWithoutAttempt, upsertDeliveries } from '../src/db/queries/deliveries';
+import { findWebhook, listWebhooksForEvent, type WebhookRow } from '../src/db/queries/webhooks';
+import type { ConditionMatch } from '../src/domain/conditions';
+import type { DeliverySummary, PreparedDelivery, PreparedEvent } from '../src/domain/delivery';
+import { type ChatEvent, endsConversation, isTestSend } from '../src/domain/events';
+import { buildPayload, type PayloadExtras } from '../src/domain/payload';
+import type { Metrics } from '../src/metrics';
+
+export interface PrepareDeliveryDeps {
+  db: Db;
+  delivery: { timeoutMs: number; retryScheduleMs: number[] };
+  metrics: Metrics;
+}
+
+/** The sample a test send carries: the seed document's example values, flagged `"test": true`. */
+function testSendExtras(webhook: WebhookRow): PayloadExtras {
+  const condition = webhook.events[0] === 'custom_condition' ? webhook.conditions[0] : undefined;
+  return {
+    test: true,
+    ...(condition
+      ? { condition: { id: condition.id, prompt: condition.prompt, reason: 'Test send: no conversation was judged.' } }
+      : {}),
+  };
+}
+
+export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
+  /** Records pending deliveries for an event's targets and says how to carry each out. */
+  async function createDeliveries(
+    event: ChatEvent,
+    workflowId: string,
+    targets: Array<{ webhook: WebhookRow; conditionId?: string; payload: string }>,
+  ): Promise<PreparedDelivery[]> {
+    const byId = new Map(targets.map((t) => [t.webhook.id, t.webhook]));
+    const rows = await upsertDeliveries(deps.db, {
+      appId: event.appId,
+      eventId: event.eventId,
+      eventType: event.type,
+      conversationId: event.conversationId,
+      workflowId,
+      isTest: isTestSend(event),
+      targets: targets.map((t) => ({ webhookId: t.webhook.id, conditionId: t.conditionId, payload: t.payload })),
+    });
+    return rows.map((r) => {
+      const webhook = byId.get(r.webhook_id)!;
+      return {
+        deliveryId: r.id,
+        webhookId: r.webhook_id,
+        ...(r.condition_id ? { conditionId: r.condition_id } : {}),
+        timeoutMs: webhook.timeout_ms ?? deps.delivery.timeoutMs,
+        // A test send is a probe: one attempt, whose outcome the caller sees at once.
+        retryScheduleMs: isTestSend(event) ? [] : (webhook.retry_schedule_ms ?? deps.delivery.retryScheduleMs),
+      };
+    });
+  }
+
+  return {
+    /**
+     * Finds the app's enabled webhooks for the event's type (or, for a test send, the one webhook tested), builds the
+     * payload and records one pending delivery per webhook. Safe to retry: a second run returns the deliveries the
+     * first one created.
+     */
+    async prepareDeliveries(input: { event: ChatEvent; workflowId: string }): Promise<PreparedEvent> {
+      const { event } = input;
+      const none: PreparedEvent = { deliveries: [], skipped: [] };
+      const app = await findApp(deps.db, event.appId);
+      if (!app) return none; // The app was deleted after the event was accepted: nobody to deliver to.
+      let webhooks: WebhookRow[];
+      let extras: PayloadExtras = {};
+      if (isTestSend(event)) {
+        const webhook = await findWebhook(deps.db, event.appId, event.testWebhookId!);
+        webhooks = webhook ? [webhook] : [];
+        if (webhook) extras = testSendExtras(webhook);
+      } else {
+        webhooks = await listWebhooksForEvent(deps.db, event.appId, event.type);
+      }
+      if (webhooks.length === 0) return none;
+      if (endsConversation(event) && event.conversationId) {
+        if (!(await claimConversationEnd(deps.db, event.appId, event.conversationId, event.eventId))) return none;
+      }
+      const payload = JSON.stringify(buildPayload(event, app, extras));
+      const prepared = await createDeliveries(
+        event,
+        input.workflowId,
+        webhooks.map((webhook) => ({ webhook, payload })),
+      );
+      // Events for a disabled webhook are recorded as skipped, never attempted, so they can be recovered later. A test
+      // send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for.
+      const disabled = new Set(webhooks.filter((w) => !w.enabled && !isTestSend(event)).map((w) => w.id));
+      const skipped: DeliverySummary[] = [];
+      for (const d of prepared.filter((p) => disabled.has(p.webhookId))) {
+        // Counted once: a retried preparation finds the delivery already skipped.
+        if (await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', 'webhook disabled'))
+          deps.metrics.deliveries.inc({ outcome: 'skipped' });
+        skipped.push({
+          deliveryId: d.deliveryId,
+          webhookId: d.webhookId,
+          status: 'skipped',
+          attempts: 0,
+          statusCode: null,
+          error: 'webhook disabled',
+        });
+      }
+      return { deliveries: prepared.filter((p) => !disabled.has(p.webhookId)), skipped };
+    },
+
+    /**
+     * Claims the conditions that matched (once-per-conversation ones can fire only once, however many events race)
+     * and records a "Custom condition" delivery for each that fires. Safe to retry.
+     */
+    async prepareConditionDeliveries(input: {
+      event: ChatEvent;
+      workflowId: string;
+      matches: ConditionMatch[];
+    }): Promise<PreparedDelivery[]> {
+      const { event } = input;
+      const app = await findApp(deps.db, event.appId);
+      if (!app || !event.conversationId) return [];
+      const targets: Array<{ webhook: WebhookRow; conditionId: string; payload: string }> = [];
+      for (const match of input.matches) {
+        const webhook = await findWebhook(deps.db, event.appId, match.webhookId);
+        if (!webhook) continue;
+        if (
+          match.fire === 'once_per_conversation' &&
+          !(await claimFiring(deps.db, event.appId, event.conversationId, match.conditionId, event.eventId))
+        ) {
+          continue;
+        }
+        const condition = { id: match.conditionId, prompt: match.prompt, reason: match.reason };
+        targets.push({
+          webhook,
+          conditionId: match.conditionId,
+          payload: JSON.stringify(buildPayload(event, app, { condition })),
+        });
+      }
+      return createDeliveries(event, input.workflowId, targets);
+    },
+  };
+}
+
+export type PrepareDeliveryActivities = ReturnType<typeof createPrepareDeliveryActivities>;

@@ -1,0 +1,109 @@
+/**
+ * The contract between the workflows and everyone who starts, signals or queries them: workflow type names, their
+ * inputs and results, signals, queries and every workflow id. Callers import these definitions; no workflow type,
+ * signal or query name is written anywhere else.
+ *
+ * Loaded into the workflow bundle: only types and `@temporalio/common` here (no zod, no I/O), since the bundle loads
+ * its modules again for every workflow.
+ */
+import type { QueryDefinition, SignalDefinition } from '@temporalio/common';
+
+import type { ChatEventResult, DeliverySummary } from '../domain/delivery';
+import type { ChatEvent } from '../domain/events';
+
+/** Workflow type names, as the worker registers them (the exported function names in workflows/index.ts). */
+export const WorkflowType = {
+  chatEvent: 'chatEventWorkflow',
+  conversation: 'conversationWorkflow',
+  replayDelivery: 'replayDeliveryWorkflow',
+  recoverWebhook: 'recoverWebhookWorkflow',
+} as const satisfies Record<string, keyof WorkflowContracts>;
+
+export interface ConversationInput {
+  appId: string;
+  conversationId: string;
+  idleTimeoutMs: number;
+  /** The last user seen, carried into the "Conversation end" payload. */
+  user: ChatEvent['user'];
+  /** The first wait, when shorter than the idle time (a run continued as new in the middle of a wait). */
+  firstWaitMs?: number;
+}
+
+export interface ReplayInput {
+  appId: string;
+  deliveryId: string;
+}
+
+export interface RecoveryInput {
+  appId: string;
+  webhookId: string;
+  since: string;
+  until: string;
+  /** Carried across continue-as-new. */
+  progress?: RecoveryProgress;
+  after?: { createdAt: string; id: string };
+}
+
+export interface RecoveryProgress {
+  total: number;
+  sent: number;
+  succeeded: number;
+  failed: number;
+  done: boolean;
+}
+
+/** Each workflow's signature; workflows/index.ts checks that the implementations match. */
+export interface WorkflowContracts {
+  chatEventWorkflow: (event: ChatEvent) => Promise<ChatEventResult>;
+  conversationWorkflow: (input: ConversationInput) => Promise<'idle' | 'ended'>;
+  replayDeliveryWorkflow: (input: ReplayInput) => Promise<DeliverySummary>;
+  recoverWebhookWorkflow: (input: RecoveryInput) => Promise<RecoveryProgress>;
+}
+export type ChatEventWorkflow = WorkflowContracts['chatEventWorkflow'];
+export type ConversationWorkflow = WorkflowContracts['conversationWorkflow'];
+export type ReplayDeliveryWorkflow = WorkflowContracts['replayDeliveryWorkflow'];
+export type RecoverWebhookWorkflow = WorkflowContracts['recoverWebhookWorkflow'];
+
+function signal<Args extends unknown[] = [], Name extends string = string>(name: Name): SignalDefinition<Args, Name> {
+  return { type: 'signal', name } as SignalDefinition<Args, Name>;
+}
+
+function query<Ret, Name extends string = string>(name: Name): QueryDefinition<Ret, [], Name> {
+  return { type: 'query', name } as QueryDefinition<Ret, [], Name>;
+}
+
+/** To chat-event, replay and recovery workflows: these webhooks were deleted or disabled, so stop waiting to retry. */
+export const webhooksChanged = signal<[webhookIds: string[]]>('webhooksChanged');
+/** To a conversation: the backend ended it, so its idle timer stops quietly. */
+export const conversationEnded = signal('conversationEnded');
+/**
+ * To a conversation, per message, from chat-event workflows started before conversation clocks moved to Postgres.
+ * Still handled, so their histories replay; nothing new sends it.
+ */
+export const messageSeen = signal<[{ user: ChatEvent['user'] }]>('messageSeen');
+/** A recovery's counts so far. */
+export const recoveryProgress = query<RecoveryProgress>('progress');
+
+/** One workflow per (app, event id): Temporal refuses a second start, which is the first line of deduplication. */
+export function chatEventWorkflowId(appId: string, eventId: string): string {
+  return `chat-event:${appId}:${eventId}`;
+}
+
+/** One idle-timer workflow per conversation. */
+export function conversationWorkflowId(appId: string, conversationId: string): string {
+  return `conversation:${appId}:${conversationId}`;
+}
+
+/** One replay per (delivery, idempotency key): repeating the request finds the replay it started. */
+export function replayWorkflowId(appId: string, deliveryId: string, key: string): string {
+  return `replay:${appId}:${deliveryId}:${key}`;
+}
+
+export function recoveryWorkflowId(appId: string, recoveryId: string): string {
+  return `recovery:${appId}:${recoveryId}`;
+}
+
+/** The event id of a conversation's idle end: one per conversation. */
+export function idleEndEventId(conversationId: string): string {
+  return `idle-end:${conversationId}`;
+}
