@@ -30,7 +30,7 @@ import { VERSION } from '../../src/version';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Compile-time: the response schemas describe exactly what appJson/webhookJson return. A field added to or dropped
-// from either function fails `tsc` here until the schema in src/api/openapi.ts follows.
+// from either function fails `tsc` here until the schema in src/api/openapi/ follows.
 // ---------------------------------------------------------------------------------------------------------------
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const appShapeMatches: Same<z.output<typeof appSchema>, ReturnType<typeof appJson>> = true;
@@ -179,7 +179,7 @@ describe('OpenAPI document', () => {
 
     const undocumented = registered.filter((op) => !documented.includes(op));
     const phantom = documented.filter((op) => !registered.includes(op));
-    assert.deepEqual(undocumented, [], `registered but not in the OpenAPI document (add them in src/api/openapi.ts)`);
+    assert.deepEqual(undocumented, [], `registered but not in the OpenAPI document (add them in src/api/openapi/)`);
     assert.deepEqual(phantom, [], `in the OpenAPI document but not registered by createApp`);
   });
 
