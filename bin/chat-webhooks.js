@@ -4,9 +4,9 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const root = path.join(__dirname, '..');
-if (fs.existsSync(path.join(root, 'src', 'cli.ts'))) {
+if (fs.existsSync(path.join(root, 'src', 'cli', 'index.ts'))) {
   require('tsx/cjs');
-  require('../src/cli.ts').main(process.argv.slice(2));
+  require('../src/cli/index.ts').main(process.argv.slice(2));
 } else {
-  require(path.join(root, 'dist', 'src', 'cli.js')).main(process.argv.slice(2));
+  require(path.join(root, 'dist', 'src', 'cli', 'index.js')).main(process.argv.slice(2));
 }

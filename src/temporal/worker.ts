@@ -7,6 +7,18 @@ import { installTemporalRuntime } from './runtime';
 
 export const WORKFLOWS_PATH = require.resolve(path.resolve(__dirname, '../../workflows'));
 
+/** Worker options that the config (WORKER_* variables) and the tests may set. */
+export type WorkerTuning = Partial<
+  Pick<
+    WorkerOptions,
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxCachedWorkflows'
+    | 'stickyQueueScheduleToStartTimeout'
+  >
+>;
+
 export interface WorkerHandle {
   worker: Worker;
   /** The worker's connection; a Client built on it can start workflows eagerly on this worker. Closed on shutdown. */
@@ -25,16 +37,7 @@ export async function startWorker(opts: {
   /** A prebuilt bundle (tests, production images); otherwise workflows are bundled at start. */
   workflowBundlePath?: string;
   shutdownGraceMs?: number;
-  tuning?: Partial<
-    Pick<
-      WorkerOptions,
-      | 'maxConcurrentActivityTaskExecutions'
-      | 'maxConcurrentLocalActivityExecutions'
-      | 'maxConcurrentWorkflowTaskExecutions'
-      | 'maxCachedWorkflows'
-      | 'stickyQueueScheduleToStartTimeout'
-    >
-  >;
+  tuning?: WorkerTuning;
 }): Promise<WorkerHandle> {
   installTemporalRuntime();
   const connection = await NativeConnection.connect({ address: opts.address });

@@ -3,20 +3,16 @@
  * Temporal dev server, a worker running the prebuilt workflow bundle, and the API listening on 127.0.0.1:0.
  */
 import crypto from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 
 import { Client, Connection } from '@temporalio/client';
 
-import { createApp } from '../../src/api/app';
-import { createHttpServer } from '../../src/api/server';
-import { parseRetrySchedule } from '../../src/domain/durations';
-import { createLlmClient } from '../../src/llm/judge';
+import { type CoreParts, startApi, startConfiguredWorker } from '../../src/composition';
+import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
-import { createDeliveryAgent } from '../../src/outbound/delivery-agent';
 import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
-import { startWorker, type WorkerHandle } from '../../src/temporal/worker';
+import type { WorkerHandle } from '../../src/temporal/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 
 export function temporalAddress(): string {
@@ -72,48 +68,61 @@ export interface Stack {
   close(): Promise<void>;
 }
 
+/** The service's config for one stack: the same loadConfig every process uses, from the variables a user would set. */
+function stackConfig(opts: StackOptions, taskQueue: string, adminKey: string): Config {
+  const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
+  const config = loadConfig(
+    {
+      ADMIN_API_KEY: adminKey,
+      SECRETS_KEY: generateSecretsKey(),
+      TEMPORAL_ADDRESS: temporalAddress(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      RETRY_SCHEDULE: opts.retrySchedule ?? '1s,1s',
+      DELIVERY_TIMEOUT_MS: String(opts.deliveryTimeoutMs ?? 5_000),
+      ENDPOINT_DISABLE_AFTER: `${opts.disableAfterMs ?? 5 * 86_400_000}ms`,
+      ENDPOINT_MAX_IN_FLIGHT: String(opts.maxInFlightPerEndpoint ?? 10),
+      ...(opts.llmBaseUrl
+        ? {
+            OPENAI_BASE_URL: opts.llmBaseUrl,
+            OPENAI_API_KEY: 'test-key',
+            OPENAI_MODEL: 'test-model',
+            CONDITIONS_TIMEOUT_MS: String(opts.llmTimeoutMs ?? 5_000),
+          }
+        : {}),
+      CONDITIONS_MAX_TURNS: String(opts.conditions?.maxTurns ?? 20),
+      CONDITIONS_MAX_CHARS: String(opts.conditions?.maxChars ?? 12_000),
+      CONVERSATION_IDLE_TIMEOUT: opts.conversationIdleMs ? `${opts.conversationIdleMs}ms` : '0',
+      WORKFLOW_BUNDLE_PATH: process.env.WORKFLOW_BUNDLE_PATH,
+      SHUTDOWN_GRACE: '5s',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'debug',
+    },
+    'dev',
+  );
+  // An empty CIDR list means "none" here, where the environment would read it as unset.
+  return { ...config, delivery: { ...config.delivery, ...destination } };
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const db = await createTestDatabase({ forceEmbedded: opts.forceEmbeddedDb, poolMax: opts.poolMax });
   const taskQueue = `test-${crypto.randomBytes(6).toString('hex')}`;
   const adminKey = `cwk_admin_test_${crypto.randomBytes(12).toString('hex')}`;
-  const secrets = createSecretBox(parseSecretsKey(generateSecretsKey()));
-  const schedule = parseRetrySchedule(opts.retrySchedule ?? '1s,1s');
-  if (!Array.isArray(schedule)) throw new Error(schedule.error);
+  const config = stackConfig(opts, taskQueue, adminKey);
+  const secrets = createSecretBox(parseSecretsKey(config.secrets.key!));
   // Logs are captured, so tests can prove what never appears in them.
   const logs: string[] = [];
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'debug', { write: (line: string) => void logs.push(line) });
-  const llm = opts.llmBaseUrl
-    ? {
-        client: createLlmClient({
-          baseUrl: opts.llmBaseUrl,
-          apiKey: 'test-key',
-          model: 'test-model',
-          timeoutMs: opts.llmTimeoutMs ?? 5_000,
-        }),
-        model: 'test-model',
-      }
-    : undefined;
+  const logger = createLogger(config.log.level, { write: (line: string) => void logs.push(line) });
   const metrics = createMetrics();
-  const destination = opts.destination ?? { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
+  const parts: CoreParts = { config, db: db.pool, secrets, logger, metrics, resolver: opts.resolver };
 
   const connection = await Connection.connect({ address: temporalAddress() });
   const client = new Client({ connection });
-  const app = createApp({
-    db: db.pool,
-    temporal: { client, taskQueue },
-    secrets,
+  const api = await startApi({
+    ...parts,
     adminApiKey: adminKey,
-    destination: { ...destination, resolver: opts.resolver },
-    secretRotationOverlapMs: 24 * 3_600_000,
-    llm,
-    metrics,
-    logger,
+    temporal: { client },
+    listenOn: { port: 0, host: '127.0.0.1' },
   });
-  const server = createHttpServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-  const agent = createDeliveryAgent({ policy: destination, resolver: opts.resolver, connectTimeoutMs: 5_000 });
+  const apiUrl = api.url;
   let worker: WorkerHandle | undefined;
 
   const stack: Stack = {
@@ -147,31 +156,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     async startWorker() {
       if (worker) throw new Error('worker already running');
-      worker = await startWorker({
-        address: temporalAddress(),
-        namespace: 'default',
-        taskQueue,
-        deps: {
-          db: db.pool,
-          secrets,
-          http: { dispatcher: agent },
-          delivery: {
-            timeoutMs: opts.deliveryTimeoutMs ?? 5_000,
-            retryScheduleMs: schedule,
-            disableAfterMs: opts.disableAfterMs ?? 5 * 86_400_000,
-            maxInFlightPerEndpoint: opts.maxInFlightPerEndpoint ?? 10,
-          },
-          logger,
-          metrics,
-          destination: { ...destination, resolver: opts.resolver },
-          llm,
-          conditions: opts.conditions ?? { maxTurns: 20, maxChars: 12_000 },
-          conversations: opts.conversationIdleMs
-            ? { client, taskQueue, idleTimeoutMs: opts.conversationIdleMs }
-            : undefined,
-        },
-        workflowBundlePath: process.env.WORKFLOW_BUNDLE_PATH,
-        shutdownGraceMs: 5_000,
+      worker = await startConfiguredWorker({
+        ...parts,
+        temporalAddress: temporalAddress(),
+        conversationsClient: client,
         // A stopped worker's cached workflows move to the normal queue after this; the default (10 s) slows restarts.
         tuning: { stickyQueueScheduleToStartTimeout: '1s' },
       });
@@ -195,10 +183,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     async close() {
       await stack.stopWorker();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      api.server.closeAllConnections();
+      await api.stop();
       await connection.close();
-      await agent.close();
       await db.stop();
     },
   };

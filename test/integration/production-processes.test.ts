@@ -24,7 +24,7 @@ import { temporalAddress } from '../helpers/stack';
 
 const run = promisify(execFile);
 // The compiled CLI itself, as the production image runs it (bin/ would pick the sources in a checkout).
-const BIN = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli.js');
+const BIN = path.join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'index.js');
 
 let db: TestDatabase;
 let receiver: Receiver;

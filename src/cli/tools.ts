@@ -1,0 +1,162 @@
+/**
+ * Operator commands: `replay` and `recover` (through a running API), `try-condition` (the configured LLM, directly)
+ * and `receiver` (a local receiver that prints and verifies what it gets).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { tryConditionBodySchema } from '../api/routes/conditions';
+import { ConfigError, loadConfig } from '../config';
+import { createLlmClient, judgeConditions } from '../llm/judge';
+import { startPrintingReceiver } from '../receiver/print-receiver';
+
+const TRY_USAGE =
+  'usage: chat-webhooks try-condition --prompt "When ..." (--transcript turns.json | --message TEXT [--response TEXT])';
+export async function runReceiver(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: '4000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      secret: { type: 'string' },
+      status: { type: 'string', default: '200' },
+    },
+  });
+  const receiver = await startPrintingReceiver({
+    port: Number(values.port),
+    host: values.host!,
+    secret: values.secret,
+    status: Number(values.status),
+  });
+  process.stdout.write(`receiver listening on http://${values.host}:${receiver.port}/ (answers ${values.status})\n`);
+}
+
+/**
+ * `try-condition --prompt P (--transcript FILE | --message TEXT [--response TEXT])`: judges one condition with the
+ * configured LLM, as the dashboard's "try this prompt" does. FILE holds `[{ "role": "user"|"assistant", "text" }]`.
+ */
+export async function runTryCondition(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      prompt: { type: 'string' },
+      transcript: { type: 'string' },
+      message: { type: 'string' },
+      response: { type: 'string' },
+    },
+  });
+  const config = loadConfig(process.env, 'tool');
+  if (!config.llm.configured)
+    throw new ConfigError('No LLM is configured: set OPENAI_API_KEY, or OPENAI_BASE_URL for a local model');
+  const transcript = values.transcript
+    ? JSON.parse(fs.readFileSync(values.transcript, 'utf8'))
+    : [
+        ...(values.message ? [{ role: 'user', text: values.message }] : []),
+        ...(values.response ? [{ role: 'assistant', text: values.response }] : []),
+      ];
+  const body = tryConditionBodySchema.safeParse({ prompt: values.prompt, transcript });
+  if (!body.success) {
+    throw new ConfigError(
+      `try-condition: ${body.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}\n${TRY_USAGE}`,
+    );
+  }
+  const outcome = await judgeConditions(
+    createLlmClient(config.llm),
+    config.llm.model,
+    [{ id: 'condition', prompt: body.data.prompt }],
+    body.data.transcript,
+  );
+  if (outcome.kind !== 'verdicts') {
+    process.stderr.write(`The LLM call failed (${outcome.kind}): ${outcome.reason}\n`);
+    process.exit(1);
+  }
+  const verdict = outcome.verdicts.get('condition');
+  process.stdout.write(
+    `${JSON.stringify({ matched: verdict?.matched ?? null, reason: verdict?.reason ?? 'no verdict given', model: outcome.model, tokens: { prompt: outcome.promptTokens, completion: outcome.completionTokens } }, null, 2)}\n`,
+  );
+}
+
+/**
+ * Operator commands talk to a running API (CHAT_WEBHOOKS_API_URL, default http://localhost:PORT) with the admin key
+ * (ADMIN_API_KEY, or dev mode's DATA_DIR/admin-api-key), so they work the same against dev and production.
+ */
+function apiClient() {
+  const config = loadConfig(process.env, 'tool');
+  const base = (process.env.CHAT_WEBHOOKS_API_URL ?? `http://localhost:${config.http.port}`).replace(/\/$/, '');
+  let key = config.auth.adminApiKey;
+  if (!key) {
+    try {
+      key = fs.readFileSync(path.join(config.dataDir, 'admin-api-key'), 'utf8').trim();
+    } catch {
+      throw new ConfigError('Set ADMIN_API_KEY (or run from the folder whose .data/admin-api-key dev mode wrote)');
+    }
+  }
+  return async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await fetch(`${base}${route}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${key}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await res.json().catch(() => ({}))) as Record<string, any>;
+    if (res.status >= 400) {
+      process.stderr.write(
+        `${method} ${route} answered ${res.status}: ${json.error?.message ?? JSON.stringify(json)}\n`,
+      );
+      process.exit(1);
+    }
+    return json;
+  };
+}
+
+/** `replay <delivery-id>`: sends a stored delivery again (same webhook-id, fresh signature). */
+export async function runReplay(args: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { 'idempotency-key': { type: 'string' } },
+  });
+  const deliveryId = positionals[0];
+  if (!deliveryId) throw new ConfigError('usage: chat-webhooks replay <delivery-id> [--idempotency-key KEY]');
+  const call = apiClient();
+  const { app_id } = await call('GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}`);
+  const key = values['idempotency-key'];
+  const result = await call(
+    'POST',
+    `/v1/apps/${app_id}/deliveries/${encodeURIComponent(deliveryId)}/replay`,
+    undefined,
+    key ? { 'idempotency-key': key } : {},
+  );
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+/** `recover --app A --webhook W --since 2h [--until T]`: sends again every failed or skipped delivery in the window. */
+export async function runRecover(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      app: { type: 'string' },
+      webhook: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+    },
+  });
+  if (!values.app || !values.webhook || !values.since) {
+    throw new ConfigError(
+      'usage: chat-webhooks recover --app APP_ID --webhook WEBHOOK_ID --since 2h|ISO [--until ISO]',
+    );
+  }
+  const call = apiClient();
+  const started = await call('POST', `/v1/apps/${values.app}/webhooks/${values.webhook}/recover`, {
+    since: values.since,
+    ...(values.until ? { until: values.until } : {}),
+  });
+  process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
+  process.stdout.write(
+    `progress: GET /v1/apps/${values.app}/webhooks/${values.webhook}/recoveries/${started.recovery_id}\n`,
+  );
+}
