@@ -8,13 +8,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import pg from 'pg';
 
-import { findTemporalCli, startDevServer } from '../../src/temporal/dev-server';
-import { installTemporalRuntime } from '../../src/temporal/runtime';
+import { type DevServerOptions, findTemporalCli, startDevServer } from '../../src/temporal/dev-server';
 import { freePort, sleep } from './common';
-import { BENCH_DIR, type Child, findByComm, findDescendants, startNode } from './procs';
+import { BENCH_DIR, type Child, findByComm, startNode } from './procs';
 
 const run = promisify(execFile);
 
@@ -27,42 +25,33 @@ function once(fn: () => Promise<void>): () => Promise<void> {
 export interface TemporalServer {
   address: string;
   label: string;
+  /** The dev server's processes: the CLI runs as one process, none for the SDK's downloaded server. */
   pids(): number[];
   stop(): Promise<void>;
 }
 
-/** The dev server as chat-webhooks runs it (src/temporal/dev-server.ts): in memory, WAL and synchronous=OFF. */
-export async function startMainTemporal(): Promise<TemporalServer> {
-  const before = new Set(findDescendants(process.pid, 'temporal'));
-  const server = await startDevServer({ namespace: 'default', cliPath: process.env.TEMPORAL_CLI_PATH });
-  const pids = findDescendants(process.pid, 'temporal').filter((p) => !before.has(p));
+async function startTemporal(label: string, opts: Partial<DevServerOptions>): Promise<TemporalServer> {
+  const server = await startDevServer({ namespace: 'default', cliPath: process.env.TEMPORAL_CLI_PATH, ...opts });
   return {
     address: server.address,
-    label: 'in memory, WAL + synchronous=OFF',
-    pids: () => pids,
-    stop: once(server.stop),
+    label,
+    pids: () => (server.pid === undefined ? [] : [server.pid]),
+    stop: once(() => server.stop()),
   };
 }
 
-/**
- * A dev server with a SQLite file and the given pragmas, for the pragma comparison. startDevServer always passes WAL,
- * so this starts the CLI through the SDK itself.
- */
-export async function startPragmaTemporal(label: string, dbFile: string, pragmas: string[]): Promise<TemporalServer> {
-  installTemporalRuntime('warn');
-  const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  const before = new Set(findDescendants(process.pid, 'temporal'));
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: cli ? { type: 'existing-path', path: cli } : { type: 'cached-download' },
-      namespace: 'default',
-      ip: '127.0.0.1',
-      dbFilename: dbFile,
-      extraArgs: pragmas.flatMap((p) => ['--sqlite-pragma', p]),
-    },
-  });
-  const pids = findDescendants(process.pid, 'temporal').filter((p) => !before.has(p));
-  return { address: env.address, label, pids: () => pids, stop: once(() => env.teardown()) };
+/** The dev server as chat-webhooks runs it (src/temporal/dev-server.ts): in memory, WAL and synchronous=OFF. */
+export function startMainTemporal(): Promise<TemporalServer> {
+  return startTemporal('in memory, WAL + synchronous=OFF', {});
+}
+
+/** A dev server on a SQLite file with exactly these pragmas (none: SQLite's defaults), for the pragma comparison. */
+export function startPragmaTemporal(
+  label: string,
+  dbFilename: string,
+  sqlitePragmas: string[],
+): Promise<TemporalServer> {
+  return startTemporal(label, { dbFilename, sqlitePragmas });
 }
 
 export async function temporalCliVersion(): Promise<string> {
@@ -291,12 +280,13 @@ export interface ReceiverHandle {
   stop(): Promise<void>;
 }
 
+/** bench/receiver.ts in its own process, so that receiving costs no system any CPU; one endpoint per port. */
 export async function startReceiverProcess(ports: number): Promise<ReceiverHandle> {
   const child: Child = startNode('receiver', path.join(BENCH_DIR, 'receiver.ts'), {
     env: { PATH: process.env.PATH, BENCH_RECEIVER_PORTS: String(ports) },
     ipc: true,
   });
-  const { ports: listening } = (await child.ready()) as { ports: number[] };
+  const { urls } = (await child.ready()) as { urls: string[] };
   const listeners: Array<(items: Array<[string, string, number]>) => void> = [];
   let statsWaiter: ((s: ReceiverStats) => void) | undefined;
   child.child.on('message', (msg: { type: string; items?: Array<[string, string, number]> } & ReceiverStats) => {
@@ -304,7 +294,7 @@ export async function startReceiverProcess(ports: number): Promise<ReceiverHandl
     if (msg.type === 'stats' && statsWaiter) statsWaiter(msg);
   });
   return {
-    urls: listening.map((p) => `http://127.0.0.1:${p}/hook`),
+    urls,
     pid: child.pid,
     onReceipts: (fn) => void listeners.push(fn),
     setSecrets: (secrets) => void child.child.send({ type: 'secrets', secrets }),

@@ -119,41 +119,19 @@ export function readProc(pid: number): ProcSample | undefined {
   }
 }
 
-function procEntries(): Array<{ pid: number; ppid: number; comm: string }> {
-  const out: Array<{ pid: number; ppid: number; comm: string }> = [];
+/** Every process named `comm` (Postgres: the postmaster and its backends). */
+export function findByComm(comm: string): number[] {
+  const found: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      out.push({ pid: Number(entry), ppid, comm });
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) found.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
-  return out;
-}
-
-/** Descendant processes of `root` whose command name is `comm` (the Temporal CLI the SDK spawned, for one). */
-export function findDescendants(root: number, comm: string): number[] {
-  const all = procEntries();
-  const found: number[] = [];
-  const walk = (pid: number) => {
-    for (const p of all.filter((e) => e.ppid === pid)) {
-      if (p.comm === comm) found.push(p.pid);
-      walk(p.pid);
-    }
-  };
-  walk(root);
   return found;
-}
-
-/** Every process named `comm` (Postgres: the postmaster and its backends). */
-export function findByComm(comm: string): number[] {
-  return procEntries()
-    .filter((e) => e.comm === comm)
-    .map((e) => e.pid);
 }
 
 /** CPU seconds of each process of a group (which may change: Postgres backends come and go). */

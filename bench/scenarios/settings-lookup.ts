@@ -11,8 +11,11 @@ import { migrate } from '../../src/db/migrate';
 import { findApp, insertApp } from '../../src/db/queries/apps';
 import { listActiveConditions } from '../../src/db/queries/conditions';
 import { insertWebhook, listWebhooksForEvent } from '../../src/db/queries/webhooks';
-import { nowMs, summarise } from './common';
-import { readProc } from './procs';
+import { nowMs, summarise } from '../lib/common';
+import type { Ctx } from '../lib/context';
+import { log } from '../lib/log';
+import { readProc } from '../lib/procs';
+import type { BenchResults } from '../report/results';
 
 export interface SettingsLookupResult {
   iterations: number;
@@ -30,7 +33,7 @@ function cpuMs(pid: number): number {
  * `serverPids` lists the Postgres server processes of the bench database; the backend's CPU is read only when its pid
  * is among them (embedded PGlite has no backend process of its own to read).
  */
-export async function measureSettingsLookups(
+async function measureSettingsLookups(
   databaseUrl: string,
   iterations: number,
   serverPids: () => number[],
@@ -86,4 +89,11 @@ export async function measureSettingsLookups(
   } finally {
     await db.end();
   }
+}
+
+export async function runSettingsLookup(ctx: Ctx, results: BenchResults): Promise<void> {
+  log('settings reads per event that a worker-side settings cache would replace');
+  results.optimisations.settingsLookup = await measureSettingsLookups(ctx.db.url, ctx.quick ? 300 : 3_000, () =>
+    ctx.db.pids(),
+  );
 }
