@@ -74,7 +74,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
       let webhooks: WebhookRow[];
       let extras: PayloadExtras = {};
       if (isTestSend(event)) {
-        const webhook = await findWebhook(deps.db, event.appId, event.testWebhookId!);
+        const webhook = await findWebhook(deps.db, event.appId, event.testWebhookId);
         webhooks = webhook ? [webhook] : [];
         if (webhook) extras = testSendExtras(webhook);
       } else {

@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 
 import type { Db } from '../../src/db/pool';
+import { WorkflowType } from '../../src/temporal/contracts';
 import type { AttemptRecord, DeliveryRecord } from './analysis';
 import { type Cleanup, log, RUN_START, seconds, waitUntil } from './common';
 import type { Options } from './options';
@@ -48,7 +49,7 @@ export async function drainAndGather(input: {
   const countWorkflows = async (status?: string) =>
     (
       await client.workflow.count(
-        `WorkflowType = 'chatEventWorkflow' AND AppId = '${appId}'${status ? ` AND ExecutionStatus = '${status}'` : ''}`,
+        `WorkflowType = '${WorkflowType.chatEvent}' AND AppId = '${appId}'${status ? ` AND ExecutionStatus = '${status}'` : ''}`,
       )
     ).count;
   const expectedDeliveries = opts.events * opts.webhooks;
@@ -57,7 +58,7 @@ export async function drainAndGather(input: {
   let deliveredAt = 0;
   const stragglers: Straggler[] = [];
   const describeStragglers = async () => {
-    const query = `WorkflowType = 'chatEventWorkflow' AND AppId = '${appId}' AND ExecutionStatus = 'Running'`;
+    const query = `WorkflowType = '${WorkflowType.chatEvent}' AND AppId = '${appId}' AND ExecutionStatus = 'Running'`;
     for await (const execution of client.workflow.list({ query })) {
       if (stragglers.length >= 5) break;
       const described = await client.workflow.getHandle(execution.workflowId).describe();

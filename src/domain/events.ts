@@ -35,7 +35,9 @@ export interface ChatEvent {
 }
 
 /** A test send: one attempt to one webhook, outside conversations, conditions and endpoint health. */
-export function isTestSend(event: Pick<ChatEvent, 'testWebhookId'>): boolean {
+export function isTestSend<E extends Pick<ChatEvent, 'testWebhookId'>>(
+  event: E,
+): event is E & { testWebhookId: string } {
   return Boolean(event.testWebhookId);
 }
 
