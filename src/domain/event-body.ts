@@ -22,9 +22,20 @@ const text = (max: number) =>
     .max(max)
     .refine((s) => !s.includes('\u0000'), 'must not contain NUL bytes');
 
+/**
+ * An address is passed on, never mailed, so it is not validated as one: internationalised addresses (RFC 6531, such
+ * as `josé@exämple.com` or `用户@例子.广告`) and short ones (`a@b.c`) are what real systems hold. It needs an @ and no
+ * control characters.
+ */
+const emailAddress = z
+  .string()
+  .max(320)
+  .regex(/^[^\u0000-\u001f\u007f@]*@[^\u0000-\u001f\u007f]*$/, 'must contain an @ and no control characters')
+  .describe('Passed on as given: any address with an @ (internationalised ones too), at most 320 characters.');
+
 export const chatEventUserSchema = z.strictObject({
   id: identifier(200).optional(),
-  email: z.email().max(320).optional(),
+  email: emailAddress.optional(),
   name: text(200).optional(),
   logged_in: z.boolean(),
 });

@@ -1386,3 +1386,64 @@ describe('SQL-looking text is valid input', () => {
     await assertHealthy('the SQL-looking name');
   });
 });
+
+describe('international addresses and any Unicode text are valid input', () => {
+  // Addresses are passed on, never mailed: RFC 6531's internationalised ones, and the shortest that has an @.
+  const emails = ['josé@exämple.com', '用户@例子.广告', 'a@b.c'];
+  const text = {
+    name: 'Zoë 👩🏽‍💻 مريم',
+    message: 'Hello\u2028world, שלום 🎉\nsecond line',
+    response: 'مرحبا — line\u2029separator',
+    conversationId: 'conv-🧵-\u2028-עברית',
+    userId: 'u-ü-\u2028-😀',
+  };
+
+  test('each is accepted and delivered byte for byte', async () => {
+    const own = await startReceiver();
+    try {
+      const { appId: ownApp } = await stack.createAppWithWebhook(own.url);
+      for (const [i, email] of emails.entries()) {
+        const event = {
+          id: `evt-intl-${i}-✓`,
+          type: 'message_sent',
+          conversation_id: text.conversationId,
+          user: { id: text.userId, email, name: text.name, logged_in: true },
+          message: text.message,
+          response: text.response,
+        };
+        const accepted = await stack.request('POST', `/v1/apps/${ownApp}/events`, event);
+        assert.equal(accepted.status, 202, `${email}: ${JSON.stringify(accepted.body)}`);
+      }
+      const received = await own.waitForRequests(emails.length, 30_000);
+      for (const email of emails) {
+        const request = received.find((r) => JSON.parse(r.body).user_email === email);
+        assert.ok(request, `a delivery carries ${email}`);
+        const payload = JSON.parse(request.body);
+        assert.equal(payload.user_name, text.name);
+        assert.equal(payload.last_message, text.message);
+        assert.equal(payload.response, text.response);
+        assert.equal(payload.conversation_id, text.conversationId);
+        // The bytes themselves, not only equal strings after parsing: nothing was re-encoded on the way.
+        for (const value of [email, text.name, text.message.split('\n')[0]!, text.response]) {
+          assert.ok(Buffer.from(request.body, 'utf8').includes(Buffer.from(value, 'utf8')), `raw bytes of ${value}`);
+        }
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('an address without an @, or with a control character, is still refused, naming the field', async () => {
+    for (const email of ['no-at-sign', 'a@b\u0007.c', '']) {
+      const refused = await stack.request('POST', `/v1/apps/${appId}/events`, {
+        type: 'user_signup',
+        user: { email, logged_in: true },
+      });
+      assert.equal(refused.status, 400, `${JSON.stringify(email)}: ${JSON.stringify(refused.body)}`);
+      assert.ok(
+        JSON.stringify(refused.body.error).includes('user.email'),
+        `${JSON.stringify(email)}: the answer names user.email: ${JSON.stringify(refused.body)}`,
+      );
+    }
+  });
+});
