@@ -33,8 +33,6 @@ export interface DeliverWebhookDeps {
   destination: DestinationPolicy & { resolver?: Resolver };
   logger: Logger;
   metrics: Metrics;
-  /** Source of randomness for retry jitter. */
-  random?: () => number;
 }
 
 export interface DeliverWebhookInput {
@@ -103,7 +101,6 @@ function describe(sent: SendOutcome, succeeded: boolean) {
 }
 
 export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
-  const random = deps.random ?? Math.random;
   const limiter = createEndpointLimiter(deps.delivery.maxInFlightPerEndpoint);
 
   async function decryptOrFail(deliveryId: string, webhookId: string, sealed: string): Promise<string> {
@@ -208,7 +205,7 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
         },
         input.retryScheduleMs,
         input.retryIndex,
-        random(),
+        Math.random,
       );
       const succeeded = decision.kind === 'succeeded';
       const disabled = await keepHealth(delivery, decision);

@@ -170,9 +170,13 @@ export async function startConfiguredWorker(
   return {
     ...handle,
     shutdown: async () => {
-      await handle.shutdown();
-      await agent.close();
-      await own?.close();
+      try {
+        await handle.shutdown();
+      } finally {
+        // A worker that crashed still lets go of its sockets.
+        await agent.close();
+        await own?.close();
+      }
     },
   };
 }

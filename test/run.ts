@@ -46,6 +46,13 @@ async function main(): Promise<number> {
       env: { ...process.env, TEST_TEMPORAL_ADDRESS: server.address, WORKFLOW_BUNDLE_PATH: bundlePath },
     },
   );
+  // A Ctrl+C or a cancelled CI job stops the test files and the dev server too (it runs in its own process group).
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      child.kill(signal);
+      void server.stop(5_000).finally(() => process.exit(130));
+    });
+  }
   const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
   await server.stop();
   fs.rmSync(bundleDir, { recursive: true, force: true });

@@ -33,10 +33,11 @@ export function eagerSection(r: BenchResults): string[] {
     'Eager start: the server hands a new workflow its first workflow task in the answer to the start call, to a worker on the same connection, instead of ' +
       'queueing it for a poller. The TypeScript SDK (1.24) does it only for a Client built on the NativeConnection of a worker in the same process. ' +
       'Production runs `api` and `worker` as separate processes, so it cannot be used there. `chat-webhooks dev` (`npm start`) runs both in one process: ' +
-      "its API shares the worker's NativeConnection and asks for eager start (src/cli.ts, src/services/events.ts; the suite " +
+      "its API shares the worker's NativeConnection and asks for eager start (src/cli/serve.ts, src/services/events.ts; the suite " +
       'checks `eagerly_started` in its log). These rows run bench/systems/chat-webhooks-single-process.ts, which wires the same way with the ' +
-      "production settings of the other rows: the product's createApp and startWorker in one process, one Client on the worker's NativeConnection " +
-      '(the API\'s and the conversation timers\'), and, for "on", a client interceptor that adds `requestEagerStart: true` to chat-event workflow ' +
+      "production settings of the other rows: the API and the worker started through the composition root in one process, the API's Client on " +
+      "the worker's NativeConnection (conversation timers have their own client, as in dev), and, " +
+      'for "on", a client interceptor that adds `requestEagerStart: true` to chat-event workflow ' +
       'starts and counts what the server answered. ' +
       `Each row is a fresh dev server, a short ramp at ${rates(on)} events/s; histories sampled at the main run's maximum. The baseline row is ` +
       'the restarted baseline of the settings table, measured earlier in this run; the two one-process rows ran back to back.',

@@ -24,7 +24,7 @@ import { createSecretBox, parseSecretsKey } from '../../src/security/secret-box'
 import { WorkflowType } from '../../src/temporal/contracts';
 import { onSigterm } from './shared';
 
-/** Only the API's starts are measured; conversation timers started by activities go through unchanged. */
+/** Only the API's chat-event starts are counted and made eager; conversation timers use the worker's own client. */
 function eagerStartInterceptor(
   eager: boolean,
   counts: { started: number; eagerlyStarted: number },

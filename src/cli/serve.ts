@@ -98,6 +98,7 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       cliPath: config.temporal.cliPath,
       namespace: config.temporal.namespace,
       dbFilename: path.join(config.dataDir, 'temporal.db'),
+      logFile: path.join(config.dataDir, 'temporal.log'),
       port: config.temporal.devServerPort,
       uiPort: config.temporal.uiPort,
     });

@@ -122,13 +122,14 @@ export type AttemptDecision =
 
 /**
  * Decides what follows an attempt. `attemptIndex` counts the attempts this run made before this one (0 for its
- * first): a replay starts its schedule afresh. `random` in [0, 1) sets the jitter.
+ * first): a replay starts its schedule afresh. `random` gives a number in [0, 1) for the jitter; it is called only
+ * for a retry.
  */
 export function decideAfterAttempt(
   outcome: AttemptOutcome,
   retryScheduleMs: readonly number[],
   attemptIndex: number,
-  random: number,
+  random: () => number,
 ): AttemptDecision {
   const code = outcome.statusCode;
   if (code !== null && code >= 200 && code < 300) return { kind: 'succeeded' };
@@ -137,5 +138,5 @@ export function decideAfterAttempt(
   const delay = retryScheduleMs[attemptIndex];
   if (delay === undefined) return { kind: 'exhausted' };
   const retryAfterMs = code === 429 || code === 503 ? outcome.retryAfterMs : undefined;
-  return { kind: 'retry', inMs: nextRetryDelay(delay, random, retryAfterMs) };
+  return { kind: 'retry', inMs: nextRetryDelay(delay, random(), retryAfterMs) };
 }

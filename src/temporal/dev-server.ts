@@ -135,6 +135,31 @@ async function waitUntilServing(address: string, namespace: string, alive: () =>
   throw new Error(`not serving after ${timeoutMs} ms: ${(lastError as Error | undefined)?.message}`);
 }
 
+/** The pids of every server this process started and has not seen exit. */
+const running = new Set<() => number | undefined>();
+let exitHookInstalled = false;
+
+/**
+ * A parent that exits without stopping its servers (a crash, process.exit, or a signal it has no handler for) takes
+ * them with it: they run in their own process group, which a terminal's Ctrl+C does not reach.
+ */
+function killServersOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  const killAll = () => {
+    for (const pidOf of running) {
+      const pid = pidOf();
+      if (pid === undefined) continue;
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  process.once('exit', killAll);
+}
+
 /** The CLI run as a child in its own process group: a Ctrl+C in a terminal does not reach it before its parent. */
 async function startCliServer(cli: string, opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port ?? (await freePortForChild());
@@ -158,6 +183,9 @@ async function startCliServer(cli: string, opts: DevServerOptions): Promise<DevS
       '--search-attribute',
       `${key.name}=${cliSearchAttributeType(key.type)}`,
     ]),
+    // No call home at start: CI machines and air-gapped hosts have no way out.
+    '--dynamic-config-value',
+    'frontend.enableServerVersionCheck=false',
     ...(opts.extraArgs ?? []),
   ];
   let child: ChildProcess | undefined;
@@ -174,6 +202,8 @@ async function startCliServer(cli: string, opts: DevServerOptions): Promise<DevS
       try {
         process.kill(-running.pid, 'SIGTERM');
       } catch {
+        // The group is gone already; its exit event is on its way.
+        await exited;
         return;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -198,46 +228,53 @@ async function startCliServer(cli: string, opts: DevServerOptions): Promise<DevS
       try {
         process.kill(-running.pid, signal);
       } catch {
-        return;
+        // Gone already; wait for its exit event below.
       }
       await exited;
     },
     async restart() {
       if (child) throw new Error('the dev server is still running');
-      const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
+      // Without a log file, the last few KB of the server's output are kept, so a failed start can say why.
+      const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'pipe';
       const started = spawn(cli, args, { detached: true, stdio: ['ignore', out, out] });
       if (typeof out === 'number') fs.closeSync(out);
+      let tail = '';
+      const keep = (chunk: Buffer) => {
+        tail = (tail + chunk.toString('utf8')).slice(-4_000);
+      };
+      started.stdout?.on('data', keep);
+      started.stderr?.on('data', keep);
       child = started;
       server.pid = started.pid;
       expectingExit = false;
       exited = new Promise<void>((resolve) => {
-        started.once('exit', (code, signal) => {
+        const gone = (code: number | null, signal: string | null) => {
+          if (child !== started) return;
           if (!expectingExit) server.unexpectedExits.push({ at: new Date(), code, signal });
           child = undefined;
+          server.pid = undefined;
           resolve();
+        };
+        started.once('exit', gone);
+        // A spawn that failed (EACCES, say) never exits: it errors.
+        started.once('error', (error) => {
+          tail += `\n${error.message}`;
+          gone(null, null);
         });
       });
       try {
         await waitUntilServing(address, opts.namespace, () => child === started);
       } catch (error) {
         await server.stop(5_000);
-        const where = opts.logFile ? `; see ${opts.logFile}` : '';
+        const where = opts.logFile ? `; see ${opts.logFile}` : tail.trim() ? `; it said:\n${tail.trim()}` : '';
         throw new Error(`The Temporal dev server (${cli}) did not start: ${(error as Error).message}${where}`, {
           cause: error,
         });
       }
     },
   };
-  // A parent that exits without stopping its server (a crash, process.exit) takes the server with it.
-  process.once('exit', () => {
-    if (child?.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-  });
+  running.add(() => child?.pid);
+  killServersOnExit();
   await server.restart();
   return server;
 }
@@ -256,6 +293,7 @@ async function startDownloadedServer(opts: DevServerOptions): Promise<DevServer>
         uiPort: opts.uiPort,
         searchAttributes: ALL_SEARCH_ATTRIBUTES,
         extraArgs: [
+          ...(opts.uiPort !== undefined ? ['--ui-disable-news-fetch'] : []),
           ...(opts.sqlitePragmas ?? defaultPragmas(opts.dbFilename)).flatMap((p) => ['--sqlite-pragma', p]),
           ...(opts.extraArgs ?? []),
         ],

@@ -43,37 +43,82 @@ test('busy waits double from 1 s to at most 30 s', () => {
 test('the decision after an attempt: success, gone, blocked, retry on the schedule, exhausted', () => {
   const schedule = [5_000, 60_000];
   const answered = (statusCode: number, retryAfterMs?: number) => ({ statusCode, errorClass: null, retryAfterMs });
-  assert.deepEqual(decideAfterAttempt(answered(204), schedule, 0, 0.5), { kind: 'succeeded' });
-  assert.deepEqual(decideAfterAttempt(answered(410), schedule, 0, 0.5), { kind: 'gone' });
-  assert.deepEqual(decideAfterAttempt({ statusCode: null, errorClass: 'blocked_destination' }, schedule, 0, 0.5), {
-    kind: 'blocked',
-  });
-  assert.deepEqual(decideAfterAttempt(answered(500), schedule, 0, 0.5), { kind: 'retry', inMs: 5_000 });
-  assert.deepEqual(decideAfterAttempt(answered(500), schedule, 1, 0), { kind: 'retry', inMs: 48_000 });
-  assert.deepEqual(decideAfterAttempt({ statusCode: null, errorClass: 'timeout' }, schedule, 1, 0.5), {
-    kind: 'retry',
-    inMs: 60_000,
-  });
-  assert.deepEqual(decideAfterAttempt(answered(500), schedule, 2, 0.5), { kind: 'exhausted' });
-  assert.deepEqual(decideAfterAttempt(answered(500), [], 0, 0.5), { kind: 'exhausted' }, 'a test send: one attempt');
+  assert.deepEqual(
+    decideAfterAttempt(answered(204), schedule, 0, () => 0.5),
+    { kind: 'succeeded' },
+  );
+  assert.deepEqual(
+    decideAfterAttempt(answered(410), schedule, 0, () => 0.5),
+    { kind: 'gone' },
+  );
+  assert.deepEqual(
+    decideAfterAttempt({ statusCode: null, errorClass: 'blocked_destination' }, schedule, 0, () => 0.5),
+    {
+      kind: 'blocked',
+    },
+  );
+  assert.deepEqual(
+    decideAfterAttempt(answered(500), schedule, 0, () => 0.5),
+    { kind: 'retry', inMs: 5_000 },
+  );
+  assert.deepEqual(
+    decideAfterAttempt(answered(500), schedule, 1, () => 0),
+    { kind: 'retry', inMs: 48_000 },
+  );
+  assert.deepEqual(
+    decideAfterAttempt({ statusCode: null, errorClass: 'timeout' }, schedule, 1, () => 0.5),
+    {
+      kind: 'retry',
+      inMs: 60_000,
+    },
+  );
+  assert.deepEqual(
+    decideAfterAttempt(answered(500), schedule, 2, () => 0.5),
+    { kind: 'exhausted' },
+  );
+  assert.deepEqual(
+    decideAfterAttempt(answered(500), [], 0, () => 0.5),
+    { kind: 'exhausted' },
+    'a test send: one attempt',
+  );
 });
 
 test('Retry-After stretches the wait only for 429 and 503', () => {
   const schedule = [5_000];
-  assert.deepEqual(decideAfterAttempt({ statusCode: 429, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, 0.5), {
-    kind: 'retry',
-    inMs: 120_000,
-  });
-  assert.deepEqual(decideAfterAttempt({ statusCode: 503, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, 0.5), {
-    kind: 'retry',
-    inMs: 120_000,
-  });
-  assert.deepEqual(decideAfterAttempt({ statusCode: 500, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, 0.5), {
-    kind: 'retry',
-    inMs: 5_000,
-  });
   assert.deepEqual(
-    decideAfterAttempt({ statusCode: 429, errorClass: null, retryAfterMs: 7 * 86_400_000 }, schedule, 0, 0.5),
+    decideAfterAttempt({ statusCode: 429, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, () => 0.5),
+    {
+      kind: 'retry',
+      inMs: 120_000,
+    },
+  );
+  assert.deepEqual(
+    decideAfterAttempt({ statusCode: 503, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, () => 0.5),
+    {
+      kind: 'retry',
+      inMs: 120_000,
+    },
+  );
+  assert.deepEqual(
+    decideAfterAttempt({ statusCode: 500, errorClass: null, retryAfterMs: 120_000 }, schedule, 0, () => 0.5),
+    {
+      kind: 'retry',
+      inMs: 5_000,
+    },
+  );
+  assert.deepEqual(
+    decideAfterAttempt({ statusCode: 429, errorClass: null, retryAfterMs: 7 * 86_400_000 }, schedule, 0, () => 0.5),
     { kind: 'retry', inMs: MAX_RETRY_AFTER_MS },
   );
+});
+
+test('the jitter is drawn only for a retry', () => {
+  let draws = 0;
+  const random = () => (draws++, 0.5);
+  decideAfterAttempt({ statusCode: 200, errorClass: null }, [5_000], 0, random);
+  decideAfterAttempt({ statusCode: 410, errorClass: null }, [5_000], 0, random);
+  decideAfterAttempt({ statusCode: 500, errorClass: null }, [5_000], 1, random);
+  assert.equal(draws, 0);
+  decideAfterAttempt({ statusCode: 500, errorClass: null }, [5_000], 0, random);
+  assert.equal(draws, 1);
 });
