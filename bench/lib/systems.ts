@@ -300,24 +300,3 @@ async function startSingleProcess(
     stop: () => stopAll(child),
   };
 }
-
-/** JSON call to the chat-webhooks API with the admin key. */
-export async function chatCall(
-  apiUrl: string,
-  adminKey: string,
-  method: string,
-  route: string,
-  body?: unknown,
-): Promise<any> {
-  const res = await fetch(`${apiUrl}${route}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${adminKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (res.status >= 400) throw new Error(`${method} ${route} answered ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-}

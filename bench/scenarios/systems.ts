@@ -3,6 +3,7 @@
  * and then a latency run at 50% of its maximum with CPU, memory and (for chat-webhooks) Postgres figures.
  * chat-webhooks stays up afterwards, on a dev server of its own, for the fan-out and conditions scenarios.
  */
+import { type components, createChatWebhooksClient, ok } from '../../src/client';
 import { chatEventWorkflowId, conversationWorkflowId } from '../../src/temporal/contracts';
 import { nowMs, sleep } from '../lib/common';
 import { type BenchApp, chatBaseOn, chatTarget, type Ctx, mainApp, warmUp } from '../lib/context';
@@ -13,7 +14,6 @@ import { log, logStep } from '../lib/log';
 import { groupCpuDelta, readProc } from '../lib/procs';
 import { systemCpu } from '../lib/system-cpu';
 import {
-  chatCall,
   type RunningChat,
   type RunningSystem,
   startBareTemporal,
@@ -124,13 +124,13 @@ async function measureAndStop(
 async function setUpChatApps(ctx: Ctx, chat: RunningChat, results: BenchResults): Promise<void> {
   const admin = ctx.chatBase.adminKey;
   const secrets: string[] = [ctx.common.secret];
-  const makeApp = async (
-    name: string,
-    hooks: Array<{ url: string; events: string[]; conditions?: unknown[] }>,
-  ): Promise<BenchApp> => {
-    const app = await chatCall(chat.apiUrl, admin, 'POST', '/v1/apps', { name });
+  const makeApp = async (name: string, hooks: Array<components['schemas']['CreateWebhookBody']>): Promise<BenchApp> => {
+    const api = createChatWebhooksClient({ baseUrl: chat.apiUrl, apiKey: admin });
+    const app = ok(await api.POST('/v1/apps', { body: { name } }));
     for (const hook of hooks) {
-      const created = await chatCall(chat.apiUrl, admin, 'POST', `/v1/apps/${app.id}/webhooks`, hook);
+      const created = ok(
+        await api.POST('/v1/apps/{app_id}/webhooks', { params: { path: { app_id: app.id } }, body: hook }),
+      );
       secrets.push(created.secret);
     }
     return { id: app.id, key: app.api_key, webhooks: hooks.length };
@@ -141,12 +141,15 @@ async function setUpChatApps(ctx: Ctx, chat: RunningChat, results: BenchResults)
   fanout.set(1, ctx.apps.main);
   for (const n of [10, 50]) {
     // One receiver port per webhook: distinct endpoints, as distinct customers' receivers are.
-    const hooks = Array.from({ length: n }, (_, i) => ({ url: urls[i % urls.length]!, events: ['message_sent'] }));
+    const hooks = Array.from({ length: n }, (_, i) => ({
+      url: urls[i % urls.length]!,
+      events: ['message_sent' as const],
+    }));
     fanout.set(n, await makeApp(`Fan-out ${n}`, hooks));
   }
   const conditions = (ids: string[]) =>
     ids.map((id) => ({ id, prompt: `When the user asks about ${id.replace('cond_', 'topic ')}` }));
-  const events = ['message_sent', 'custom_condition'];
+  const events: Array<'message_sent' | 'custom_condition'> = ['message_sent', 'custom_condition'];
   ctx.apps.conditions = await makeApp('Conditions', [
     { url: urls[0]!, events, conditions: conditions(['cond_a1', 'cond_a2']) },
     { url: urls[1]!, events, conditions: conditions(['cond_b1', 'cond_b2']) },

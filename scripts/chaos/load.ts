@@ -1,4 +1,5 @@
 /** The API as a backend calls it, and the sender that pushes every event through it while the faults happen. */
+import { type components, createChatWebhooksClient } from '../../src/client';
 import { sleep } from './common';
 
 export interface ApiAnswer {
@@ -6,29 +7,7 @@ export interface ApiAnswer {
   body: any;
 }
 
-export async function apiCall(
-  baseUrl: string,
-  key: string,
-  method: string,
-  route: string,
-  body?: unknown,
-  timeoutMs = 20_000,
-): Promise<ApiAnswer> {
-  const res = await fetch(`${baseUrl}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
-  });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Not JSON: kept as text.
-  }
-  return { status: res.status, body: parsed };
-}
+type EventBody = components['schemas']['ChatEventBody'];
 
 export interface SendStats {
   requests: number;
@@ -63,7 +42,7 @@ export function eventId(i: number): string {
   return `chaos_evt_${String(i).padStart(6, '0')}`;
 }
 
-function eventBody(i: number): Record<string, unknown> {
+function eventBody(i: number): EventBody {
   return {
     id: eventId(i),
     type: 'message_sent',
@@ -87,6 +66,7 @@ export async function sendEvents(opts: {
   stopped: () => boolean;
 }): Promise<void> {
   const { stats } = opts;
+  const api = createChatWebhooksClient({ baseUrl: opts.apiUrl, apiKey: opts.key });
   const start = Date.now();
   let next = 0;
   const sendOne = async (i: number) => {
@@ -101,7 +81,12 @@ export async function sendEvents(opts: {
       stats.requests++;
       let answer: ApiAnswer | undefined;
       try {
-        answer = await apiCall(opts.apiUrl, opts.key, 'POST', `/v1/apps/${opts.appId}/events`, body, 15_000);
+        const { data, error, response } = await api.POST('/v1/apps/{app_id}/events', {
+          params: { path: { app_id: opts.appId } },
+          body,
+          signal: AbortSignal.timeout(15_000),
+        });
+        answer = { status: response.status, body: data ?? error };
       } catch {
         stats.connectionErrors++;
       }

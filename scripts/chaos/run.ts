@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import { bundleWorkflowCode } from '@temporalio/worker';
 
+import { createChatWebhooksClient, ok } from '../../src/client';
 import { migrate } from '../../src/db/migrate';
 import { createPool, type Db } from '../../src/db/pool';
 // Ports below the ephemeral range: the API gets its port back when it restarts, even while other tests run.
@@ -20,7 +21,7 @@ import { analyse } from './analysis';
 import { type Cleanup, log, RUN_START, seconds } from './common';
 import { drainAndGather } from './drain';
 import { injectFaults } from './faults';
-import { apiCall, newSendStats, sendEvents } from './load';
+import { newSendStats, sendEvents } from './load';
 import { DELIVERY_TIMEOUT_MS, type Options, RETRY_SCHEDULE } from './options';
 import { startReceivers } from './receivers';
 import { report } from './report';
@@ -107,19 +108,19 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   log(`api on ${apiUrl} and worker on task queue ${taskQueue} are running`);
 
   // One app, one webhook per receiver.
-  const app = await apiCall(apiUrl, adminKey, 'POST', '/v1/apps', { name: 'Chaos App' });
-  if (app.status !== 201) throw new Error(`create app: HTTP ${app.status} ${JSON.stringify(app.body)}`);
-  const appId = String(app.body.id);
+  const chatApi = createChatWebhooksClient({ baseUrl: apiUrl, apiKey: adminKey });
+  const app = ok(await chatApi.POST('/v1/apps', { body: { name: 'Chaos App' } }));
+  const appId = app.id;
   const webhookIds: string[] = [];
   for (let i = 0; i < opts.webhooks; i++) {
-    const hook = await apiCall(apiUrl, adminKey, 'POST', `/v1/apps/${appId}/webhooks`, {
-      url: receivers.urls[i],
-      events: ['message_sent'],
-      description: `chaos receiver ${i}`,
-    });
-    if (hook.status !== 201) throw new Error(`create webhook: HTTP ${hook.status} ${JSON.stringify(hook.body)}`);
-    receivers.bind(i, String(hook.body.id), String(hook.body.secret));
-    webhookIds.push(String(hook.body.id));
+    const hook = ok(
+      await chatApi.POST('/v1/apps/{app_id}/webhooks', {
+        params: { path: { app_id: appId } },
+        body: { url: receivers.urls[i]!, events: ['message_sent'], description: `chaos receiver ${i}` },
+      }),
+    );
+    receivers.bind(i, hook.id, hook.secret);
+    webhookIds.push(hook.id);
   }
   const setupMs = Date.now() - setupStart;
   log(`app ${appId} with ${webhookIds.length} webhooks; setup took ${seconds(setupMs)}s`);

@@ -27,7 +27,7 @@ export function requireApiKey(deps: { db: Db; adminApiKey: string }): RequestHan
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) {
-      throw new ApiError(401, 'unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>"');
+      throw new ApiError('unauthorized', 'Missing API key: send it as "Authorization: Bearer <key>"');
     }
     const key = match[1]!;
     if (apiKeyMatches(key, deps.adminApiKey)) {
@@ -35,7 +35,7 @@ export function requireApiKey(deps: { db: Db; adminApiKey: string }): RequestHan
       return next();
     }
     const app = key.startsWith('cwk_') ? await findAppByKeyHash(deps.db, hashApiKey(key)) : undefined;
-    if (!app) throw new ApiError(401, 'unauthorized', 'Invalid API key');
+    if (!app) throw new ApiError('unauthorized', 'Invalid API key');
     res.locals.principal = { kind: 'app', appId: app.id } satisfies Principal;
     // The key's own app, read with the key: scopeToApp need not read it again.
     res.locals.keyApp = app;
@@ -44,7 +44,7 @@ export function requireApiKey(deps: { db: Db; adminApiKey: string }): RequestHan
 }
 
 export const requireAdmin: RequestHandler = (_req, res, next) => {
-  if (principalOf(res).kind !== 'admin') throw new ApiError(403, 'forbidden', 'Only the admin key can do this');
+  if (principalOf(res).kind !== 'admin') throw new ApiError('forbidden', 'Only the admin key can do this');
   next();
 };
 
@@ -70,7 +70,6 @@ export const requireJson: RequestHandler = (req, _res, next) => {
   if (!req.is('application/json')) {
     const sent = req.get('content-type');
     throw new ApiError(
-      415,
       'unsupported_media_type',
       sent ? `Content-Type must be application/json, not ${sent}` : 'Content-Type must be application/json',
     );

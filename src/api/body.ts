@@ -5,29 +5,24 @@
 import express, { type RequestHandler } from 'express';
 
 import { ApiError } from './errors';
-
-/** Bodies larger than this are refused with 413 before they are parsed. */
-export const BODY_LIMIT = '256kb';
+import { BODY_LIMIT_BYTES, MAX_BODY_DEPTH } from './limits';
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 export const parseJsonBody: RequestHandler = express.json({
-  limit: BODY_LIMIT,
+  limit: BODY_LIMIT_BYTES,
   strict: true,
   verify: (_req, _res, buf) => {
     try {
       strictUtf8.decode(buf);
     } catch {
-      throw new ApiError(400, 'invalid_utf8', 'Request body is not valid UTF-8');
+      throw new ApiError('invalid_utf8', 'Request body is not valid UTF-8');
     }
   },
 });
 
 // A lone high surrogate not followed by a low one, or a lone low surrogate not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-/** Deeper than this, a body is refused: no route takes more than a few levels, and deep nesting costs stack. */
-export const MAX_BODY_DEPTH = 32;
 
 /**
  * The first problem in a parsed body: nesting deeper than MAX_BODY_DEPTH, or a string (or key) holding NUL or a lone
@@ -69,7 +64,7 @@ function findBadValue(body: unknown): { field: string; problem: string } | undef
 export const rejectUnstorableStrings: RequestHandler = (req, _res, next) => {
   const found = findBadValue(req.body);
   if (found) {
-    throw new ApiError(400, 'validation_failed', `Invalid request body: ${found.field}: ${found.problem}`, [
+    throw new ApiError('validation_failed', `Invalid request body: ${found.field}: ${found.problem}`, [
       { field: found.field, message: found.problem },
     ]);
   }
@@ -85,7 +80,6 @@ export const requireNoBody: RequestHandler = (req, _res, next) => {
   if (!hasBody) return next();
   if (!req.is('application/json')) {
     throw new ApiError(
-      415,
       'unsupported_media_type',
       'This route takes no body: send none, or {} with Content-Type: application/json',
     );
@@ -93,12 +87,12 @@ export const requireNoBody: RequestHandler = (req, _res, next) => {
   const body = req.body as unknown;
   if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length > 0) {
     const keys = Object.keys(body).join(', ');
-    throw new ApiError(400, 'validation_failed', `Invalid request body: ${keys}: this route takes no fields`, [
+    throw new ApiError('validation_failed', `Invalid request body: ${keys}: this route takes no fields`, [
       { field: keys, message: 'this route takes no fields' },
     ]);
   }
   if (body !== undefined && (typeof body !== 'object' || Array.isArray(body) || body === null)) {
-    throw new ApiError(400, 'validation_failed', 'Invalid request body: (body): this route takes no body, or {}', [
+    throw new ApiError('validation_failed', 'Invalid request body: (body): this route takes no body, or {}', [
       { field: '(body)', message: 'this route takes no body, or {}' },
     ]);
   }

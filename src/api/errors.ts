@@ -1,21 +1,34 @@
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { ErrorRequestHandler } from 'express';
 import { type z } from 'zod';
 
 import type { Logger } from '../logger';
+import { type ApiErrorCode, DEFAULT_RETRY_AFTER_S, statusOf } from './error-codes';
+import { BODY_LIMIT_TEXT } from './limits';
 
-/** An answer other than success, with the one error shape every route uses: `{ error: { code, message, details? } }`. */
+/**
+ * An answer other than success, with the one error shape every route uses: `{ error: { code, message, details? } }`.
+ * The status comes from the code's entry in API_ERRORS.
+ */
 export class ApiError extends Error {
+  readonly status: number;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
-    readonly details?: unknown,
+    readonly details?: Array<{ field: string; message: string }>,
+    /** Extra headers of the answer, such as a Retry-After other than the default. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
+    this.status = statusOf(code);
   }
 }
 
-export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
+export const notFound = (what: string) => new ApiError('not_found', `${what} not found`);
+
+/** A 400 naming one field. */
+export const invalidField = (field: string, message: string, where: 'body' | 'query' | 'header' = 'body') =>
+  new ApiError('validation_failed', `Invalid request ${where}: ${field}: ${message}`, [{ field, message }]);
 
 /** A 400 naming every bad field: `type: Invalid option: expected one of ...`. */
 export function validationError(error: z.ZodError, where: 'body' | 'query' | 'header' | 'params' = 'body'): ApiError {
@@ -25,7 +38,7 @@ export function validationError(error: z.ZodError, where: 'body' | 'query' | 'he
     return { field: path.length ? path.join('.') : `(${where})`, message: issue.message };
   });
   const summary = details.map((d) => `${d.field}: ${d.message}`).join('; ');
-  return new ApiError(400, 'validation_failed', `Invalid request ${where}: ${summary}`, details);
+  return new ApiError('validation_failed', `Invalid request ${where}: ${summary}`, details);
 }
 
 /** Parses with zod, turning a failure into a 400 that names each field. */
@@ -49,22 +62,18 @@ function fromBodyParser(err: {
 }): ApiError | undefined {
   // A body that cannot be decompressed (Content-Encoding: gzip with bytes that are not gzip).
   if (err.status === 400 && typeof err.code === 'string' && err.code.startsWith('Z_')) {
-    return new ApiError(400, 'invalid_encoding', 'Request body does not match its Content-Encoding');
+    return new ApiError('invalid_encoding', 'Request body does not match its Content-Encoding');
   }
   switch (err.type) {
     case 'entity.too.large':
-      return new ApiError(
-        413,
-        'body_too_large',
-        `Request body is larger than the ${Math.round((err.limit ?? 0) / 1024)} KB limit`,
-      );
+      return new ApiError('body_too_large', `Request body is larger than the ${BODY_LIMIT_TEXT} limit`);
     case 'entity.parse.failed':
-      return new ApiError(400, 'invalid_json', 'Request body is not valid JSON');
+      return new ApiError('invalid_json', 'Request body is not valid JSON');
     case 'encoding.unsupported':
     case 'charset.unsupported':
-      return new ApiError(415, 'unsupported_encoding', err.message ?? 'Unsupported body encoding');
+      return new ApiError('unsupported_encoding', err.message ?? 'Unsupported body encoding');
     case 'request.aborted':
-      return new ApiError(400, 'request_aborted', 'The request body was not received in full');
+      return new ApiError('request_aborted', 'The request body was not received in full');
     default:
       return undefined;
   }
@@ -90,10 +99,28 @@ function isDatabaseUnavailable(err: unknown): boolean {
   );
 }
 
+/** The Temporal client could not reach the server, or the server did not answer in time. */
+function isTemporalUnavailable(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  // 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED.
+  return isGrpcServiceError(grpc) && (grpc.code === 14 || grpc.code === 4);
+}
+
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const known = err instanceof ApiError ? err : fromBodyParser(err);
     if (known) {
+      // The codes the matched route declares, set by route.ts before its handler runs.
+      const declared = res.locals.declaredErrorCodes as ReadonlySet<string> | undefined;
+      if (declared && !declared.has(known.code)) {
+        // A bug in the route's declaration: the document does not list this answer. Answered anyway.
+        logger.error(
+          { method: req.method, path: req.path, code: known.code },
+          'route answered an undeclared error code',
+        );
+      }
+      res.set(known.headers);
+      if (known.status === 503 && !res.get('retry-after')) res.set('retry-after', String(DEFAULT_RETRY_AFTER_S));
       res.status(known.status).json({
         error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) },
       });
@@ -102,11 +129,22 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (isDatabaseUnavailable(err)) {
       // The caller should retry, as when Temporal is out of reach: nothing was accepted.
       logger.warn({ err, method: req.method, path: req.path }, 'database unavailable');
-      res.set('retry-after', '5');
+      res.set('retry-after', String(DEFAULT_RETRY_AFTER_S));
       res.status(503).json({
         error: {
           code: 'database_unavailable',
           message: 'The database is unreachable, so nothing was done. Retry later.',
+        },
+      });
+      return;
+    }
+    if (isTemporalUnavailable(err)) {
+      logger.warn({ err, method: req.method, path: req.path }, 'temporal unavailable');
+      res.set('retry-after', String(DEFAULT_RETRY_AFTER_S));
+      res.status(503).json({
+        error: {
+          code: 'temporal_unavailable',
+          message: 'The workflow engine is unreachable, so nothing was done. Retry later.',
         },
       });
       return;

@@ -2,17 +2,33 @@
  * Keyset pagination for every list route. A cursor is the (created_at, id) of the last row of the previous page;
  * whether the next page lies after or before it is the query's business (oldest-first settings, newest-first logs).
  *
- * The cursor carries created_at as exact text from Postgres, to the microsecond: rows written by one statement share
- * a created_at, and a cursor rounded to a JS Date's millisecond would skip or repeat them on real Postgres.
+ * The cursor carries created_at to the microsecond, as Postgres keeps it: rows written by one statement share a
+ * created_at, and a cursor rounded to a JS Date's millisecond would skip or repeat them on real Postgres.
  */
 import { z } from 'zod';
 
-import { ApiError } from './errors';
+/** Every list route answers a page of this shape. */
+export const listOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    data: z.array(item),
+    next_cursor: z.string().nullable().describe('Pass as cursor for the next page; null on the last page.'),
+  });
+
+/**
+ * A cursor is `<created_at in microseconds since 1970>~<id>` of the last row of a page. Its pattern says all a cursor
+ * can be, so any string that matches it is a valid place to start a page (a made-up one simply finds the rows after
+ * it); callers should still treat it as opaque and pass on `next_cursor`.
+ */
+const CURSOR = /^(0|[1-9][0-9]{0,15})~([!-~]{1,200})$/;
 
 /** `?limit=&cursor=` on every list route. */
 export const pageQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(500).optional(),
+  cursor: z
+    .string()
+    .regex(CURSOR, 'not a cursor this API returned (pass next_cursor on)')
+    .optional()
+    .describe('Where the page starts: the `next_cursor` of the previous page.'),
 });
 
 /** created_at as UTC text with all six fractional digits: select it as `cursor_at` in every paged query. */
@@ -24,30 +40,24 @@ export interface PageKey {
   id: string;
 }
 
-const EXACT_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const EXACT_UTC = /^(\d{4,})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.(\d{6})Z$/;
 
 export function encodeCursor(key: PageKey): string {
-  return Buffer.from(JSON.stringify([key.at, key.id])).toString('base64url');
+  const match = EXACT_UTC.exec(key.at);
+  if (!match) throw new Error(`not an exact UTC time: ${key.at}`);
+  // Milliseconds from the calendar part, the last three digits of the microseconds appended as text.
+  const micros = BigInt(Date.parse(`${key.at.slice(0, 23)}Z`)) * 1000n + BigInt(match[2]!.slice(3));
+  return `${micros}~${key.id}`;
 }
 
-/** Undefined for the first page; a 400 for anything this API did not hand out. */
+/** Undefined for the first page. The query schema has checked the pattern, so every cursor decodes. */
 export function decodeCursor(cursor: string | undefined): PageKey | undefined {
   if (cursor === undefined) return undefined;
-  try {
-    const decoded: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!Array.isArray(decoded) || decoded.length !== 2) throw new Error('bad cursor');
-    const [at, id] = decoded as unknown[];
-    // The round trip refuses dates the pattern allows but the calendar does not (Feb 30), which Postgres would reject.
-    if (typeof at !== 'string' || !EXACT_UTC.test(at) || new Date(at).toISOString().slice(0, 23) !== at.slice(0, 23)) {
-      throw new Error('bad cursor');
-    }
-    if (typeof id !== 'string' || id.length === 0 || id.length > 200) throw new Error('bad cursor');
-    return { at, id };
-  } catch {
-    throw new ApiError(400, 'validation_failed', 'Invalid request query: cursor: not a cursor this API returned', [
-      { field: 'cursor', message: 'not a cursor this API returned' },
-    ]);
-  }
+  const match = CURSOR.exec(cursor);
+  if (!match) throw new Error('decodeCursor: the query schema lets only cursors matching the pattern through');
+  const micros = BigInt(match[1]!);
+  const iso = new Date(Number(micros / 1000n)).toISOString();
+  return { at: `${iso.slice(0, 23)}${String(micros % 1000n).padStart(3, '0')}Z`, id: match[2]! };
 }
 
 /** Fetches limit + 1 rows to learn whether another page exists, and answers `{ data, next_cursor }`. */

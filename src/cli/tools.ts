@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { tryConditionBodySchema } from '../api/routes/conditions';
+import { ChatWebhooksError, createChatWebhooksClient, ok } from '../client';
 import { ConfigError, loadConfig } from '../config';
 import { createLlmClient, judgeConditions } from '../llm/judge';
 import { startPrintingReceiver } from '../receiver/print-receiver';
@@ -79,11 +80,11 @@ export async function runTryCondition(args: string[]): Promise<void> {
 
 /**
  * Operator commands talk to a running API (CHAT_WEBHOOKS_API_URL, default http://localhost:PORT) with the admin key
- * (ADMIN_API_KEY, or dev mode's DATA_DIR/admin-api-key), so they work the same against dev and production.
+ * (ADMIN_API_KEY, or dev mode's DATA_DIR/admin-api-key), through the generated client, so they work the same against
+ * dev and production.
  */
 function apiClient() {
   const config = loadConfig(process.env, 'tool');
-  const base = (process.env.CHAT_WEBHOOKS_API_URL ?? `http://localhost:${config.http.port}`).replace(/\/$/, '');
   let key = config.auth.adminApiKey;
   if (!key) {
     try {
@@ -92,25 +93,21 @@ function apiClient() {
       throw new ConfigError('Set ADMIN_API_KEY (or run from the folder whose .data/admin-api-key dev mode wrote)');
     }
   }
-  return async (method: string, route: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${base}${route}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = (await res.json().catch(() => ({}))) as Record<string, any>;
-    if (res.status >= 400) {
-      process.stderr.write(
-        `${method} ${route} answered ${res.status}: ${json.error?.message ?? JSON.stringify(json)}\n`,
-      );
-      process.exit(1);
-    }
-    return json;
-  };
+  return createChatWebhooksClient({
+    baseUrl: process.env.CHAT_WEBHOOKS_API_URL ?? `http://localhost:${config.http.port}`,
+    apiKey: key,
+  });
+}
+
+/** The answer's data; an error answer is printed with what it names, and the command exits 1. */
+function orExit<T>(what: string, result: { data?: T; error?: unknown; response: Response }): T {
+  try {
+    return ok(result);
+  } catch (error) {
+    if (!(error instanceof ChatWebhooksError)) throw error;
+    process.stderr.write(`${what} answered ${error.message}\n`);
+    process.exit(1);
+  }
 }
 
 /** `replay <delivery-id>`: sends a stored delivery again (same webhook-id, fresh signature). */
@@ -122,14 +119,17 @@ export async function runReplay(args: string[]): Promise<void> {
   });
   const deliveryId = positionals[0];
   if (!deliveryId) throw new ConfigError('usage: chat-webhooks replay <delivery-id> [--idempotency-key KEY]');
-  const call = apiClient();
-  const { app_id } = await call('GET', `/v1/deliveries/${encodeURIComponent(deliveryId)}`);
+  const api = apiClient();
+  const { app_id } = orExit(
+    `GET /v1/deliveries/${deliveryId}`,
+    await api.GET('/v1/deliveries/{delivery_id}', { params: { path: { delivery_id: deliveryId } } }),
+  );
   const key = values['idempotency-key'];
-  const result = await call(
-    'POST',
-    `/v1/apps/${app_id}/deliveries/${encodeURIComponent(deliveryId)}/replay`,
-    undefined,
-    key ? { 'idempotency-key': key } : {},
+  const result = orExit(
+    `POST /v1/apps/${app_id}/deliveries/${deliveryId}/replay`,
+    await api.POST('/v1/apps/{app_id}/deliveries/{delivery_id}/replay', {
+      params: { path: { app_id, delivery_id: deliveryId }, header: key ? { 'Idempotency-Key': key } : {} },
+    }),
   );
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 }
@@ -150,11 +150,13 @@ export async function runRecover(args: string[]): Promise<void> {
       'usage: chat-webhooks recover --app APP_ID --webhook WEBHOOK_ID --since 2h|ISO [--until ISO]',
     );
   }
-  const call = apiClient();
-  const started = await call('POST', `/v1/apps/${values.app}/webhooks/${values.webhook}/recover`, {
-    since: values.since,
-    ...(values.until ? { until: values.until } : {}),
-  });
+  const started = orExit(
+    `POST /v1/apps/${values.app}/webhooks/${values.webhook}/recover`,
+    await apiClient().POST('/v1/apps/{app_id}/webhooks/{webhook_id}/recover', {
+      params: { path: { app_id: values.app, webhook_id: values.webhook } },
+      body: { since: values.since, ...(values.until ? { until: values.until } : {}) },
+    }),
+  );
   process.stdout.write(`${JSON.stringify(started, null, 2)}\n`);
   process.stdout.write(
     `progress: GET /v1/apps/${values.app}/webhooks/${values.webhook}/recoveries/${started.recovery_id}\n`,

@@ -16,11 +16,21 @@ export const identifier = (max: number) =>
     .max(max)
     .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
 
-const text = (max: number) =>
+/** Free text: anything but NUL, which Postgres cannot store. A pattern, so that the OpenAPI document says so too. */
+export const text = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((s) => !s.includes('\u0000'), 'must not contain NUL bytes');
+    .regex(/^[^\u0000]*$/, 'must not contain NUL characters');
+
+/** Free text with at least one character that is not white space (it is trimmed), and no NUL. */
+export const nonBlankText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000]*[^\s\u0000][^\u0000]*$/, 'must hold more than white space, and no NUL characters');
 
 /**
  * An address is passed on, never mailed, so it is not validated as one: internationalised addresses (RFC 6531, such
@@ -59,6 +69,12 @@ export const chatEventBodySchema = z
         message: `conversation_id is required for ${body.type}`,
       });
     }
+  })
+  // The refinement, in JSON Schema, so that the OpenAPI document states it.
+  .meta({
+    id: 'ChatEventBody',
+    if: { properties: { type: { enum: [...NEEDS_CONVERSATION] } }, required: ['type'] },
+    then: { required: ['conversation_id'] },
   });
 export type ChatEventBody = z.infer<typeof chatEventBodySchema>;
 

@@ -43,7 +43,12 @@ export function invalidCidrs(list: string[]): string[] {
   return list.filter((cidr) => parseCidr(cidr) === null);
 }
 
-export type DestinationCheck = { ok: true; url: string; addresses: string[] } | { ok: false; reason: string };
+/**
+ * `unresolved`: the URL is well formed and its name is not a local one, but it does not resolve now. A caller saving
+ * the URL may keep it (the name may be set up later; every attempt checks again); an attempt cannot send.
+ */
+export type DestinationCheck =
+  { ok: true; url: string; addresses: string[] } | { ok: false; reason: string; unresolved?: { url: string } };
 export type AddressCheck = { ok: true } | { ok: false; reason: string };
 
 /**
@@ -74,9 +79,15 @@ export async function checkDestination(
     addresses = await resolver(host);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return { ok: false, reason: `host ${host} does not resolve${typeof code === 'string' ? ` (${code})` : ''}` };
+    return {
+      ok: false,
+      reason: `host ${host} does not resolve${typeof code === 'string' ? ` (${code})` : ''}`,
+      unresolved: { url: format.url },
+    };
   }
-  if (addresses.length === 0) return { ok: false, reason: `host ${host} does not resolve (no addresses)` };
+  if (addresses.length === 0) {
+    return { ok: false, reason: `host ${host} does not resolve (no addresses)`, unresolved: { url: format.url } };
+  }
   for (const address of addresses) {
     const blocked = blockedBecause(address, allowed);
     if (blocked !== null) return { ok: false, reason: `host ${host} resolves to ${address}, ${blocked}` };

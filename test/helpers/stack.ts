@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 
 import { Client, Connection } from '@temporalio/client';
 
+import { type ChatWebhooksClient, type components, createChatWebhooksClient, ok } from '../../src/client';
 import { type CoreParts, startApi, startConfiguredWorker } from '../../src/composition';
 import { type Config, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
@@ -14,6 +15,8 @@ import type { DestinationPolicy, Resolver } from '../../src/security/destination
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
 import type { WorkerHandle } from '../../src/temporal/worker';
 import { createTestDatabase, type TestDatabase } from './database';
+
+type CreateWebhookBody = components['schemas']['CreateWebhookBody'];
 
 export function temporalAddress(): string {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
@@ -51,7 +54,14 @@ export interface Stack {
   /** Every log line the API and the worker's activities wrote, as JSON text. */
   logs: string[];
   metrics: Metrics;
-  /** JSON request to the API with the admin key (unless `key` says otherwise). */
+  /** The generated client (chat-webhooks/client), with the admin key: how a platform backend calls the API. */
+  api: ChatWebhooksClient;
+  /** The same client with another key (an app key), or none. */
+  apiWithKey(key: string | null): ChatWebhooksClient;
+  /**
+   * A raw JSON request to the API with the admin key (unless `key` says otherwise), for what no typed client sends:
+   * bad JSON, wrong types, unknown fields, missing keys.
+   */
   request(
     method: string,
     path: string,
@@ -63,7 +73,12 @@ export interface Stack {
   /** Creates an app and a webhook on `url`; returns their ids and the secret. */
   createAppWithWebhook(
     url: string,
-    opts?: { events?: string[]; name?: string; enabled?: boolean; conditions?: unknown[] },
+    opts?: {
+      events?: CreateWebhookBody['events'];
+      name?: string;
+      enabled?: boolean;
+      conditions?: CreateWebhookBody['conditions'];
+    },
   ): Promise<{ appId: string; appKey: string; webhookId: string; secret: string }>;
   close(): Promise<void>;
 }
@@ -169,24 +184,32 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       worker = undefined;
       await w?.shutdown();
     },
+    api: createChatWebhooksClient({ baseUrl: apiUrl, apiKey: adminKey }),
+    apiWithKey: (key) => createChatWebhooksClient({ baseUrl: apiUrl, ...(key === null ? {} : { apiKey: key }) }),
     async createAppWithWebhook(url, o = {}) {
-      const app = await stack.request('POST', '/v1/apps', { name: o.name ?? 'My App' });
-      if (app.status !== 201) throw new Error(`create app: ${app.status} ${JSON.stringify(app.body)}`);
-      const webhook = await stack.request('POST', `/v1/apps/${app.body.id}/webhooks`, {
-        url,
-        events: o.events ?? ['message_sent'],
-        ...(o.enabled === undefined ? {} : { enabled: o.enabled }),
-        ...(o.conditions === undefined ? {} : { conditions: o.conditions }),
-      });
-      if (webhook.status !== 201) throw new Error(`create webhook: ${webhook.status} ${JSON.stringify(webhook.body)}`);
-      return { appId: app.body.id, appKey: app.body.api_key, webhookId: webhook.body.id, secret: webhook.body.secret };
+      const app = ok(await stack.api.POST('/v1/apps', { body: { name: o.name ?? 'My App' } }));
+      const webhook = ok(
+        await stack.api.POST('/v1/apps/{app_id}/webhooks', {
+          params: { path: { app_id: app.id } },
+          body: {
+            url,
+            events: o.events ?? ['message_sent'],
+            ...(o.enabled === undefined ? {} : { enabled: o.enabled }),
+            ...(o.conditions === undefined ? {} : { conditions: o.conditions }),
+          },
+        }),
+      );
+      return { appId: app.id, appKey: app.api_key, webhookId: webhook.id, secret: webhook.secret };
     },
     async close() {
+      // Every error code a route answered in this file's tests must be one its declaration lists (and so documents).
+      const undeclared = logs.filter((line) => line.includes('route answered an undeclared error code'));
       await stack.stopWorker();
       api.server.closeAllConnections();
       await api.stop();
       await connection.close();
       await db.stop();
+      if (undeclared.length > 0) throw new Error(`routes answered undeclared error codes:\n${undeclared.join('\n')}`);
     },
   };
   await stack.startWorker();

@@ -502,8 +502,10 @@ describe('without an LLM', () => {
         prompt: 'x',
         transcript: [{ role: 'user', text: 'y' }],
       });
-      assert.equal(tryRes.status, 503);
+      // A missing configuration is not "unavailable, retry later": 501, and no Retry-After.
+      assert.equal(tryRes.status, 501);
       assert.equal(tryRes.body.error.code, 'llm_not_configured');
+      assert.equal(tryRes.headers.get('retry-after'), null);
     } finally {
       await bare.close();
     }

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 
 import { Webhook } from 'standardwebhooks';
 
+import type * as ClientModule from '../../src/client';
 import { freePortForChild } from '../../src/net/free-port';
 import { PACKAGE_ROOT } from '../../src/package-root';
 import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
@@ -94,16 +95,14 @@ async function serviceEnv(): Promise<{ env: NodeJS.ProcessEnv; port: number; met
   return { env, port, metricsPort, adminKey };
 }
 
-/** POSTs JSON to the API process with the admin key. */
-function postAs(port: number, adminKey: string) {
-  return async (p: string, body: unknown) => {
-    const res = await fetch(`http://127.0.0.1:${port}${p}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
+/**
+ * The client as a platform backend gets it: `chat-webhooks/client`, resolved through the package's exports to the
+ * build in dist/. (Required at run time, after the build; its types are the source's.)
+ */
+function builtClient(port: number, adminKey: string) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const client = require('chat-webhooks/client') as typeof ClientModule;
+  return { ...client, api: client.createChatWebhooksClient({ baseUrl: `http://127.0.0.1:${port}`, apiKey: adminKey }) };
 }
 
 test('api and worker refuse to start without their required values, and name them', async () => {
@@ -134,20 +133,23 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
   const api = start('api', env);
   await Promise.all([worker.waitFor(/worker running/), api.waitFor(/api listening/)]);
 
-  const call = postAs(port, adminKey);
-  const app = await call('/v1/apps', { name: 'Prod App' });
-  assert.equal(app.status, 201);
-  const hook = await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['user_signup'] });
-  assert.equal(hook.status, 201);
-  const event = await call(`/v1/apps/${app.body.id}/events`, {
-    id: 'signup-1',
-    type: 'user_signup',
-    user: { email: 'a@b.co', logged_in: true },
+  const { api: chat, ok } = builtClient(port, adminKey);
+  const app = ok(await chat.POST('/v1/apps', { body: { name: 'Prod App' } }));
+  const hook = ok(
+    await chat.POST('/v1/apps/{app_id}/webhooks', {
+      params: { path: { app_id: app.id } },
+      body: { url: receiver.url, events: ['user_signup'] },
+    }),
+  );
+  const event = await chat.POST('/v1/apps/{app_id}/events', {
+    params: { path: { app_id: app.id } },
+    body: { id: 'signup-1', type: 'user_signup', user: { email: 'a@b.co', logged_in: true } },
   });
-  assert.equal(event.status, 202);
+  assert.equal(event.response.status, 202);
+  assert.equal(event.data?.status, 'accepted');
 
   const [req] = await receiver.waitForRequests(1);
-  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<
+  const payload = new Webhook(hook.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<
     string,
     unknown
   >;
@@ -174,7 +176,7 @@ test('migrate, api and worker from the build deliver an event, and stop cleanly 
   assert.match(worker.output(), /"msg":"stopped"/);
   // Logs never carry the secret, the admin key or the user's email.
   for (const out of [api.output(), worker.output()]) {
-    assert.ok(!out.includes(hook.body.secret.slice(6)), 'no signing secret in logs');
+    assert.ok(!out.includes(hook.secret.slice(6)), 'no signing secret in logs');
     assert.ok(!out.includes(adminKey), 'no admin key in logs');
     assert.ok(!out.includes('a@b.co'), 'no user data in logs');
   }
@@ -186,14 +188,23 @@ test('SIGTERM lets the API finish the request it is serving and the worker finis
   const worker = start('worker', env);
   const api = start('api', env);
   await Promise.all([worker.waitFor(/worker running/), api.waitFor(/api listening/)]);
-  const call = postAs(port, adminKey);
-  const app = await call('/v1/apps', { name: 'Shutdown' });
-  await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['user_signup'] });
+  const { api: chat, ok } = builtClient(port, adminKey);
+  const app = ok(await chat.POST('/v1/apps', { body: { name: 'Shutdown' } }));
+  ok(
+    await chat.POST('/v1/apps/{app_id}/webhooks', {
+      params: { path: { app_id: app.id } },
+      body: { url: receiver.url, events: ['user_signup'] },
+    }),
+  );
 
   // The worker: an attempt is in flight (the receiver takes 2 s to answer) when SIGTERM arrives.
   const before = receiver.requests.length;
   receiver.answer({ status: 200, delayMs: 2_000 });
-  assert.equal((await call(`/v1/apps/${app.body.id}/events`, { id: 'slow-1', type: 'user_signup' })).status, 202);
+  const slow = await chat.POST('/v1/apps/{app_id}/events', {
+    params: { path: { app_id: app.id } },
+    body: { id: 'slow-1', type: 'user_signup' },
+  });
+  assert.equal(slow.response.status, 202);
   await receiver.waitForRequests(before + 1);
   const stopping = Date.now();
   worker.child.kill('SIGTERM');
@@ -214,7 +225,7 @@ test('SIGTERM lets the API finish the request it is serving and the worker finis
   let answer = '';
   socket.on('data', (chunk) => (answer += chunk));
   socket.write(
-    `POST /v1/apps/${app.body.id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminKey}\r\n` +
+    `POST /v1/apps/${app.id}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${adminKey}\r\n` +
       `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
   );
   await new Promise((r) => setTimeout(r, 300));
@@ -236,22 +247,22 @@ test('dev runs the API and the worker in one process, and starts event workflows
   const dev = start('dev', { ...rest, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   await dev.waitFor(/is running \(dev mode\)/, 60_000);
 
-  const call = postAs(port, adminKey);
-  const app = await call('/v1/apps', { name: 'Dev App' });
-  assert.equal(app.status, 201);
-  const hook = await call(`/v1/apps/${app.body.id}/webhooks`, { url: receiver.url, events: ['message_sent'] });
-  assert.equal(hook.status, 201);
+  const { api: chat, ok } = builtClient(port, adminKey);
+  const app = ok(await chat.POST('/v1/apps', { body: { name: 'Dev App' } }));
+  const hook = ok(
+    await chat.POST('/v1/apps/{app_id}/webhooks', {
+      params: { path: { app_id: app.id } },
+      body: { url: receiver.url, events: ['message_sent'] },
+    }),
+  );
   const before = receiver.requests.length;
-  const event = await call(`/v1/apps/${app.body.id}/events`, {
-    id: 'dev-1',
-    type: 'message_sent',
-    conversation_id: 'c1',
-    message: 'hi',
-    response: 'hello',
+  const event = await chat.POST('/v1/apps/{app_id}/events', {
+    params: { path: { app_id: app.id } },
+    body: { id: 'dev-1', type: 'message_sent', conversation_id: 'c1', message: 'hi', response: 'hello' },
   });
-  assert.equal(event.status, 202);
+  assert.equal(event.response.status, 202);
   const [req] = (await receiver.waitForRequests(before + 1)).slice(before);
-  const payload = new Webhook(hook.body.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<
+  const payload = new Webhook(hook.secret).verify(req!.body, req!.headers as Record<string, string>) as Record<
     string,
     unknown
   >;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { Webhook } from 'standardwebhooks';
@@ -204,33 +205,114 @@ describe('webhooks', () => {
     const empty = await stack.request('POST', base, { url, events: [] });
     assert.equal(empty.status, 400);
     assert.match(empty.body.error.message, /events: choose at least one event/);
+    const blank = await stack.request('POST', base, {
+      url,
+      events: ['custom_condition'],
+      conditions: [{ prompt: ' \t ' }],
+    });
+    assert.equal(blank.status, 400, 'a prompt of white space is as empty as no prompt');
+    assert.equal(blank.body.error.details[0].field, 'conditions.0.prompt');
+
+    // Schema-valid, but two conditions with one id: a rule no JSON Schema states, so 422.
+    const twice = await stack.request('POST', base, {
+      url,
+      events: ['custom_condition'],
+      conditions: [
+        { id: 'c1', prompt: 'a' },
+        { id: 'c1', prompt: 'b' },
+      ],
+    });
+    assert.equal(twice.status, 422);
+    assert.equal(twice.body.error.code, 'duplicate_condition_id');
+
+    // A change that is fine by itself but not with what the webhook has: 409.
+    const plain = await stack.request('POST', base, { url, events: ['message_sent'] });
+    const addEvent = await stack.request('PATCH', `${base}/${plain.body.id}`, {
+      events: ['message_sent', 'custom_condition'],
+    });
+    assert.equal(addEvent.status, 409);
+    assert.equal(addEvent.body.error.code, 'conditions_conflict');
+    const addConditions = await stack.request('PATCH', `${base}/${plain.body.id}`, { conditions: [{ prompt: 'p' }] });
+    assert.equal(addConditions.status, 409);
+    assert.equal(addConditions.body.error.code, 'conditions_conflict');
+    // Both in one change: the body alone decides, as its schema says.
+    const both = await stack.request('PATCH', `${base}/${plain.body.id}`, {
+      events: ['custom_condition'],
+      conditions: [{ prompt: 'p' }],
+    });
+    assert.equal(both.status, 200, JSON.stringify(both.body));
   });
 
-  test('bad URLs are refused with their reason', async () => {
+  test('a path asked with a method it does not have answers 405 with Allow, before any key is checked', async () => {
+    const put = await stack.request('PUT', '/v1/apps', {}, { key: null });
+    assert.equal(put.status, 405);
+    assert.equal(put.headers.get('allow'), 'POST, GET, HEAD, OPTIONS');
+    assert.equal(put.body.error.code, 'method_not_allowed');
+    // fetch refuses TRACE; node:http sends it.
+    const trace = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.request(`${stack.apiUrl}/v1/apps`, { method: 'TRACE' }, resolve).on('error', reject).end(),
+    );
+    trace.resume();
+    assert.equal(trace.statusCode, 405);
+    assert.equal(trace.headers.allow, 'POST, GET, HEAD, OPTIONS');
+    const options = await stack.request('OPTIONS', '/v1/apps/app_x/webhooks/wh_y', undefined, { key: null });
+    assert.equal(options.status, 204);
+    assert.equal(options.headers.get('allow'), 'GET, HEAD, PATCH, DELETE, OPTIONS');
+    assert.equal((await stack.request('GET', '/v1/nothing-here')).status, 404);
+  });
+
+  test('bad URLs are refused with their reason: 400 for what the schema states, 422 for where they point', async () => {
     const app = await stack.request('POST', '/v1/apps', { name: 'Bad URLs' });
     const base = `/v1/apps/${app.body.id}/webhooks`;
-    const cases: Array<[string, RegExp]> = [
+    // Schema-valid URLs whose destination the service does not call.
+    const refused: Array<[string, RegExp]> = [
       ['http://169.254.169.254/latest/meta-data', /link-local/],
       ['http://[::ffff:10.0.0.1]/', /IPv4-mapped/], // (loopback itself is allowed in this stack)
       ['http://10.0.0.1/hook', /private/],
       ['http://localhost/hook', /localhost/],
-      ['ftp://hooks.example-receiver.test/', /scheme ftp/],
-      ['javascript:alert(1)', /scheme javascript/],
-      ['https://user:pw@hooks.example-receiver.test/', /user name or password/],
       ['https://internal.example-receiver.test/', /resolves to 10\.1\.2\.3, a private address/],
-      ['https://nowhere.example-receiver.test/', /does not resolve/],
     ];
-    for (const [url, reason] of cases) {
+    for (const [url, reason] of refused) {
       const res = await stack.request('POST', base, { url, events: ['message_sent'] });
-      assert.equal(res.status, 400, url);
+      assert.equal(res.status, 422, url);
       assert.equal(res.body.error.code, 'invalid_url', url);
       assert.match(res.body.error.message, reason, url);
       assert.equal(res.body.error.details[0].field, 'url');
+    }
+    // URLs that break the documented pattern (absolute http(s), no spaces, control characters or user name).
+    for (const url of [
+      'ftp://hooks.example-receiver.test/',
+      'javascript:alert(1)',
+      'https://user:pw@hooks.example-receiver.test/',
+      'https://hooks.example-receiver.test/a b',
+      '/relative',
+    ]) {
+      const res = await stack.request('POST', base, { url, events: ['message_sent'] });
+      assert.equal(res.status, 400, url);
+      assert.equal(res.body.error.code, 'validation_failed', url);
+      assert.equal(res.body.error.details[0].field, 'url');
+      assert.match(res.body.error.message, /absolute http\(s\) URL/, url);
     }
     const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM webhooks WHERE app_id = $1', [
       app.body.id,
     ]);
     assert.equal(rows[0].n, 0, 'nothing saved');
+  });
+
+  test('a URL whose name does not resolve now is saved, with a warning: it may be set up later', async () => {
+    const app = await stack.request('POST', '/v1/apps', { name: 'Not yet in DNS' });
+    const url = 'https://nowhere.example-receiver.test/hook';
+    const res = await stack.request('POST', `/v1/apps/${app.body.id}/webhooks`, { url, events: ['message_sent'] });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.url, url);
+    assert.equal(res.body.warnings.length, 1);
+    assert.match(
+      res.body.warnings[0],
+      /^url: host nowhere\.example-receiver\.test does not resolve .*now; each attempt resolves it again$/,
+    );
+    const alert = await stack.request('PATCH', `/v1/apps/${app.body.id}`, { alert_url: url });
+    assert.equal(alert.status, 200);
+    assert.match(alert.body.warnings[0], /^alert_url: host nowhere/);
   });
 });
 

@@ -1,123 +1,55 @@
 /**
- * The OpenAPI document: valid OpenAPI 3.1, in step with the routes the app really registers, with request schemas
- * that accept and refuse what the routes' zod schemas do, and served (with its reference page) without a network.
+ * The OpenAPI document: valid OpenAPI 3.1, built from the route declarations alone (one declaration per route mounts
+ * the handler and documents it), with the error codes each route can answer, request schemas that accept and refuse
+ * what the routes' zod schemas do, the generated client's types in step with it, and served (with its reference page)
+ * without a network.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
+import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import express from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-import { type ApiDeps, createApp } from '../../src/api/app';
-import {
-  appSchema,
-  appWithKeySchema,
-  buildOpenApiDocument,
-  createDocsRouter,
-  webhookSchema,
-  webhookWithSecretSchema,
-} from '../../src/api/openapi';
-import { appJson, createAppBodySchema, updateAppBodySchema } from '../../src/api/routes/apps';
-import { createWebhookBodySchema, updateWebhookBodySchema, webhookJson } from '../../src/api/routes/webhooks';
-import type { AppRow } from '../../src/db/queries/apps';
-import type { WebhookRow } from '../../src/db/queries/webhooks';
+import type { ApiDeps } from '../../src/api/app';
+import { API_ERRORS, type ApiErrorCode } from '../../src/api/error-codes';
+import { errorMiddleware } from '../../src/api/errors';
+import { buildOpenApiDocument, createDocsRouter } from '../../src/api/openapi';
+import { defineRoute, methodNotAllowed, mountRoutes, registerRoutes, type Route } from '../../src/api/route';
+import { API_ROUTES } from '../../src/api/routes';
+import { createAppBodySchema, updateAppBodySchema } from '../../src/api/routes/apps';
+import { createWebhookBodySchema, updateWebhookBodySchema } from '../../src/api/routes/webhooks';
 import { chatEventBodySchema } from '../../src/domain/event-body';
+import { createLogger } from '../../src/logger';
+import { PACKAGE_ROOT } from '../../src/package-root';
 import { VERSION } from '../../src/version';
-
-// ---------------------------------------------------------------------------------------------------------------
-// Compile-time: the response schemas describe exactly what appJson/webhookJson return. A field added to or dropped
-// from either function fails `tsc` here until the schema in src/api/openapi/ follows.
-// ---------------------------------------------------------------------------------------------------------------
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const appShapeMatches: Same<z.output<typeof appSchema>, ReturnType<typeof appJson>> = true;
-const webhookShapeMatches: Same<z.output<typeof webhookSchema>, ReturnType<typeof webhookJson>> = true;
-void appShapeMatches;
-void webhookShapeMatches;
+import { generateClientTypes } from '../../support/client-types';
 
 type Doc = ReturnType<typeof buildOpenApiDocument>;
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
-/** Every operation of the document, as `METHOD /path` with OpenAPI's `{param}` syntax. */
+/** Every operation of the document, as `METHOD /path` with OpenAPI's `{param}` syntax, in document order. */
 function documentedOperations(doc: Doc): string[] {
   const ops: string[] = [];
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of HTTP_METHODS) if (item[method]) ops.push(`${method.toUpperCase()} ${path}`);
   }
-  return ops.sort();
+  return ops;
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// The routes the real app registers, read from express 5's router stack.
-//
-// Express 5 (router 2.x) keeps, on each layer, `route` (for app.get/router.post...: `route.path` and
-// `route.methods`) or, for `use`, the mounted handler: a nested router exposes its own `stack`. The mount path is
-// `layer.rawPath` (router >= 2.3; earlier versions keep only compiled matchers, and this walker then fails loudly
-// rather than guess). Plain middleware (auth, body parser, 404, error handler) registers no route and is skipped.
-// ---------------------------------------------------------------------------------------------------------------
-interface StackLayer {
-  rawPath?: unknown;
-  route?: { path: unknown; methods: Record<string, boolean | undefined> };
-  handle: unknown;
-}
-
-function isRouter(handle: unknown): handle is { stack: StackLayer[] } {
-  return typeof handle === 'function' && Array.isArray((handle as { stack?: unknown }).stack);
-}
-
-function joinPaths(prefix: string, path: unknown, where: string): string {
-  if (typeof path !== 'string') {
-    throw new Error(
-      `${where}: the layer's path is ${path === undefined ? 'not exposed (layer.rawPath needs router >= 2.3)' : `not a string (${String(path)})`}; ` +
-        'extend the walker in test/unit/openapi.test.ts',
-    );
-  }
-  const joined = `${prefix}/${path}`.replace(/\/+/g, '/');
-  return joined.length > 1 ? joined.replace(/\/$/, '') : joined;
-}
-
-/** `/v1/apps/:app_id` to `/v1/apps/{app_id}`; any other path syntax (wildcards, optional groups) is refused. */
-function toOpenApiPath(expressPath: string): string {
-  const converted = expressPath.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}');
-  if (/[*?()[\]\\]|\{(?![A-Za-z_][A-Za-z0-9_]*\})/.test(converted)) {
-    throw new Error(`route ${expressPath} uses path syntax the OpenAPI mapping in this test does not handle`);
-  }
-  return converted;
-}
-
-function registeredOperations(app: express.Express): string[] {
-  const ops = new Set<string>();
-  const walk = (stack: StackLayer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        const path = toOpenApiPath(joinPaths(prefix, layer.route.path, `route under ${prefix || '/'}`));
-        for (const [method, on] of Object.entries(layer.route.methods)) {
-          if (!on) continue;
-          if (method === '_all') throw new Error(`${path} is registered with .all(): document its methods one by one`);
-          ops.add(`${method.toUpperCase()} ${path}`);
-        }
-      } else if (isRouter(layer.handle)) {
-        walk(layer.handle.stack, joinPaths(prefix, layer.rawPath, `router mounted under ${prefix || '/'}`));
-      }
-    }
+async function listen(app: express.Express): Promise<{ base: string; close: () => Promise<void> }> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   };
-  walk((app as unknown as { router: { stack: StackLayer[] } }).router.stack, '');
-  return [...ops].sort();
-}
-
-/** The docs router's own routes are the document's delivery, not part of the API it describes. */
-const isDocsRoute = (op: string) => / \/openapi\.json$| \/docs(\/|$)/.test(op);
-
-/**
- * createApp only builds routers: each dependency is captured in a closure and first used when a request arrives, so
- * empty stand-ins are enough to read its routes. (If createApp ever uses a dependency while building, this fails
- * with a TypeError here, not silently.)
- */
-function appWithoutDependencies(): express.Express {
-  return createApp({} as ApiDeps);
 }
 
 describe('OpenAPI document', () => {
@@ -169,18 +101,11 @@ describe('OpenAPI document', () => {
     }
   });
 
-  test('documents every route the app registers, and no route it does not', () => {
-    const registered = registeredOperations(appWithoutDependencies()).filter((op) => !isDocsRoute(op));
-    const documented = documentedOperations(buildOpenApiDocument());
-
-    // A walker that found nothing would make the comparison pass for the wrong reason.
-    assert.ok(registered.includes('POST /v1/apps/{app_id}/events'), `walker found: ${registered.join(', ')}`);
-    assert.ok(registered.includes('GET /healthz'));
-
-    const undocumented = registered.filter((op) => !documented.includes(op));
-    const phantom = documented.filter((op) => !registered.includes(op));
-    assert.deepEqual(undocumented, [], `registered but not in the OpenAPI document (add them in src/api/openapi/)`);
-    assert.deepEqual(phantom, [], `in the OpenAPI document but not registered by createApp`);
+  test('documents exactly the declared routes, in their order', () => {
+    const declared = API_ROUTES.map((r) => `${r.method.toUpperCase()} ${r.path}`);
+    assert.ok(declared.includes('POST /v1/apps/{app_id}/events') && declared.includes('GET /healthz'));
+    assert.equal(new Set(declared).size, declared.length, 'each method and path is declared once');
+    assert.deepEqual([...documentedOperations(buildOpenApiDocument())].sort(), [...declared].sort());
   });
 
   test('each operation has a unique operationId, declares its path parameters, and /v1 needs the bearer key', () => {
@@ -205,6 +130,7 @@ describe('OpenAPI document', () => {
         if (path.startsWith('/v1/')) {
           assert.equal(op.security, undefined, `${method} ${path} keeps the document-wide bearer security`);
           assert.ok(op.responses?.['401'], `${method} ${path} documents 401`);
+          assert.ok(op.responses?.['503'], `${method} ${path} documents 503 (database_unavailable)`);
         } else {
           assert.deepEqual(op.security, [], `${method} ${path} needs no key`);
         }
@@ -212,14 +138,57 @@ describe('OpenAPI document', () => {
     }
   });
 
-  test('documents the answers of the events route', () => {
+  test('documents the answers of the events route, each error status with the codes it can carry', () => {
     const op = buildOpenApiDocument().paths?.['/v1/apps/{app_id}/events']?.post;
     assert.ok(op);
-    assert.deepEqual(Object.keys(op.responses ?? {}).sort(), ['200', '202', '400', '401', '404', '413', '415', '503']);
+    assert.deepEqual(Object.keys(op.responses ?? {}).sort(), [
+      '200',
+      '202',
+      '400',
+      '401',
+      '404',
+      '413',
+      '415',
+      '500',
+      '503',
+    ]);
+    const codesOf = (status: string) =>
+      (
+        op.responses?.[status] as {
+          content: {
+            'application/json': { schema: { properties: { error: { properties: { code: { enum: string[] } } } } } };
+          };
+        }
+      ).content['application/json'].schema.properties.error.properties.code.enum;
+    assert.deepEqual(codesOf('503'), ['temporal_unavailable', 'database_unavailable']);
+    assert.deepEqual(codesOf('404'), ['not_found']);
+    assert.ok((op.responses?.['503'] as { headers?: Record<string, unknown> }).headers?.['Retry-After']);
     const header = ((op.parameters ?? []) as { in: string; name: string; required?: boolean }[]).find(
       (p) => p.in === 'header',
     );
     assert.deepEqual([header?.name, header?.required], ['Idempotency-Key', false]);
+  });
+
+  test('every error response names only codes from the one list, each under its own status', () => {
+    const doc = buildOpenApiDocument();
+    let checked = 0;
+    for (const [path, item] of Object.entries(doc.paths ?? {})) {
+      for (const method of HTTP_METHODS) {
+        for (const [status, response] of Object.entries(item[method]?.responses ?? {})) {
+          if (Number(status) < 400 || (path === '/readyz' && status === '503')) continue;
+          const schema = (response as { content?: Record<string, { schema?: any }> }).content?.['application/json']
+            ?.schema;
+          const codes: string[] = schema?.properties?.error?.properties?.code?.enum ?? [];
+          assert.ok(codes.length > 0, `${method} ${path} ${status} names its codes`);
+          for (const code of codes) {
+            assert.ok(code in API_ERRORS, `${code} is in API_ERRORS`);
+            assert.equal(API_ERRORS[code as ApiErrorCode].status, Number(status), `${code} under ${status}`);
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked > 100);
   });
 
   test('is built once', () => {
@@ -235,8 +204,8 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
   ajv.addSchema(structuredClone(doc) as object, 'openapi.json');
   const jsonSchema = (name: string) => ajv.getSchema(`openapi.json#/components/schemas/${name}`)!;
 
-  // Samples that both must accept or both must refuse. (Rules only a `.refine` states, such as "events must not
-  // repeat", are documented in prose and left out.)
+  // Samples that both must accept or both must refuse: every rule zod enforces is stated in the document too, down
+  // to "events must not repeat" (uniqueItems) and "conditions go with custom_condition" (if/then).
   const cases: { name: string; zod: z.ZodType; accept: unknown[]; refuse: unknown[] }[] = [
     {
       name: 'CreateAppBody',
@@ -248,6 +217,11 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
         { name: 5 },
         { name: 'Acme', privacy: { share_everything: true } },
         { name: '' },
+        { name: '   ' },
+        { name: 'A\u0000B' },
+        { name: 'Acme', alert_url: 'ftp://example.com/' },
+        { name: 'Acme', alert_url: 'https://user:pw@example.com/' },
+        { name: 'Acme', alert_url: 'https://example.com/a b' },
       ],
     },
     {
@@ -284,13 +258,37 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
         },
         { url: 'https://example.com/hook', events: ['message_sent'], secret: 'mine' },
         { url: '', events: ['message_sent'] },
+        { url: 'example.com/hook', events: ['message_sent'] },
+        { url: 'https://example.com/hook', events: ['message_sent', 'message_sent'] },
+        { url: 'https://example.com/hook', events: ['custom_condition'] },
+        { url: 'https://example.com/hook', events: ['custom_condition'], conditions: [] },
+        { url: 'https://example.com/hook', events: ['message_sent'], conditions: [{ prompt: 'p' }] },
+        { url: 'https://example.com/hook', events: ['custom_condition'], conditions: [{ prompt: ' ' }] },
+        { url: 'https://example.com/hook', events: ['message_sent'], retry_schedule: '5s,0s' },
+        { url: 'https://example.com/hook', events: ['message_sent'], retry_schedule: '25h' },
+        { url: 'https://example.com/hook', events: ['message_sent'], retry_schedule: '1.5s' },
       ],
     },
     {
       name: 'UpdateWebhookBody',
       zod: updateWebhookBodySchema,
-      accept: [{ description: null }, { enabled: false }, { events: ['user_signup', 'conversation_end'] }],
-      refuse: [{}, { events: [] }, { app_id: 'app_x' }, { enabled: 'no' }],
+      accept: [
+        { description: null },
+        { enabled: false },
+        { events: ['user_signup', 'conversation_end'] },
+        { conditions: [{ prompt: 'p' }] },
+        { events: ['message_sent'], conditions: [] },
+        { retry_schedule: '' },
+        { retry_schedule: '5s,5m,30m,24h,1d' },
+      ],
+      refuse: [
+        {},
+        { events: [] },
+        { app_id: 'app_x' },
+        { enabled: 'no' },
+        { events: ['custom_condition'], conditions: [] },
+        { events: ['message_sent'], conditions: [{ prompt: 'p' }] },
+      ],
     },
     {
       name: 'ChatEventBody',
@@ -304,6 +302,10 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
           user: { logged_in: true, email: 'ada@example.com' },
         },
         { id: 'evt_2', type: 'message_sent', conversation_id: 'conv_1', message: 'hi', response: 'hello' },
+        {
+          type: 'user_signup',
+          user: { logged_in: true, email: 'josé@exämple.com', name: '\u2028 \u05e9\u05dc\u05d5\u05dd 👋' },
+        },
       ],
       refuse: [
         { type: 'page_view' },
@@ -312,6 +314,9 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
         { type: 'user_signup', occurred_at: 'yesterday' },
         { type: 'user_signup', id: 'a\u0001b' },
         { type: 'user_signup', extra: true },
+        { type: 'message_sent' },
+        { type: 'conversation_end' },
+        { type: 'user_signup', user: { logged_in: true, name: 'A\u0000' } },
       ],
     },
   ];
@@ -334,47 +339,6 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
       }
     });
   }
-});
-
-describe('OpenAPI response schemas match what the routes send', () => {
-  const created = new Date('2025-01-02T03:04:05.678Z');
-  const appRow: AppRow = {
-    id: 'app_1',
-    name: 'Acme',
-    privacy: { share_user_email: true, share_user_name: false, share_messages: true },
-    api_key_hash: 'hash',
-    api_key_prefix: 'cwk_abcd',
-    alert_url: null,
-    created_at: created,
-    updated_at: created,
-  };
-  const webhookRow: WebhookRow = {
-    id: 'wh_1',
-    app_id: 'app_1',
-    url: 'https://example.com/hook',
-    description: null,
-    events: ['custom_condition'],
-    conditions: [{ id: 'cond_1', prompt: 'When asked about pricing', fire: 'once_per_conversation' }],
-    secret_encrypted: 'secret',
-    previous_secret_encrypted: null,
-    previous_secret_expires_at: null,
-    enabled: true,
-    disabled_reason: null,
-    retry_schedule_ms: null,
-    timeout_ms: null,
-    failing_since: null,
-    disabled_at: null,
-    created_at: created,
-    updated_at: created,
-  };
-
-  test('App and Webhook, with and without their secrets', () => {
-    const strictParse = (schema: z.ZodObject, value: unknown) => schema.strict().parse(value);
-    assert.doesNotThrow(() => strictParse(appSchema, appJson(appRow)));
-    assert.doesNotThrow(() => strictParse(appWithKeySchema, { ...appJson(appRow), api_key: 'cwk_secret' }));
-    assert.doesNotThrow(() => strictParse(webhookSchema, webhookJson(webhookRow)));
-    assert.doesNotThrow(() => strictParse(webhookWithSecretSchema, { ...webhookJson(webhookRow), secret: 'whsec_x' }));
-  });
 });
 
 describe('docs router', () => {
@@ -408,48 +372,158 @@ describe('docs router', () => {
     assert.deepEqual(await res.json(), JSON.parse(JSON.stringify(buildOpenApiDocument())));
   });
 
-  test('GET /docs answers a page whose every asset is served locally', async () => {
-    for (const page of ['/docs', '/docs/']) {
-      const res = await fetch(`${base}${page}`, { redirect: 'manual' });
-      assert.equal(res.status, 200, page);
-      assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
-      const html = await res.text();
-      assert.match(html, /<div id="swagger-ui">/);
+  test('GET /docs/ answers the Swagger UI page (swagger-ui-express), every asset served locally', async () => {
+    const redirect = await fetch(`${base}/docs`, { redirect: 'manual' });
+    assert.equal(redirect.status, 301);
+    assert.equal(redirect.headers.get('location'), '/docs/');
+    const res = await fetch(`${base}/docs/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await res.text();
+    assert.match(html, /<div id="swagger-ui">/);
+    assert.match(html, new RegExp(`<title>chat-webhooks API ${VERSION.replaceAll('.', '\\.')}</title>`));
 
-      const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-      assert.ok(assets.some((a) => a.endsWith('.css')));
-      assert.ok(assets.filter((a) => a.endsWith('.js')).length >= 2);
-      for (const asset of assets) {
-        assert.ok(asset.startsWith('/docs/'), `${asset} is served by this server, not a CDN`);
-        const got = await fetch(`${base}${asset}`);
-        assert.equal(got.status, 200, asset);
-        assert.ok((await got.arrayBuffer()).byteLength > 0, `${asset} is not empty`);
-        if (asset.endsWith('.js')) assert.match(got.headers.get('content-type') ?? '', /javascript/, asset);
-        if (asset.endsWith('.css')) assert.match(got.headers.get('content-type') ?? '', /^text\/css/, asset);
-      }
+    const assets = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(assets.some((a) => a.endsWith('.css')));
+    assert.ok(assets.filter((a) => a.endsWith('.js')).length >= 2);
+    for (const asset of assets) {
+      assert.ok(asset.startsWith('./'), `${asset} is served by this server, not a CDN`);
+      const got = await fetch(new URL(asset, `${base}/docs/`));
+      assert.equal(got.status, 200, asset);
+      assert.ok((await got.arrayBuffer()).byteLength > 0, `${asset} is not empty`);
     }
 
-    const init = await (await fetch(`${base}/docs/swagger-initializer.js`)).text();
-    assert.match(init, /url: "\/openapi\.json"/);
-    assert.match(init, /validatorUrl: null/, 'the page calls no outside validator');
+    const init = await (await fetch(`${base}/docs/swagger-ui-init.js`)).text();
+    assert.match(init, /"url": "\.\.\/openapi\.json"/, 'the page loads the document beside its folder');
+    assert.match(init, /"validatorUrl": null/, 'the page calls no outside validator');
   });
 
-  test('under a prefix, the page links follow the mount point', async () => {
-    const html = await (await fetch(`${base}/api/docs`)).text();
-    assert.match(html, /src="\/api\/docs\/swagger-ui-bundle\.js"/);
-    assert.match(await (await fetch(`${base}/api/docs/swagger-initializer.js`)).text(), /url: "\/api\/openapi\.json"/);
+  test('under a prefix, the page follows the mount point', async () => {
+    const redirect = await fetch(`${base}/api/docs`, { redirect: 'manual' });
+    assert.equal(redirect.headers.get('location'), '/api/docs/');
     assert.equal((await fetch(`${base}/api/docs/swagger-ui.css`)).status, 200);
+    // ../openapi.json from /api/docs/ is /api/openapi.json.
+    assert.equal((await fetch(new URL('../openapi.json', `${base}/api/docs/`))).status, 200);
   });
 
-  test('serves nothing else of swagger-ui-dist, and leaves /v1 to the API', async () => {
-    for (const path of [
-      '/docs/package.json',
-      '/docs/index.html',
-      '/docs/swagger-initializer.js/x',
-      '/docs/..%2Fpackage.json',
-    ]) {
-      assert.equal((await fetch(`${base}${path}`)).status, 404, path);
-    }
+  test('leaves /v1 to the API', async () => {
+    assert.equal((await fetch(`${base}/docs/package.json`)).status, 404);
     assert.equal((await fetch(`${base}/v1/apps`)).status, 401);
+  });
+});
+
+describe('one declaration per route', () => {
+  const noDeps = { logger: createLogger('silent') } as unknown as ApiDeps;
+  const echo = defineRoute({
+    method: 'post',
+    path: '/v1/echo/{id}',
+    operationId: 'echo',
+    tags: ['Health'],
+    summary: 'Echo',
+    access: 'public',
+    params: z.object({ id: z.string() }),
+    body: z.strictObject({ word: z.string().max(5) }),
+    responses: { 200: { description: 'The word.', schema: z.object({ id: z.string(), word: z.string() }) } },
+  }).handle(({ params, body }) => ({ status: 200, body: { id: params.id, word: body.word } }));
+  const ping = defineRoute({
+    method: 'get',
+    path: '/v1/echo/{id}',
+    operationId: 'ping',
+    tags: ['Health'],
+    summary: 'Ping',
+    access: 'public',
+    params: z.object({ id: z.string() }),
+    responses: { 204: { description: 'Nothing.' } },
+  }).handle(() => ({ status: 204 }));
+
+  async function serve(routes: Route[]) {
+    const app = express();
+    app.use(methodNotAllowed(routes));
+    mountRoutes(app, routes, noDeps);
+    app.use(errorMiddleware(noDeps.logger));
+    const registry = new OpenAPIRegistry();
+    registerRoutes(registry, routes);
+    const doc = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+    });
+    return { ...(await listen(app)), doc };
+  }
+
+  test('the declaration mounts the handler, validates its input and documents it; without it, both are gone', async () => {
+    const both = await serve([echo, ping]);
+    try {
+      const said = await fetch(`${both.base}/v1/echo/7`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ word: 'hi' }),
+      });
+      assert.deepEqual([said.status, await said.json()], [200, { id: '7', word: 'hi' }]);
+      const bad = await fetch(`${both.base}/v1/echo/7`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ word: 'toolong' }),
+      });
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'validation_failed');
+      assert.ok(both.doc.paths?.['/v1/echo/{id}']?.post?.responses?.['413'], 'a body route documents 413');
+      assert.ok(both.doc.paths?.['/v1/echo/{id}']?.get);
+    } finally {
+      await both.close();
+    }
+
+    const onlyPing = await serve([ping]);
+    try {
+      const gone = await fetch(`${onlyPing.base}/v1/echo/7`, { method: 'POST', body: '{}' });
+      assert.equal(gone.status, 405, 'the path remains, without POST');
+      assert.equal(gone.headers.get('allow'), 'GET, HEAD, OPTIONS');
+      assert.equal(onlyPing.doc.paths?.['/v1/echo/{id}']?.post, undefined, 'and the document no longer has it');
+    } finally {
+      await onlyPing.close();
+    }
+  });
+
+  test('an unsupported method on an existing path answers 405 with Allow, OPTIONS 204 with Allow', async () => {
+    const server = await serve([echo, ping]);
+    try {
+      const put = await fetch(`${server.base}/v1/echo/7`, { method: 'PUT' });
+      assert.equal(put.status, 405);
+      assert.equal(put.headers.get('allow'), 'POST, GET, HEAD, OPTIONS');
+      assert.equal(((await put.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
+      // fetch refuses TRACE; node:http sends it.
+      const trace = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.request(`${server.base}/v1/echo/7`, { method: 'TRACE' }, resolve).on('error', reject).end(),
+      );
+      trace.resume();
+      assert.equal(trace.statusCode, 405);
+      const options = await fetch(`${server.base}/v1/echo/7`, { method: 'OPTIONS' });
+      assert.deepEqual([options.status, options.headers.get('allow')], [204, 'POST, GET, HEAD, OPTIONS']);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('a declaration whose params do not match its path is refused at once', () => {
+    assert.throws(
+      () =>
+        defineRoute({
+          method: 'get',
+          path: '/v1/things/{thing_id}',
+          operationId: 'thing',
+          tags: ['Health'],
+          summary: 'Thing',
+          access: 'public',
+          params: z.object({ id: z.string() }),
+          responses: { 204: { description: 'Nothing.' } },
+        }),
+      /path parameters thing_id but params declares id/,
+    );
+  });
+});
+
+describe('generated client', () => {
+  test('src/client/openapi.ts is what openapi-typescript makes of the document now', async () => {
+    const checkedIn = fs.readFileSync(path.join(PACKAGE_ROOT, 'src', 'client', 'openapi.ts'), 'utf8');
+    assert.equal(checkedIn, await generateClientTypes(), 'run `npm run client:generate` and commit the result');
   });
 });

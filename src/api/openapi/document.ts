@@ -1,48 +1,28 @@
 /**
- * Builds the API's OpenAPI 3.1 document from the same zod schemas the routes parse with.
- *
- * Request bodies are the routes' own exported schemas, documented as their input shape (a field with `.default()` is
- * optional; `.refine()` rules are not expressible and stay in the prose). Response shapes are in response-schemas.ts;
- * the unit test checks them against `appJson`/`webhookJson` and checks that every route the app registers is
- * documented here.
+ * Builds the API's OpenAPI 3.1 document from the route declarations (routes/, through route.ts's registerRoutes):
+ * the same zod schemas the routes parse with and answer in, the same error codes they can answer.
  */
 import { OpenApiGeneratorV31, OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 
 import { CHAT_EVENT_TYPES } from '../../domain/events';
 import { VERSION } from '../../version';
-import { registerComponents } from './components';
-import { registerAppPaths } from './paths/apps';
-import { registerConditionPaths } from './paths/conditions';
-import { registerDeliveryPaths } from './paths/deliveries';
-import { registerEventPaths } from './paths/events';
-import { registerMetricsPath, registerProbePaths } from './paths/operations';
-import { registerWebhookPaths } from './paths/webhooks';
+import { API_ERRORS } from '../error-codes';
+import { registerRoutes } from '../route';
+import { API_ROUTES } from '../routes';
 
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 function buildDocument(): OpenApiDocument {
   const registry = new OpenAPIRegistry();
-  const components = registerComponents(registry);
-
-  // Registration order is the order of the document's `paths`, and of components/schemas too (the generator lists a
-  // named schema where it first meets it). It is kept as it was when this was one file, /metrics included, so that
-  // splitting the file did not change the document; a new route may go wherever it reads best.
-  registerAppPaths(registry, components);
-  registerWebhookPaths(registry, components);
-  registerDeliveryPaths(registry, components);
-  registerMetricsPath(registry);
-  registerConditionPaths(registry, components);
-  registerEventPaths(registry, components);
-  registerProbePaths(registry, components);
-
-  try {
-    return generate(registry, components.securityScheme);
-  } finally {
-    components.release();
-  }
-}
-
-function generate(registry: OpenAPIRegistry, securityScheme: string): OpenApiDocument {
+  const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The admin key (reaches every app) or an app key (cwk_..., reaches its own app).',
+  });
+  registerRoutes(registry, API_ROUTES);
+  const errorList = Object.entries(API_ERRORS)
+    .map(([code, { status, meaning }]) => `| \`${code}\` | ${status} | ${meaning} |`)
+    .join('\n');
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
@@ -50,17 +30,21 @@ function generate(registry: OpenAPIRegistry, securityScheme: string): OpenApiDoc
       version: VERSION,
       description:
         'Durable webhook delivery for AI chat apps. Every `/v1` route needs `Authorization: Bearer <key>`. ' +
-        'Errors answer `{ "error": { "code", "message", "details"? } }`. Chat event types: ' +
-        `${CHAT_EVENT_TYPES.join(', ')}.`,
+        `Chat event types: ${CHAT_EVENT_TYPES.join(', ')}.\n\n` +
+        'Errors answer `{ "error": { "code", "message", "details"? } }`; each operation lists the codes it can ' +
+        'answer. A path asked with a method it does not support answers 405 with `Allow`. Every 503 carries ' +
+        '`Retry-After`.\n\n| code | status | meaning |\n| --- | --- | --- |\n' +
+        errorList,
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    security: [{ [securityScheme]: [] }],
+    security: [{ [bearer.name]: [] }],
     tags: [
       { name: 'Apps', description: 'Apps and their keys.' },
       { name: 'Webhooks', description: 'Where events of an app are delivered.' },
       { name: 'Events', description: 'Chat events posted by the platform backend.' },
       { name: 'Deliveries', description: 'The delivery log: what was sent where, and what each attempt got back.' },
-      { name: 'Health', description: 'Probes; no key needed.' },
+      { name: 'Conditions', description: 'Custom conditions: trying a prompt, and how an event was judged.' },
+      { name: 'Health', description: 'Probes and metrics; no key needed.' },
     ],
   });
 }

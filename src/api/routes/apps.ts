@@ -1,18 +1,14 @@
-import { Router } from 'express';
+/** /v1/apps: apps and their keys. */
 import { z } from 'zod';
 
-import type { Db } from '../../db/pool';
 import { type AppRow, deleteApp, insertApp, listApps, replaceAppKey, updateApp } from '../../db/queries/apps';
 import { listWebhookIds } from '../../db/queries/webhooks';
-import type { Logger } from '../../logger';
+import { nonBlankText } from '../../domain/event-body';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/api-keys';
-import { checkDestination, type DestinationPolicy, type Resolver } from '../../security/destination';
-import type { EventServiceDeps } from '../../services/events';
 import { notifyWebhooksChanged } from '../../services/webhooks';
-import { principalOf, requireAdmin, requireJson, scopedApp } from '../auth';
-import { requireNoBody } from '../body';
-import { ApiError, parseOr400 } from '../errors';
-import { page, pageQuerySchema } from '../pagination';
+import { appParams, checkedUrl, destinationUrlField, timestamp, warningsField } from '../fields';
+import { listOf, page, pageQuerySchema } from '../pagination';
+import { defineRoute, type RouteContext } from '../route';
 
 export const privacySchema = z.strictObject({
   share_user_email: z.boolean().optional().describe('Send user_email (default true).'),
@@ -20,27 +16,60 @@ export const privacySchema = z.strictObject({
   share_messages: z.boolean().optional().describe('Send last_message and response (default true).'),
 });
 
-const alertUrlField = z
-  .string()
-  .min(1)
-  .max(2048)
-  .describe('Where "Webhook disabled" notifications go, signed with the disabled webhook\'s secret; null: nowhere.');
+const alertUrlField = destinationUrlField.describe(
+  'Where "Webhook disabled" notifications go, signed with the disabled webhook\'s secret; null: nowhere. The same ' +
+    'rules as a webhook url.',
+);
 
-export const createAppBodySchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  privacy: privacySchema.optional(),
-  alert_url: alertUrlField.nullable().optional(),
-});
-
-export const updateAppBodySchema = z
+export const createAppBodySchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: nonBlankText(200),
     privacy: privacySchema.optional(),
     alert_url: alertUrlField.nullable().optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, privacy, alert_url');
+  .meta({ id: 'CreateAppBody' });
 
-export function appJson(app: AppRow) {
+export const updateAppBodySchema = z
+  .strictObject({
+    name: nonBlankText(200).optional(),
+    privacy: privacySchema.optional(),
+    alert_url: alertUrlField.nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, privacy, alert_url')
+  // The refine has no JSON Schema form of its own: minProperties says it.
+  .meta({ id: 'UpdateAppBody', minProperties: 1 });
+
+const privacySettingsSchema = z.object({
+  share_user_email: z.boolean().describe('user_email is sent to webhooks (else null).'),
+  share_user_name: z.boolean().describe('user_name is sent to webhooks (else null).'),
+  share_messages: z.boolean().describe('last_message and response are sent to webhooks (else null).'),
+});
+
+export const appSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    privacy: privacySettingsSchema,
+    api_key_prefix: z.string().nullable().describe('The first characters of the app key, to tell keys apart.'),
+    alert_url: z.string().nullable().describe('Where "Webhook disabled" notifications go.'),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'App' });
+
+export const appWithKeySchema = z
+  .object({
+    ...appSchema.shape,
+    api_key: z.string().describe('The app key. Shown in this answer only: the service keeps its hash.'),
+    warnings: warningsField,
+  })
+  .meta({ id: 'AppWithKey' });
+
+const appUpdatedSchema = z.object({ ...appSchema.shape, warnings: warningsField }).meta({ id: 'AppUpdated' });
+
+const appListSchema = listOf(appSchema).meta({ id: 'AppList' });
+
+export function appJson(app: AppRow): z.input<typeof appSchema> {
   return {
     id: app.id,
     name: app.name,
@@ -57,83 +86,142 @@ function newAppKey() {
   return { key, hash: hashApiKey(key), prefix: apiKeyPrefix(key) };
 }
 
-export function createAppsRouter(deps: {
-  db: Db;
-  temporal: EventServiceDeps['temporal'];
-  logger: Logger;
-  destination: DestinationPolicy & { resolver?: Resolver };
-}): Router {
-  const router = Router();
+/** alert_url gets the same checks as a webhook URL: it is called the same way. */
+async function checkedAlertUrl(
+  ctx: RouteContext,
+  raw: string | null | undefined,
+): Promise<{ alertUrl: string | null | undefined; warnings?: string[] }> {
+  if (raw === undefined || raw === null) return { alertUrl: raw };
+  const { url, warning } = await checkedUrl(ctx.deps.destination, 'alert_url', raw);
+  return { alertUrl: url, ...(warning ? { warnings: [warning] } : {}) };
+}
 
-  /** alert_url gets the same checks as a webhook URL: it is called the same way. */
-  async function checkedAlertUrl(raw: string | null | undefined): Promise<string | null | undefined> {
-    if (raw === undefined || raw === null) return raw;
-    const check = await checkDestination(raw, deps.destination, deps.destination.resolver);
-    if (!check.ok)
-      throw new ApiError(400, 'invalid_url', `Invalid alert_url: ${check.reason}`, [
-        { field: 'alert_url', message: check.reason },
-      ]);
-    return check.url;
-  }
+/** The links from an answer carrying an app to the operations on it. */
+const appLinks = {
+  GetApp: { operationId: 'getApp', parameters: { app_id: '$response.body#/id' } },
+  UpdateApp: { operationId: 'updateApp', parameters: { app_id: '$response.body#/id' } },
+  CreateWebhook: { operationId: 'createWebhook', parameters: { app_id: '$response.body#/id' } },
+  ListWebhooks: { operationId: 'listWebhooks', parameters: { app_id: '$response.body#/id' } },
+  PostEvent: { operationId: 'postEvent', parameters: { app_id: '$response.body#/id' } },
+  ListDeliveries: { operationId: 'listDeliveries', parameters: { app_id: '$response.body#/id' } },
+  TryCondition: { operationId: 'tryCondition', parameters: { app_id: '$response.body#/id' } },
+  RotateAppKey: { operationId: 'rotateAppKey', parameters: { app_id: '$response.body#/id' } },
+  DeleteApp: { operationId: 'deleteApp', parameters: { app_id: '$response.body#/id' } },
+};
 
-  router.post('/', requireAdmin, requireJson, async (req, res) => {
-    const body = parseOr400(createAppBodySchema, req.body);
-    const alertUrl = await checkedAlertUrl(body.alert_url);
+export const appRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps',
+    operationId: 'createApp',
+    tags: ['Apps'],
+    summary: 'Create an app (admin key only)',
+    description: 'Answers with the app and its key, `api_key`, which no later answer shows again.',
+    access: 'admin',
+    body: createAppBodySchema,
+    responses: { 201: { description: 'The app, with its key.', schema: appWithKeySchema, links: appLinks } },
+    errors: ['invalid_url'],
+  }).handle(async ({ body }, ctx) => {
+    const { alertUrl, warnings } = await checkedAlertUrl(ctx, body.alert_url);
     const key = newAppKey();
-    const app = await insertApp(deps.db, {
+    const app = await insertApp(ctx.deps.db, {
       ...body,
       alertUrl: alertUrl ?? null,
       apiKeyHash: key.hash,
       apiKeyPrefix: key.prefix,
     });
-    // The only answer that carries the key: the database keeps its hash.
-    res.status(201).json({ ...appJson(app), api_key: key.key });
-  });
+    // The only answer that carries the key unasked: the database keeps its hash.
+    return { status: 201, body: { ...appJson(app), api_key: key.key, ...(warnings ? { warnings } : {}) } };
+  }),
 
-  // The admin key lists every app; an app key sees its own.
-  router.get('/', async (req, res) => {
-    const query = parseOr400(pageQuerySchema, req.query, 'query');
-    const principal = principalOf(res);
-    const onlyId = principal.kind === 'app' ? principal.appId : undefined;
-    res.json(
-      await page(
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps',
+    operationId: 'listApps',
+    tags: ['Apps'],
+    summary: 'List apps',
+    description: 'The admin key lists every app; an app key lists its own. Oldest first.',
+    access: 'key',
+    query: pageQuerySchema,
+    responses: { 200: { description: 'A page of apps.', schema: appListSchema } },
+  }).handle(async ({ query }, ctx) => {
+    const onlyId = ctx.principal.kind === 'app' ? ctx.principal.appId : undefined;
+    return {
+      status: 200,
+      body: await page(
         query,
-        (p) => listApps(deps.db, { ...p, onlyId }),
+        (p) => listApps(ctx.deps.db, { ...p, onlyId }),
         (row) => appJson(row),
       ),
-    );
-  });
+    };
+  }),
 
-  // `/:app_id` routes run after scopeToApp (mounted in createApp), which checks the key reaches the app.
-  router.get('/:app_id', (_req, res) => {
-    res.json(appJson(scopedApp(res)));
-  });
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}',
+    operationId: 'getApp',
+    tags: ['Apps'],
+    summary: 'Get an app',
+    access: 'key',
+    params: appParams,
+    responses: { 200: { description: 'The app.', schema: appSchema } },
+  }).handle((_input, ctx) => ({ status: 200, body: appJson(ctx.app) })),
 
-  router.patch('/:app_id', requireJson, async (req, res) => {
-    const body = parseOr400(updateAppBodySchema, req.body);
-    const alertUrl = await checkedAlertUrl(body.alert_url);
-    const app = await updateApp(deps.db, scopedApp(res).id, {
+  defineRoute({
+    method: 'patch',
+    path: '/v1/apps/{app_id}',
+    operationId: 'updateApp',
+    tags: ['Apps'],
+    summary: 'Change an app',
+    description: 'Send `name`, `privacy`, `alert_url` or several. Privacy fields not sent keep their value.',
+    access: 'key',
+    params: appParams,
+    body: updateAppBodySchema,
+    responses: { 200: { description: 'The changed app.', schema: appUpdatedSchema } },
+    errors: ['invalid_url'],
+  }).handle(async ({ body }, ctx) => {
+    const { alertUrl, warnings } = await checkedAlertUrl(ctx, body.alert_url);
+    const app = await updateApp(ctx.deps.db, ctx.app.id, {
       name: body.name,
       privacy: body.privacy,
       ...(alertUrl !== undefined ? { alertUrl } : {}),
     });
-    res.json(appJson(app!));
-  });
+    return { status: 200, body: { ...appJson(app!), ...(warnings ? { warnings } : {}) } };
+  }),
 
-  router.post('/:app_id/rotate-key', requireNoBody, async (_req, res) => {
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/rotate-key',
+    operationId: 'rotateAppKey',
+    tags: ['Apps'],
+    summary: "Replace an app's key",
+    description: 'The old key stops working at once. Answers with the app and its new key.',
+    access: 'key',
+    params: appParams,
+    responses: { 200: { description: 'The app, with its new key.', schema: appWithKeySchema } },
+  }).handle(async (_input, ctx) => {
     const key = newAppKey();
-    const app = await replaceAppKey(deps.db, scopedApp(res).id, key.hash, key.prefix);
-    res.json({ ...appJson(app!), api_key: key.key });
-  });
+    const app = await replaceAppKey(ctx.deps.db, ctx.app.id, key.hash, key.prefix);
+    return { status: 200, body: { ...appJson(app!), api_key: key.key } };
+  }),
 
-  // Deletes the app and its webhooks, and ends their waiting retries. The delivery log is kept.
-  router.delete('/:app_id', requireNoBody, async (_req, res) => {
-    const appId = scopedApp(res).id;
-    const webhookIds = await listWebhookIds(deps.db, appId);
-    await deleteApp(deps.db, appId);
-    await notifyWebhooksChanged(deps, appId, webhookIds);
-    res.status(204).end();
-  });
-
-  return router;
-}
+  defineRoute({
+    method: 'delete',
+    path: '/v1/apps/{app_id}',
+    operationId: 'deleteApp',
+    tags: ['Apps'],
+    summary: 'Delete an app',
+    description:
+      'Deletes the app, its webhooks and its conversation transcripts, and ends their waiting retries. The delivery ' +
+      'log is kept.',
+    access: 'key',
+    params: appParams,
+    responses: { 204: { description: 'Deleted.' } },
+  }).handle(async (_input, ctx) => {
+    const appId = ctx.app.id;
+    const webhookIds = await listWebhookIds(ctx.deps.db, appId);
+    await deleteApp(ctx.deps.db, appId);
+    await notifyWebhooksChanged(ctx.deps, appId, webhookIds);
+    return { status: 204 };
+  }),
+];

@@ -1,17 +1,17 @@
-import { Router } from 'express';
+/** The delivery log: listing and reading deliveries, replaying one, and finding a delivery's app. */
 import { z } from 'zod';
 
-import type { Db } from '../../db/pool';
 import { type AttemptRow, findDelivery, findDeliveryApp, listAttempts } from '../../db/queries/deliveries';
 import { type DeliverySummaryRow, listDeliveries } from '../../db/queries/delivery-log';
 import type { DeliveryStatus } from '../../domain/delivery';
 import { identifier } from '../../domain/event-body';
 import { CHAT_EVENT_TYPES } from '../../domain/events';
-import { type ReplayDeps, startReplay } from '../../services/replay';
-import { requireAdmin, scopedApp } from '../auth';
-import { isPlausibleId, requireNoBody } from '../body';
-import { ApiError, notFound, parseOr400 } from '../errors';
-import { page, pageQuerySchema } from '../pagination';
+import { startReplay } from '../../services/replay';
+import { isPlausibleId } from '../body';
+import { ApiError, notFound } from '../errors';
+import { appParams, timestamp } from '../fields';
+import { listOf, page, pageQuerySchema } from '../pagination';
+import { defineRoute } from '../route';
 
 export const DELIVERY_STATUSES = [
   'pending',
@@ -22,76 +22,79 @@ export const DELIVERY_STATUSES = [
 
 const instant = z.iso.datetime({ offset: true });
 
-export const deliveryListQuerySchema = z
-  .strictObject({
-    ...pageQuerySchema.shape,
-    webhook_id: identifier(200)
-      .optional()
-      .describe('Only deliveries to this webhook (it may since have been deleted).'),
-    status: z.enum(DELIVERY_STATUSES).optional(),
-    event_type: z
-      .enum(CHAT_EVENT_TYPES)
-      .optional()
-      .describe('The type of the event posted; a custom-condition delivery has its message_sent event\u2019s type.'),
-    conversation_id: identifier(200).optional(),
-    since: instant.optional().describe('ISO 8601 with an offset: deliveries created at or after it.'),
-    until: instant.optional().describe('ISO 8601 with an offset: deliveries created before it.'),
+/** `since` after `until` is no error: no delivery lies in that window, and the page is empty. */
+export const deliveryListQuerySchema = z.strictObject({
+  ...pageQuerySchema.shape,
+  webhook_id: identifier(200).optional().describe('Only deliveries to this webhook (it may since have been deleted).'),
+  status: z.enum(DELIVERY_STATUSES).optional(),
+  event_type: z
+    .enum(CHAT_EVENT_TYPES)
+    .optional()
+    .describe('The type of the event posted; a custom-condition delivery has its message_sent event\u2019s type.'),
+  conversation_id: identifier(200).optional(),
+  since: instant.optional().describe('ISO 8601 with an offset: deliveries created at or after it.'),
+  until: instant.optional().describe('ISO 8601 with an offset: deliveries created before it.'),
+});
+
+export const deliverySummarySchema = z
+  .object({
+    id: z.string().describe('The delivery id (msg_...), sent as the webhook-id header.'),
+    webhook_id: z.string(),
+    event_id: z.string(),
+    event_type: z.string().describe(`The type of the event posted: ${CHAT_EVENT_TYPES.join(', ')}.`),
+    condition_id: z
+      .string()
+      .nullable()
+      .describe('The condition that fired this delivery; null for the event\u2019s own delivery.'),
+    conversation_id: z.string().nullable(),
+    workflow_id: z.string(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempt_count: z.int(),
+    last_status_code: z.int().nullable(),
+    last_error: z
+      .string()
+      .nullable()
+      .describe('"error_class: message" of the last attempt, or why no attempt was made.'),
+    next_attempt_at: timestamp.nullable().describe('When the next attempt is due, while status is pending.'),
+    is_test: z.boolean(),
+    created_at: timestamp,
+    updated_at: timestamp,
+    completed_at: timestamp.nullable(),
   })
-  .refine((q) => q.since === undefined || q.until === undefined || Date.parse(q.since) <= Date.parse(q.until), {
-    path: ['until'],
-    message: 'must not be before since',
-  });
+  .meta({ id: 'DeliverySummary' });
 
-const timestamp = z.iso.datetime({ offset: true }).describe('ISO 8601, UTC.');
+export const deliveryAttemptSchema = z
+  .object({
+    attempt: z.int().describe('1 for the first attempt.'),
+    started_at: timestamp,
+    duration_ms: z.int(),
+    status_code: z.int().nullable().describe('null when no HTTP answer arrived.'),
+    error_class: z
+      .string()
+      .nullable()
+      .describe(
+        'null on a 2xx; http_status, timeout, connection_refused, connection_reset, dns, tls, network or blocked_destination.',
+      ),
+    error_message: z.string().nullable(),
+    response_headers: z
+      .record(z.string(), z.string())
+      .nullable()
+      .describe('The few headers kept: content-type, retry-after, location...'),
+    response_excerpt: z.string().nullable().describe('At most the first 4 KB of the answer.'),
+    next_attempt_at: timestamp.nullable(),
+  })
+  .meta({ id: 'DeliveryAttempt' });
 
-export const deliverySummarySchema = z.object({
-  id: z.string().describe('The delivery id (msg_...), sent as the webhook-id header.'),
-  webhook_id: z.string(),
-  event_id: z.string(),
-  event_type: z.string().describe(`The type of the event posted: ${CHAT_EVENT_TYPES.join(', ')}.`),
-  condition_id: z
-    .string()
-    .nullable()
-    .describe('The condition that fired this delivery; null for the event\u2019s own delivery.'),
-  conversation_id: z.string().nullable(),
-  workflow_id: z.string(),
-  status: z.enum(DELIVERY_STATUSES),
-  attempt_count: z.int(),
-  last_status_code: z.int().nullable(),
-  last_error: z.string().nullable().describe('"error_class: message" of the last attempt, or why no attempt was made.'),
-  next_attempt_at: timestamp.nullable().describe('When the next attempt is due, while status is pending.'),
-  is_test: z.boolean(),
-  created_at: timestamp,
-  updated_at: timestamp,
-  completed_at: timestamp.nullable(),
-});
+export const deliveryDetailSchema = z
+  .object({
+    ...deliverySummarySchema.shape,
+    payload: z.record(z.string(), z.unknown()).describe('The body as sent, parsed: the same JSON the receiver got.'),
+    workflow_url: z.string().describe('The workflow in the Temporal UI.'),
+    attempts: z.array(deliveryAttemptSchema).describe('Every attempt, first to last.'),
+  })
+  .meta({ id: 'DeliveryDetail' });
 
-export const deliveryAttemptSchema = z.object({
-  attempt: z.int().describe('1 for the first attempt.'),
-  started_at: timestamp,
-  duration_ms: z.int(),
-  status_code: z.int().nullable().describe('null when no HTTP answer arrived.'),
-  error_class: z
-    .string()
-    .nullable()
-    .describe(
-      'null on a 2xx; http_status, timeout, connection_refused, connection_reset, dns, tls, network or blocked_destination.',
-    ),
-  error_message: z.string().nullable(),
-  response_headers: z
-    .record(z.string(), z.string())
-    .nullable()
-    .describe('The few headers kept: content-type, retry-after, location...'),
-  response_excerpt: z.string().nullable().describe('At most the first 4 KB of the answer.'),
-  next_attempt_at: timestamp.nullable(),
-});
-
-export const deliveryDetailSchema = z.object({
-  ...deliverySummarySchema.shape,
-  payload: z.record(z.string(), z.unknown()).describe('The body as sent, parsed: the same JSON the receiver got.'),
-  workflow_url: z.string().describe('The workflow in the Temporal UI.'),
-  attempts: z.array(deliveryAttemptSchema).describe('Every attempt, first to last.'),
-});
+const deliveryListSchema = listOf(deliverySummarySchema).meta({ id: 'DeliveryList' });
 
 type DeliverySummaryJson = z.input<typeof deliverySummarySchema>;
 
@@ -140,69 +143,141 @@ export function temporalWorkflowUrl(ui: { baseUrl: string; namespace: string }, 
 
 export const DEFAULT_TEMPORAL_UI = { baseUrl: 'http://localhost:8233', namespace: 'default' };
 
-export const replayResultSchema = z.object({
-  delivery_id: z.string(),
-  replay_workflow_id: z.string().describe('The workflow sending it again; its attempts are appended to the delivery.'),
-  status: z.enum(['replaying', 'duplicate']).describe('duplicate: this Idempotency-Key already started that replay.'),
+export const replayResultSchema = z
+  .object({
+    delivery_id: z.string(),
+    replay_workflow_id: z
+      .string()
+      .describe('The workflow sending it again; its attempts are appended to the delivery.'),
+    status: z.enum(['replaying', 'duplicate']).describe('duplicate: this Idempotency-Key already started that replay.'),
+  })
+  .meta({ id: 'ReplayResult' });
+
+const deliveryParams = appParams.extend({
+  delivery_id: z.string().describe('The delivery id (msg_...), sent as the webhook-id header.'),
 });
 
-/** The delivery log of an app: what was sent where, when, and what each attempt got back; and replays. */
-export function createDeliveriesRouter(
-  deps: ReplayDeps & { temporalUi?: { baseUrl: string; namespace: string } },
-): Router {
-  const router = Router({ mergeParams: true });
-  const ui = deps.temporalUi ?? DEFAULT_TEMPORAL_UI;
-
-  router.get('/', async (req, res) => {
-    const query = parseOr400(deliveryListQuerySchema, req.query, 'query');
+export const deliveryRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}/deliveries',
+    operationId: 'listDeliveries',
+    tags: ['Deliveries'],
+    summary: "List an app's deliveries",
+    description:
+      'Newest first, filtered by any of `webhook_id`, `status`, `event_type`, `conversation_id` and a `since` ' +
+      '(inclusive) / `until` (exclusive) range on the creation time. The payload is left out: get the delivery for it.',
+    access: 'key',
+    params: appParams,
+    query: deliveryListQuerySchema,
+    responses: {
+      200: { description: 'A page of deliveries, newest first.', schema: deliveryListSchema },
+    },
+  }).handle(async ({ query }, ctx) => {
     const filter = {
       webhookId: query.webhook_id,
       status: query.status,
       eventType: query.event_type,
       conversationId: query.conversation_id,
-      since: query.since,
-      until: query.until,
+      // As UTC: zod takes any offset ISO 8601 allows, Postgres only up to ±15:59.
+      since: query.since === undefined ? undefined : new Date(query.since).toISOString(),
+      until: query.until === undefined ? undefined : new Date(query.until).toISOString(),
     };
-    res.json(
-      await page(
+    return {
+      status: 200,
+      body: await page(
         query,
-        (p) => listDeliveries(deps.db, scopedApp(res).id, filter, p),
+        (p) => listDeliveries(ctx.deps.db, ctx.app.id, filter, p),
         (row) => deliverySummaryJson(row),
       ),
-    );
-  });
+    };
+  }),
 
-  // Sends the stored payload again: same webhook-id, fresh timestamp and signature, the webhook's current URL and secret.
-  router.post('/:delivery_id/replay', requireNoBody, async (req, res) => {
-    const deliveryId = req.params.delivery_id as string;
-    const key = parseOr400(
-      z.object({ 'Idempotency-Key': identifier(200).optional() }),
-      { 'Idempotency-Key': req.get('idempotency-key') },
-      'header',
-    )['Idempotency-Key'];
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}/deliveries/{delivery_id}',
+    operationId: 'getDelivery',
+    tags: ['Deliveries'],
+    summary: 'Get a delivery, its payload and every attempt',
+    access: 'key',
+    params: deliveryParams,
+    responses: {
+      200: {
+        description: 'The delivery.',
+        schema: deliveryDetailSchema,
+        links: {
+          ReplayDelivery: {
+            operationId: 'replayDelivery',
+            parameters: { app_id: '$request.path.app_id', delivery_id: '$response.body#/id' },
+          },
+          GetEvaluation: {
+            operationId: 'getEvaluation',
+            parameters: { app_id: '$request.path.app_id', event_id: '$response.body#/event_id' },
+          },
+        },
+      },
+    },
+  }).handle(async ({ params }, ctx) => {
+    const { delivery_id: deliveryId } = params;
+    const delivery = isPlausibleId(deliveryId) ? await findDelivery(ctx.deps.db, ctx.app.id, deliveryId) : undefined;
+    if (!delivery) throw notFound(`Delivery ${deliveryId}`);
+    const attempts = await listAttempts(ctx.deps.db, delivery.id);
+    return {
+      status: 200,
+      body: {
+        ...deliverySummaryJson(delivery),
+        // The stored text is the exact body signed and sent; it is always a JSON object.
+        payload: JSON.parse(delivery.payload) as Record<string, unknown>,
+        workflow_url: temporalWorkflowUrl(ctx.deps.temporalUi ?? DEFAULT_TEMPORAL_UI, delivery.workflow_id),
+        attempts: attempts.map(deliveryAttemptJson),
+      },
+    };
+  }),
+
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/deliveries/{delivery_id}/replay',
+    operationId: 'replayDelivery',
+    tags: ['Deliveries'],
+    summary: 'Send a delivery again',
+    description:
+      "Sends the stored payload again with the same webhook-id, a fresh timestamp and signature, to the webhook's " +
+      'current URL and secret; works for failed, skipped and succeeded deliveries, and appends attempts to the same ' +
+      'delivery. With an Idempotency-Key, repeating the request finds the same replay (200, status duplicate).',
+    access: 'key',
+    params: deliveryParams,
+    headers: z.object({
+      'Idempotency-Key': identifier(200)
+        .optional()
+        .describe('Any text without control characters, at most 200 characters: one replay per key.'),
+    }),
+    responses: {
+      202: { description: 'The replay started.', schema: replayResultSchema },
+      200: { description: 'This Idempotency-Key already started it.', schema: replayResultSchema },
+    },
+    errors: ['webhook_deleted', 'webhook_disabled', 'temporal_unavailable'],
+  }).handle(async ({ params, headers }, ctx) => {
+    const { delivery_id: deliveryId } = params;
     const result = isPlausibleId(deliveryId)
-      ? await startReplay(deps, scopedApp(res).id, deliveryId, key)
+      ? await startReplay(ctx.deps, ctx.app.id, deliveryId, headers['Idempotency-Key'])
       : { outcome: 'not_found' as const };
     switch (result.outcome) {
       case 'started':
       case 'duplicate':
-        res.status(result.outcome === 'started' ? 202 : 200).json({
-          delivery_id: deliveryId,
-          replay_workflow_id: result.workflowId,
-          status: result.outcome === 'started' ? 'replaying' : 'duplicate',
-        } satisfies z.input<typeof replayResultSchema>);
-        return;
+        return {
+          status: result.outcome === 'started' ? 202 : 200,
+          body: {
+            delivery_id: deliveryId,
+            replay_workflow_id: result.workflowId,
+            status: result.outcome === 'started' ? 'replaying' : 'duplicate',
+          },
+        };
       case 'not_found':
         throw notFound(`Delivery ${deliveryId}`);
       case 'webhook_gone':
-        throw new ApiError(
-          409,
-          'webhook_deleted',
-          "The delivery's webhook was deleted, so there is nowhere to send it",
-        );
+        throw new ApiError('webhook_deleted', "The delivery's webhook was deleted, so there is nowhere to send it");
       case 'webhook_disabled':
         throw new ApiError(
-          409,
           'webhook_disabled',
           "The delivery's webhook is disabled: enable it (PATCH enabled: true), then replay",
         );
@@ -211,36 +286,29 @@ export function createDeliveriesRouter(
         throw new Error(`unhandled replay outcome ${JSON.stringify(unreachable)}`);
       }
     }
-  });
+  }),
 
-  router.get('/:delivery_id', async (req, res) => {
-    const deliveryId = req.params.delivery_id as string;
-    const delivery = isPlausibleId(deliveryId) ? await findDelivery(deps.db, scopedApp(res).id, deliveryId) : undefined;
-    if (!delivery) throw notFound(`Delivery ${deliveryId}`);
-    const attempts = await listAttempts(deps.db, delivery.id);
-    res.json({
-      ...deliverySummaryJson(delivery),
-      // The stored text is the exact body signed and sent; it is always a JSON object.
-      payload: JSON.parse(delivery.payload) as Record<string, unknown>,
-      workflow_url: temporalWorkflowUrl(ui, delivery.workflow_id),
-      attempts: attempts.map(deliveryAttemptJson),
-    } satisfies z.input<typeof deliveryDetailSchema>);
-  });
-
-  return router;
-}
-
-/**
- * Admin only: which app a delivery belongs to, for tools that hold just a delivery id (`chat-webhooks replay`).
- * Answers `{ id, app_id }`; the app's own routes give the rest.
- */
-export function createDeliveryLookupRouter(deps: { db: Db }): Router {
-  const router = Router();
-  router.get('/:delivery_id', requireAdmin, async (req, res) => {
-    const deliveryId = req.params.delivery_id as string;
-    const row = isPlausibleId(deliveryId) ? await findDeliveryApp(deps.db, deliveryId) : undefined;
-    if (!row) throw notFound(`Delivery ${deliveryId}`);
-    res.json({ id: deliveryId, app_id: row });
-  });
-  return router;
-}
+  defineRoute({
+    method: 'get',
+    path: '/v1/deliveries/{delivery_id}',
+    operationId: 'findDeliveryApp',
+    tags: ['Deliveries'],
+    summary: 'Which app a delivery belongs to (admin key)',
+    description:
+      "For tools that hold only a delivery id, such as `chat-webhooks replay`. The app's routes give the rest.",
+    access: 'admin',
+    params: z.object({ delivery_id: deliveryParams.shape.delivery_id }),
+    responses: {
+      200: {
+        description: "The delivery's app.",
+        schema: z.object({ id: z.string(), app_id: z.string() }).meta({ id: 'DeliveryApp' }),
+      },
+    },
+    errors: ['not_found'],
+  }).handle(async ({ params }, ctx) => {
+    const { delivery_id: deliveryId } = params;
+    const appId = isPlausibleId(deliveryId) ? await findDeliveryApp(ctx.deps.db, deliveryId) : undefined;
+    if (!appId) throw notFound(`Delivery ${deliveryId}`);
+    return { status: 200, body: { id: deliveryId, app_id: appId } };
+  }),
+];

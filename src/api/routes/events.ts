@@ -1,55 +1,79 @@
-import { Router } from 'express';
+/** POST /v1/apps/{app_id}/events: the platform backend posts chat events here. */
+import crypto from 'node:crypto';
+
 import { z } from 'zod';
 
 import { chatEventBodySchema, identifier, toChatEvent } from '../../domain/event-body';
-import { acceptEvent, type EventServiceDeps } from '../../services/events';
-import { requireJson, scopedApp } from '../auth';
-import { ApiError, parseOr400 } from '../errors';
+import { acceptEvent } from '../../services/events';
+import { ApiError } from '../errors';
+import { appParams } from '../fields';
+import { defineRoute } from '../route';
 
-const idempotencyKeySchema = identifier(200).optional();
+export const eventAcceptedSchema = z
+  .object({
+    event_id: z.string(),
+    workflow_id: z.string(),
+    status: z.enum(['accepted', 'duplicate']),
+  })
+  .meta({ id: 'EventAccepted' });
 
-export function createEventsRouter(deps: EventServiceDeps): Router {
-  const router = Router({ mergeParams: true });
+const eventLinks = {
+  GetEvaluation: {
+    operationId: 'getEvaluation',
+    parameters: { app_id: '$request.path.app_id', event_id: '$response.body#/event_id' },
+  },
+  ListEventDeliveries: {
+    operationId: 'listDeliveries',
+    parameters: { app_id: '$request.path.app_id' },
+  },
+};
 
-  router.post('/', requireJson, async (req, res) => {
-    // scopeToApp found the app and checked the key reaches it.
-    const appId = scopedApp(res).id;
-    const body = parseOr400(chatEventBodySchema, req.body);
-    const headerKey = parseOr400(
-      z.object({ 'Idempotency-Key': idempotencyKeySchema }),
-      { 'Idempotency-Key': req.get('idempotency-key') },
-      'header',
-    )['Idempotency-Key'];
-    if (body.id !== undefined && headerKey !== undefined && body.id !== headerKey) {
-      throw new ApiError(
-        400,
-        'validation_failed',
-        'id and the Idempotency-Key header differ; send one, or the same value in both',
-        [{ field: 'id', message: 'differs from Idempotency-Key' }],
-      );
-    }
-    const eventId = body.id ?? headerKey;
-    if (eventId === undefined) {
-      throw new ApiError(
-        400,
-        'validation_failed',
-        'Invalid request body: id: required (or send an Idempotency-Key header)',
-        [{ field: 'id', message: 'required, unless an Idempotency-Key header is sent' }],
-      );
-    }
+export const eventRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/events',
+    operationId: 'postEvent',
+    tags: ['Events'],
+    summary: 'Post a chat event',
+    description:
+      'Starts delivery to every enabled webhook of the app that subscribes to the event. The event id is `id`; ' +
+      'without it, the `Idempotency-Key` header; without either, the service makes one up (`evt_...`), and a retry ' +
+      'of that request is a new event. A repeated id is answered 200 `duplicate` and delivers nothing again. ' +
+      '`conversation_id` is required for message_sent and conversation_end.',
+    access: 'key',
+    params: appParams,
+    headers: z.object({
+      'Idempotency-Key': identifier(200)
+        .optional()
+        .describe('The event id, when the body has no `id`; ignored when it has one.'),
+    }),
+    body: chatEventBodySchema,
+    responses: {
+      200: {
+        description: 'Seen before (status: duplicate): nothing is delivered again.',
+        schema: eventAcceptedSchema,
+        links: eventLinks,
+      },
+      202: {
+        description: 'Accepted (status: accepted): delivery has started.',
+        schema: eventAcceptedSchema,
+        links: eventLinks,
+      },
+    },
+    errors: ['temporal_unavailable'],
+  }).handle(async ({ headers, body }, ctx) => {
+    // An id is what makes a retry safe, but an event without one is still an event: it is delivered, not refused.
+    // Some HTTP clients add an Idempotency-Key of their own to every POST, so the body's id comes first.
+    const eventId = body.id ?? headers['Idempotency-Key'] ?? `evt_${crypto.randomUUID().replaceAll('-', '')}`;
 
-    const result = await acceptEvent(deps, toChatEvent(appId, eventId, body, new Date()));
+    const result = await acceptEvent(ctx.deps, toChatEvent(ctx.app.id, eventId, body, new Date()));
     switch (result.outcome) {
       case 'accepted':
-        res.status(202).json({ event_id: eventId, workflow_id: result.workflowId, status: 'accepted' });
-        return;
+        return { status: 202, body: { event_id: eventId, workflow_id: result.workflowId, status: 'accepted' } };
       case 'duplicate':
-        res.status(200).json({ event_id: eventId, workflow_id: result.workflowId, status: 'duplicate' });
-        return;
+        return { status: 200, body: { event_id: eventId, workflow_id: result.workflowId, status: 'duplicate' } };
       case 'temporal_unavailable':
-        res.set('retry-after', '5');
         throw new ApiError(
-          503,
           'temporal_unavailable',
           'The workflow engine is unreachable, so the event was not accepted. Retry later with the same id.',
         );
@@ -58,7 +82,5 @@ export function createEventsRouter(deps: EventServiceDeps): Router {
         throw new Error(`unhandled outcome ${JSON.stringify(unreachable)}`);
       }
     }
-  });
-
-  return router;
-}
+  }),
+];

@@ -1,9 +1,8 @@
+/** /v1/apps/{app_id}/webhooks: webhooks, their signing secrets, test sends, and recovering their failed deliveries. */
 import crypto from 'node:crypto';
 
-import { type Response, Router } from 'express';
 import { z } from 'zod';
 
-import type { Db } from '../../db/pool';
 import {
   deleteWebhook,
   findWebhook,
@@ -15,41 +14,27 @@ import {
 } from '../../db/queries/webhooks';
 import type { WebhookCondition } from '../../domain/conditions';
 import { formatDuration, parseDuration, parseRetrySchedule } from '../../domain/durations';
-import { identifier } from '../../domain/event-body';
+import { identifier, nonBlankText, text } from '../../domain/event-body';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/events';
-import type { Logger } from '../../logger';
-import { checkDestination, type DestinationPolicy, type Resolver } from '../../security/destination';
-import { generateWebhookSecret, type SecretBox } from '../../security/secret-box';
-import type { EventServiceDeps } from '../../services/events';
+import { generateWebhookSecret } from '../../security/secret-box';
 import { recoveryProgressOf, startRecovery } from '../../services/replay';
 import { notifyWebhooksChanged, sendTest } from '../../services/webhooks';
-import { requireJson, scopedApp } from '../auth';
-import { isPlausibleId, requireNoBody } from '../body';
-import { ApiError, notFound, parseOr400 } from '../errors';
-import { page, pageQuerySchema } from '../pagination';
-
-export interface WebhooksRouterDeps {
-  db: Db;
-  secrets: SecretBox;
-  temporal: EventServiceDeps['temporal'];
-  destination: DestinationPolicy & { resolver?: Resolver };
-  /** How long the previous secret keeps signing after a rotation. */
-  secretRotationOverlapMs: number;
-  /** How long a test send waits for its outcome before answering 202. */
-  testSendWaitMs: number;
-  /** Undefined when no LLM is configured: conditions are then saved with a warning. */
-  llm: unknown;
-  logger: Logger;
-}
+import { isPlausibleId } from '../body';
+import { ApiError, invalidField, notFound } from '../errors';
+import {
+  checkedUrl,
+  destinationUrlField,
+  durationAlternatives,
+  timestamp,
+  warningsField,
+  webhookParams,
+} from '../fields';
+import { listOf, page, pageQuerySchema } from '../pagination';
+import { defineRoute, type RouteContext } from '../route';
 
 export const conditionInputSchema = z.strictObject({
   id: identifier(64).optional().describe('Stable id of the condition; generated when omitted.'),
-  prompt: z
-    .string()
-    .trim()
-    .min(1)
-    .max(1000)
-    .describe('When to fire, in plain language: "When a user asks about pricing".'),
+  prompt: nonBlankText(1000).describe('When to fire, in plain language: "When a user asks about pricing".'),
   fire: z
     .enum(['once_per_conversation', 'every_match'])
     .default('once_per_conversation')
@@ -59,7 +44,8 @@ export const conditionInputSchema = z.strictObject({
 const eventsSchema = z
   .array(z.enum(WEBHOOK_EVENT_TYPES))
   .min(1, 'choose at least one event')
-  .refine((events) => new Set(events).size === events.length, 'events must not repeat');
+  .refine((events) => new Set(events).size === events.length, 'events must not repeat')
+  .meta({ uniqueItems: true });
 
 /** A moment: ISO 8601 with an offset, or a duration back from now such as `2h` or `3d`. */
 const instantOrAgo = z.union([
@@ -72,43 +58,49 @@ function toInstant(value: string, nowMs: number): Date {
   return typeof ago === 'number' ? new Date(nowMs - ago) : new Date(value);
 }
 
-export const recoverBodySchema = z.strictObject({
-  since: instantOrAgo.describe('Start of the window: ISO 8601, or a duration ago such as "2h".'),
-  until: instantOrAgo.optional().describe('End of the window (default now); at most 14 days after since.'),
-});
+export const recoverBodySchema = z
+  .strictObject({
+    since: instantOrAgo.describe('Start of the window: ISO 8601, or a duration ago such as "2h".'),
+    until: instantOrAgo
+      .optional()
+      .describe('End of the window (default now). It must be after since, and at most 14 days after it.'),
+  })
+  .meta({ id: 'RecoverBody' });
 
-export const recoveryStartedSchema = z.object({
-  recovery_id: z.string(),
-  workflow_id: z.string(),
-  since: z.iso.datetime({ offset: true }),
-  until: z.iso.datetime({ offset: true }),
-});
+export const recoveryStartedSchema = z
+  .object({
+    recovery_id: z.string(),
+    workflow_id: z.string(),
+    since: timestamp,
+    until: timestamp,
+  })
+  .meta({ id: 'RecoveryStarted' });
 
-export const recoveryProgressSchema = z.object({
-  recovery_id: z.string(),
-  webhook_id: z.string(),
-  total: z.int().describe('Failed and skipped deliveries in the window when the recovery started.'),
-  sent: z.int(),
-  succeeded: z.int(),
-  failed: z.int(),
-  done: z.boolean(),
-});
+export const recoveryProgressSchema = z
+  .object({
+    recovery_id: z.string(),
+    webhook_id: z.string(),
+    total: z.int().describe('Failed and skipped deliveries in the window when the recovery started.'),
+    sent: z.int(),
+    succeeded: z.int(),
+    failed: z.int(),
+    done: z.boolean(),
+  })
+  .meta({ id: 'RecoveryProgress' });
 
-/** Per-webhook delivery settings: a retry schedule as RETRY_SCHEDULE is written, and the attempt timeout. */
+/**
+ * Per-webhook delivery settings: a retry schedule (up to 30 whole durations between 1s and 24h, comma-separated, as
+ * RETRY_SCHEDULE is written; "" for no retries), and the attempt timeout. The pattern says all of it.
+ */
+const RETRY_DELAY = durationAlternatives({ minMs: 1_000, maxMs: 86_400_000 });
 const retryScheduleField = z
   .string()
   .max(500)
-  .transform((text, ctx) => {
-    const parsed = parseRetrySchedule(text);
-    if (!Array.isArray(parsed)) {
-      ctx.addIssue({ code: 'custom', message: parsed.error });
-      return z.NEVER;
-    }
-    if (parsed.length > 30) ctx.addIssue({ code: 'custom', message: 'at most 30 retries' });
-    if (parsed.some((ms) => ms < 1_000 || ms > 86_400_000))
-      ctx.addIssue({ code: 'custom', message: 'each delay must be between 1s and 24h' });
-    return parsed;
-  })
+  .regex(
+    new RegExp(`^(?:(?:${RETRY_DELAY})(?:,(?:${RETRY_DELAY})){0,29})?$`),
+    'up to 30 delays between 1s and 24h, comma-separated, such as 5s,5m,30m',
+  )
+  .transform((text) => parseRetrySchedule(text) as number[])
   .describe('Delays between attempts, e.g. "5s,5m,30m"; replaces RETRY_SCHEDULE for this webhook. null: the default.');
 const timeoutField = z
   .int()
@@ -116,34 +108,159 @@ const timeoutField = z
   .max(30_000)
   .describe('Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS.');
 
-export const createWebhookBodySchema = z.strictObject({
-  url: z.string().min(1).describe('Where to POST: https (http only when ALLOW_HTTP_WEBHOOKS is true).'),
-  description: z.string().max(500).optional(),
-  events: eventsSchema,
-  conditions: z
-    .array(conditionInputSchema)
-    .max(20)
-    .optional()
-    .describe('Required with custom_condition, refused otherwise.'),
-  enabled: z.boolean().default(true),
-  retry_schedule: retryScheduleField.nullable().optional(),
-  timeout_ms: timeoutField.nullable().optional(),
-});
+const webhookUrlField = destinationUrlField.describe(
+  'Where to POST: an absolute https URL (http only when the service sets ALLOW_HTTP_WEBHOOKS). It must not be, or ' +
+    'resolve to, a private or reserved address.',
+);
+
+/**
+ * `conditions` go with the custom_condition event, and only with it. JSON Schema says so with if/then/else, so that a
+ * client generating requests from the document does not send what is refused.
+ */
+const conditionsRule = {
+  if: { properties: { events: { contains: { const: 'custom_condition' } } }, required: ['events'] },
+  then: { required: ['conditions'], properties: { conditions: { minItems: 1 } } },
+  else: { properties: { conditions: { maxItems: 0 } } },
+};
+
+/** The body's side of the rule that conditions go with custom_condition, and only with it. */
+function checkConditionsRule(events: readonly string[], conditions: unknown[] | undefined, ctx: z.RefinementCtx): void {
+  const wants = events.includes('custom_condition');
+  if (wants && (!conditions || conditions.length === 0)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['conditions'],
+      message: 'at least one condition is required with custom_condition',
+    });
+  } else if (!wants && conditions && conditions.length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['conditions'], message: 'conditions need the custom_condition event' });
+  }
+}
+
+/** In a change that sends both events and conditions, they must agree as they do on create. */
+const updateConditionsRules = [
+  {
+    if: { required: ['events', 'conditions'], properties: { events: { contains: { const: 'custom_condition' } } } },
+    then: { properties: { conditions: { minItems: 1 } } },
+  },
+  {
+    if: { required: ['events'], properties: { events: { not: { contains: { const: 'custom_condition' } } } } },
+    then: { properties: { conditions: { maxItems: 0 } } },
+  },
+];
+
+export const createWebhookBodySchema = z
+  .strictObject({
+    url: webhookUrlField,
+    description: text(500).optional(),
+    events: eventsSchema,
+    conditions: z
+      .array(conditionInputSchema)
+      .max(20)
+      .optional()
+      .describe('Required with custom_condition, refused otherwise.'),
+    enabled: z.boolean().default(true),
+    retry_schedule: retryScheduleField.nullable().optional(),
+    timeout_ms: timeoutField.nullable().optional(),
+  })
+  .superRefine((body, ctx) => checkConditionsRule(body.events, body.conditions, ctx))
+  .meta({ id: 'CreateWebhookBody', ...conditionsRule });
 
 export const updateWebhookBodySchema = z
   .strictObject({
-    url: z.string().min(1).optional(),
-    description: z.string().max(500).nullable().optional(),
+    url: webhookUrlField.optional(),
+    description: text(500).nullable().optional(),
     events: eventsSchema.optional(),
     conditions: z.array(conditionInputSchema).max(20).optional(),
     enabled: z.boolean().optional(),
     retry_schedule: retryScheduleField.nullable().optional(),
     timeout_ms: timeoutField.nullable().optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
+  .superRefine((body, ctx) => {
+    if (body.events !== undefined && body.conditions !== undefined)
+      checkConditionsRule(body.events, body.conditions, ctx);
+  })
+  .meta({ id: 'UpdateWebhookBody', minProperties: 1, allOf: updateConditionsRules });
+
+const conditionSchema = z.object({
+  id: z.string(),
+  prompt: z.string(),
+  fire: z.enum(['once_per_conversation', 'every_match']),
+});
+
+export const webhookSchema = z
+  .object({
+    id: z.string(),
+    app_id: z.string(),
+    url: z.string(),
+    description: z.string().nullable(),
+    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
+    conditions: z.array(conditionSchema).describe('Empty unless events has custom_condition.'),
+    enabled: z.boolean(),
+    disabled_reason: z
+      .string()
+      .nullable()
+      .describe('Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing".'),
+    disabled_at: timestamp.nullable(),
+    failing_since: timestamp
+      .nullable()
+      .describe('Start of the current run of failed attempts; null after any success.'),
+    retry_schedule: z.string().nullable().describe("This webhook's delays between attempts; null: RETRY_SCHEDULE."),
+    timeout_ms: z.int().nullable().describe("This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS."),
+    created_at: timestamp,
+    updated_at: timestamp,
+  })
+  .meta({ id: 'Webhook' });
+
+export const webhookWithSecretSchema = z
+  .object({
+    ...webhookSchema.shape,
+    secret: z.string().describe('The signing secret (Standard Webhooks, whsec_...), returned once here.'),
+    warnings: warningsField,
+  })
+  .meta({ id: 'WebhookWithSecret' });
+
+const webhookUpdatedSchema = z
+  .object({ ...webhookSchema.shape, warnings: warningsField })
+  .meta({ id: 'WebhookUpdated' });
+const webhookListSchema = listOf(webhookSchema).meta({ id: 'WebhookList' });
+
+const webhookSecretSchema = z
+  .object({
+    secret: z.string(),
+    previous_secret: z.string().nullable().describe('Still signs alongside secret until previous_secret_expires_at.'),
+    previous_secret_expires_at: timestamp.nullable(),
+  })
+  .meta({ id: 'WebhookSecret' });
+
+const rotatedSecretSchema = z
+  .object({
+    secret: z.string().describe('The new signing secret.'),
+    previous_secret_expires_at: timestamp.describe('Until then deliveries carry signatures by both secrets.'),
+  })
+  .meta({ id: 'RotatedSecret' });
+
+const testSendResultSchema = z
+  .object({
+    delivery_id: z.string().nullable(),
+    workflow_id: z.string(),
+    status: z
+      .enum(['succeeded', 'failed', 'pending'])
+      .describe('pending (with 202) when the attempt did not end in time.'),
+    attempt: z
+      .object({
+        status_code: z.int().nullable(),
+        duration_ms: z.number(),
+        response_excerpt: z.string().nullable(),
+        error: z.string().nullable(),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'TestSendResult' });
 
 /** The public form of a webhook. Signing secrets are never part of it. */
-export function webhookJson(w: WebhookRow) {
+export function webhookJson(w: WebhookRow): z.input<typeof webhookSchema> {
   return {
     id: w.id,
     app_id: w.app_id,
@@ -165,94 +282,172 @@ export function webhookJson(w: WebhookRow) {
 export const NO_LLM_WARNING =
   'No LLM is configured (OPENAI_API_KEY or OPENAI_BASE_URL), so these conditions are saved but not evaluated: they never fire.';
 
-function invalid(field: string, message: string): ApiError {
-  return new ApiError(400, 'validation_failed', `Invalid request body: ${field}: ${message}`, [{ field, message }]);
-}
-
 /** Conditions go with custom_condition, and only with it; each gets a stable id. */
 function resolveConditions(
   events: readonly string[],
   input: z.output<typeof conditionInputSchema>[] | undefined,
+  /** A 400 when the body alone breaks the rule (its schema says so); a 409 when the stored webhook is part of it. */
+  refuse: (message: string) => ApiError = (message) => invalidField('conditions', message),
 ): WebhookCondition[] {
   const wantsConditions = events.includes('custom_condition');
   if (wantsConditions && (!input || input.length === 0))
-    throw invalid('conditions', 'at least one condition is required with custom_condition');
-  if (!wantsConditions && input && input.length > 0)
-    throw invalid('conditions', 'conditions need the custom_condition event');
+    throw refuse('at least one condition is required with custom_condition');
+  if (!wantsConditions && input && input.length > 0) throw refuse('conditions need the custom_condition event');
   const conditions = (input ?? []).map((c) => ({
     id: c.id ?? `cond_${crypto.randomUUID().replaceAll('-', '')}`,
     prompt: c.prompt,
     fire: c.fire,
   }));
-  if (new Set(conditions.map((c) => c.id)).size !== conditions.length)
-    throw invalid('conditions', 'condition ids must not repeat');
+  if (new Set(conditions.map((c) => c.id)).size !== conditions.length) {
+    throw new ApiError('duplicate_condition_id', 'Invalid request body: conditions: condition ids must not repeat', [
+      { field: 'conditions', message: 'condition ids must not repeat' },
+    ]);
+  }
   return conditions;
 }
 
-export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
-  const router = Router({ mergeParams: true });
+async function requireWebhook(ctx: RouteContext, webhookId: string): Promise<WebhookRow> {
+  const webhook = isPlausibleId(webhookId) ? await findWebhook(ctx.deps.db, ctx.app.id, webhookId) : undefined;
+  if (!webhook) throw notFound(`Webhook ${webhookId}`);
+  return webhook;
+}
 
-  const warnings = (w: WebhookRow) => (w.conditions.length > 0 && !deps.llm ? { warnings: [NO_LLM_WARNING] } : {});
+/** What may keep a saved webhook from working: conditions with no LLM, a URL whose name does not resolve now. */
+function warnings(ctx: RouteContext, w: WebhookRow, urlWarning?: string): { warnings?: string[] } {
+  const list = [
+    ...(w.conditions.length > 0 && !ctx.deps.llm ? [NO_LLM_WARNING] : []),
+    ...(urlWarning ? [urlWarning] : []),
+  ];
+  return list.length > 0 ? { warnings: list } : {};
+}
 
-  async function checkedUrl(raw: string): Promise<string> {
-    const check = await checkDestination(raw, deps.destination, deps.destination.resolver);
-    if (!check.ok)
-      throw new ApiError(400, 'invalid_url', `Invalid webhook url: ${check.reason}`, [
-        { field: 'url', message: check.reason },
-      ]);
-    return check.url;
-  }
+/** The links from an answer carrying a webhook to the operations on it. */
+const byWebhook = { app_id: '$response.body#/app_id', webhook_id: '$response.body#/id' };
+const webhookLinks = {
+  GetWebhook: { operationId: 'getWebhook', parameters: byWebhook },
+  UpdateWebhook: { operationId: 'updateWebhook', parameters: byWebhook },
+  GetWebhookSecret: { operationId: 'getWebhookSecret', parameters: byWebhook },
+  RotateWebhookSecret: { operationId: 'rotateWebhookSecret', parameters: byWebhook },
+  TestWebhook: { operationId: 'testWebhook', parameters: byWebhook },
+  GetWebhookStats: { operationId: 'getWebhookStats', parameters: byWebhook },
+  RecoverWebhook: { operationId: 'recoverWebhook', parameters: byWebhook },
+  ListWebhookDeliveries: {
+    operationId: 'listDeliveries',
+    parameters: { app_id: '$response.body#/app_id', webhook_id: '$response.body#/id' },
+  },
+  DeleteWebhook: { operationId: 'deleteWebhook', parameters: byWebhook },
+};
 
-  async function requireWebhook(res: Response, webhookId: string): Promise<WebhookRow> {
-    const webhook = isPlausibleId(webhookId) ? await findWebhook(deps.db, scopedApp(res).id, webhookId) : undefined;
-    if (!webhook) throw notFound(`Webhook ${webhookId}`);
-    return webhook;
-  }
+const temporalUnavailable = (what: string) =>
+  new ApiError('temporal_unavailable', `The workflow engine is unreachable, so ${what}. Retry later.`);
 
-  router.post('/', requireJson, async (req, res) => {
-    const body = parseOr400(createWebhookBodySchema, req.body);
+export const webhookRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/webhooks',
+    operationId: 'createWebhook',
+    tags: ['Webhooks'],
+    summary: 'Create a webhook',
+    description:
+      '`conditions` are required with the `custom_condition` event and refused without it; `events` must not repeat. ' +
+      'The URL must be https (http only where the service allows it) and must not point at a private address. ' +
+      'Answers with the webhook and its signing `secret`.',
+    access: 'key',
+    params: webhookParams.pick({ app_id: true }),
+    body: createWebhookBodySchema,
+    responses: {
+      201: {
+        description: 'The webhook, with its signing secret.',
+        schema: webhookWithSecretSchema,
+        links: webhookLinks,
+      },
+    },
+    errors: ['invalid_url', 'duplicate_condition_id'],
+  }).handle(async ({ body }, ctx) => {
     const conditions = resolveConditions(body.events, body.conditions);
-    const url = await checkedUrl(body.url);
+    const { url, warning } = await checkedUrl(ctx.deps.destination, 'url', body.url);
     const secret = generateWebhookSecret();
-    const webhook = await insertWebhook(deps.db, {
-      appId: scopedApp(res).id,
+    const webhook = await insertWebhook(ctx.deps.db, {
+      appId: ctx.app.id,
       url,
       description: body.description ?? null,
       events: body.events,
       conditions,
-      secretEncrypted: deps.secrets.encrypt(secret),
+      secretEncrypted: ctx.deps.secrets.encrypt(secret),
       enabled: body.enabled,
       retryScheduleMs: body.retry_schedule ?? null,
       timeoutMs: body.timeout_ms ?? null,
     });
     // The one answer that carries the secret unasked: the receiver needs it to verify signatures.
-    res.status(201).json({ ...webhookJson(webhook), secret, ...warnings(webhook) });
-  });
+    return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
+  }),
 
-  router.get('/', async (req, res) => {
-    const query = parseOr400(pageQuerySchema, req.query, 'query');
-    res.json(
-      await page(
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}/webhooks',
+    operationId: 'listWebhooks',
+    tags: ['Webhooks'],
+    summary: "List an app's webhooks",
+    access: 'key',
+    params: webhookParams.pick({ app_id: true }),
+    query: pageQuerySchema,
+    responses: {
+      200: { description: 'A page of webhooks, oldest first; never their secrets.', schema: webhookListSchema },
+    },
+  }).handle(async ({ query }, ctx) => {
+    return {
+      status: 200,
+      body: await page(
         query,
-        (p) => listWebhooks(deps.db, scopedApp(res).id, p),
+        (p) => listWebhooks(ctx.deps.db, ctx.app.id, p),
         (row) => webhookJson(row),
       ),
-    );
-  });
+    };
+  }),
 
-  router.get('/:webhook_id', async (req, res) => {
-    res.json(webhookJson(await requireWebhook(res, req.params.webhook_id as string)));
-  });
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}',
+    operationId: 'getWebhook',
+    tags: ['Webhooks'],
+    summary: 'Get a webhook',
+    access: 'key',
+    params: webhookParams,
+    responses: { 200: { description: 'The webhook, without its secret.', schema: webhookSchema } },
+  }).handle(async ({ params }, ctx) => {
+    return { status: 200, body: webhookJson(await requireWebhook(ctx, params.webhook_id)) };
+  }),
 
-  router.patch('/:webhook_id', requireJson, async (req, res) => {
-    const current = await requireWebhook(res, req.params.webhook_id as string);
-    const body = parseOr400(updateWebhookBodySchema, req.body);
+  defineRoute({
+    method: 'patch',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}',
+    operationId: 'updateWebhook',
+    tags: ['Webhooks'],
+    summary: 'Change a webhook',
+    description:
+      'Send at least one field. Conditions are kept unless replaced, and dropped when `custom_condition` is. ' +
+      'Disabling a webhook ends its waiting retries.',
+    access: 'key',
+    params: webhookParams,
+    body: updateWebhookBodySchema,
+    responses: { 200: { description: 'The changed webhook.', schema: webhookUpdatedSchema } },
+    errors: ['invalid_url', 'duplicate_condition_id', 'conditions_conflict'],
+  }).handle(async ({ params, body }, ctx) => {
+    const current = await requireWebhook(ctx, params.webhook_id);
     const events = body.events ?? current.events;
     // Conditions live only with custom_condition: kept unless replaced, dropped when that event is.
     const conditionsInput = body.conditions ?? (events.includes('custom_condition') ? current.conditions : []);
-    const conditions = resolveConditions(events, conditionsInput);
-    const url = body.url === undefined ? undefined : await checkedUrl(body.url);
-    const webhook = await updateWebhook(deps.db, current.app_id, current.id, {
+    const bodyAlone = body.events !== undefined && body.conditions !== undefined;
+    const conditions = resolveConditions(events, conditionsInput, (message) =>
+      bodyAlone
+        ? invalidField('conditions', message)
+        : new ApiError('conditions_conflict', `With the webhook's current settings, ${message}`, [
+            { field: 'conditions', message },
+          ]),
+    );
+    const checked = body.url === undefined ? undefined : await checkedUrl(ctx.deps.destination, 'url', body.url);
+    const url = checked?.url;
+    const webhook = await updateWebhook(ctx.deps.db, current.app_id, current.id, {
       ...(url !== undefined ? { url } : {}),
       ...('description' in body ? { description: body.description ?? null } : {}),
       ...(body.events ? { events } : {}),
@@ -262,59 +457,178 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
       ...('timeout_ms' in body ? { timeoutMs: body.timeout_ms ?? null } : {}),
     });
     if (!webhook) throw notFound(`Webhook ${current.id}`);
-    if (body.enabled === false) await notifyWebhooksChanged(deps, webhook.app_id, [webhook.id]);
-    res.json({ ...webhookJson(webhook), ...warnings(webhook) });
-  });
+    if (body.enabled === false) await notifyWebhooksChanged(ctx.deps, webhook.app_id, [webhook.id]);
+    return { status: 200, body: { ...webhookJson(webhook), ...warnings(ctx, webhook, checked?.warning) } };
+  }),
 
-  // Deletes the webhook and ends its waiting retries; its deliveries stay in the log.
-  router.delete('/:webhook_id', requireNoBody, async (req, res) => {
-    const webhook = await requireWebhook(res, req.params.webhook_id as string);
-    await deleteWebhook(deps.db, webhook.app_id, webhook.id);
-    await notifyWebhooksChanged(deps, webhook.app_id, [webhook.id]);
-    res.status(204).end();
-  });
+  defineRoute({
+    method: 'delete',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}',
+    operationId: 'deleteWebhook',
+    tags: ['Webhooks'],
+    summary: 'Delete a webhook',
+    description: 'Ends its waiting retries; its deliveries stay in the log.',
+    access: 'key',
+    params: webhookParams,
+    responses: { 204: { description: 'Deleted.' } },
+  }).handle(async ({ params }, ctx) => {
+    const webhook = await requireWebhook(ctx, params.webhook_id);
+    await deleteWebhook(ctx.deps.db, webhook.app_id, webhook.id);
+    await notifyWebhooksChanged(ctx.deps, webhook.app_id, [webhook.id]);
+    return { status: 204 };
+  }),
 
-  router.get('/:webhook_id/secret', async (req, res) => {
-    const webhook = await requireWebhook(res, req.params.webhook_id as string);
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/secret',
+    operationId: 'getWebhookSecret',
+    tags: ['Webhooks'],
+    summary: "Get a webhook's signing secret",
+    access: 'key',
+    params: webhookParams,
+    responses: {
+      200: { description: 'The secret, and the previous one while it still signs.', schema: webhookSecretSchema },
+    },
+  }).handle(async ({ params }, ctx) => {
+    const webhook = await requireWebhook(ctx, params.webhook_id);
     const previousActive =
       webhook.previous_secret_encrypted &&
       webhook.previous_secret_expires_at &&
       webhook.previous_secret_expires_at > new Date();
-    res.json({
-      secret: deps.secrets.decrypt(webhook.secret_encrypted),
-      previous_secret: previousActive ? deps.secrets.decrypt(webhook.previous_secret_encrypted!) : null,
-      previous_secret_expires_at: previousActive ? webhook.previous_secret_expires_at!.toISOString() : null,
-    });
-  });
+    return {
+      status: 200,
+      body: {
+        secret: ctx.deps.secrets.decrypt(webhook.secret_encrypted),
+        previous_secret: previousActive ? ctx.deps.secrets.decrypt(webhook.previous_secret_encrypted!) : null,
+        previous_secret_expires_at: previousActive ? webhook.previous_secret_expires_at!.toISOString() : null,
+      },
+    };
+  }),
 
-  router.post('/:webhook_id/rotate-secret', requireNoBody, async (req, res) => {
-    const current = await requireWebhook(res, req.params.webhook_id as string);
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/rotate-secret',
+    operationId: 'rotateWebhookSecret',
+    tags: ['Webhooks'],
+    summary: "Replace a webhook's signing secret",
+    description: 'The previous secret keeps signing, alongside the new one, until previous_secret_expires_at.',
+    access: 'key',
+    params: webhookParams,
+    responses: { 200: { description: 'The new secret.', schema: rotatedSecretSchema } },
+  }).handle(async ({ params }, ctx) => {
+    const current = await requireWebhook(ctx, params.webhook_id);
     const secret = generateWebhookSecret();
-    const overlapUntil = new Date(Date.now() + deps.secretRotationOverlapMs);
-    await rotateWebhookSecret(deps.db, current.app_id, current.id, deps.secrets.encrypt(secret), overlapUntil);
-    res.json({ secret, previous_secret_expires_at: overlapUntil.toISOString() });
-  });
+    const overlapUntil = new Date(Date.now() + ctx.deps.secretRotationOverlapMs);
+    await rotateWebhookSecret(ctx.deps.db, current.app_id, current.id, ctx.deps.secrets.encrypt(secret), overlapUntil);
+    return { status: 200, body: { secret, previous_secret_expires_at: overlapUntil.toISOString() } };
+  }),
 
-  // Sends again every failed or skipped delivery of the webhook in a window of at most 14 days, a few at a time.
-  router.post('/:webhook_id/recover', requireJson, async (req, res) => {
-    const webhook = await requireWebhook(res, req.params.webhook_id as string);
-    const body = parseOr400(recoverBodySchema, req.body);
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/test',
+    operationId: 'testWebhook',
+    tags: ['Webhooks'],
+    summary: 'Send a sample event to a webhook',
+    description:
+      'Sends a sample payload of the webhook\'s first event type, marked `"test": true`, and waits a while for ' +
+      'the outcome: 200 when the attempt ended, 202 (`status: pending`) when it did not end in time. A test send ' +
+      'reaches a disabled webhook too.',
+    access: 'key',
+    params: webhookParams,
+    responses: {
+      200: {
+        description: 'The attempt ended: succeeded or failed.',
+        schema: testSendResultSchema,
+        links: {
+          GetDelivery: {
+            operationId: 'getDelivery',
+            parameters: { app_id: '$request.path.app_id', delivery_id: '$response.body#/delivery_id' },
+          },
+          ReplayDelivery: {
+            operationId: 'replayDelivery',
+            parameters: { app_id: '$request.path.app_id', delivery_id: '$response.body#/delivery_id' },
+          },
+        },
+      },
+      202: { description: 'The attempt had not ended in time: status is pending.', schema: testSendResultSchema },
+    },
+    errors: ['temporal_unavailable'],
+  }).handle(async ({ params }, ctx) => {
+    const webhook = await requireWebhook(ctx, params.webhook_id);
+    let outcome;
+    try {
+      outcome = await sendTest(ctx.deps, webhook, ctx.deps.testSendWaitMs ?? 10_000);
+    } catch (error) {
+      ctx.deps.logger.warn({ err: error, app_id: webhook.app_id, webhook_id: webhook.id }, 'could not start test send');
+      throw temporalUnavailable('the test was not sent');
+    }
+    return {
+      status: outcome.status === 'pending' ? 202 : 200,
+      body: {
+        delivery_id: outcome.deliveryId,
+        workflow_id: outcome.workflowId,
+        status: outcome.status,
+        attempt: outcome.attempt && {
+          status_code: outcome.attempt.statusCode,
+          duration_ms: outcome.attempt.durationMs,
+          response_excerpt: outcome.attempt.responseExcerpt,
+          error: outcome.attempt.error,
+        },
+      },
+    };
+  }),
+
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/recover',
+    operationId: 'recoverWebhook',
+    tags: ['Deliveries'],
+    summary: 'Send again every failed or skipped delivery of a webhook in a window',
+    description:
+      'Runs as its own workflow, a few deliveries at a time, each with three attempts (now, 5 s, 30 s). The window is ' +
+      'at most 14 days, and since must be before until; since and until are ISO 8601 or a duration ago such as "2h".',
+    access: 'key',
+    params: webhookParams,
+    body: recoverBodySchema,
+    responses: {
+      202: {
+        description: 'The recovery started.',
+        schema: recoveryStartedSchema,
+        links: {
+          GetRecovery: {
+            operationId: 'getRecovery',
+            parameters: {
+              app_id: '$request.path.app_id',
+              webhook_id: '$request.path.webhook_id',
+              recovery_id: '$response.body#/recovery_id',
+            },
+          },
+        },
+      },
+    },
+    errors: ['invalid_window', 'temporal_unavailable'],
+  }).handle(async ({ params, body }, ctx) => {
+    const webhook = await requireWebhook(ctx, params.webhook_id);
     const now = Date.now();
-    const result = await startRecovery(deps, webhook.app_id, webhook.id, {
+    const result = await startRecovery(ctx.deps, webhook.app_id, webhook.id, {
       since: toInstant(body.since, now),
       until: body.until ? toInstant(body.until, now) : undefined,
     });
     switch (result.outcome) {
       case 'started':
-        res.status(202).json({
-          recovery_id: result.recoveryId,
-          workflow_id: result.workflowId,
-          since: result.since.toISOString(),
-          until: result.until.toISOString(),
-        } satisfies z.input<typeof recoveryStartedSchema>);
-        return;
+        return {
+          status: 202,
+          body: {
+            recovery_id: result.recoveryId,
+            workflow_id: result.workflowId,
+            since: result.since.toISOString(),
+            until: result.until.toISOString(),
+          },
+        };
       case 'invalid_window':
-        throw invalid('since', result.reason);
+        throw new ApiError('invalid_window', `Invalid recovery window: ${result.reason}`, [
+          { field: 'since', message: result.reason },
+        ]);
       case 'not_found':
         throw notFound(`Webhook ${webhook.id}`);
       default: {
@@ -322,44 +636,22 @@ export function createWebhooksRouter(deps: WebhooksRouterDeps): Router {
         throw new Error(`unhandled recovery outcome ${JSON.stringify(unreachable)}`);
       }
     }
-  });
+  }),
 
-  router.get('/:webhook_id/recoveries/:recovery_id', async (req, res) => {
-    const webhook = await requireWebhook(res, req.params.webhook_id as string);
-    const recoveryId = req.params.recovery_id as string;
-    const progress = await recoveryProgressOf(deps, webhook.app_id, recoveryId);
-    if (!progress) throw notFound(`Recovery ${recoveryId}`);
-    res.json({ recovery_id: recoveryId, webhook_id: webhook.id, ...progress } satisfies z.input<
-      typeof recoveryProgressSchema
-    >);
-  });
-
-  router.post('/:webhook_id/test', requireNoBody, async (req, res) => {
-    const webhook = await requireWebhook(res, req.params.webhook_id as string);
-    let outcome;
-    try {
-      outcome = await sendTest(deps, webhook, deps.testSendWaitMs);
-    } catch (error) {
-      deps.logger.warn({ err: error, app_id: webhook.app_id, webhook_id: webhook.id }, 'could not start test send');
-      res.set('retry-after', '5');
-      throw new ApiError(
-        503,
-        'temporal_unavailable',
-        'The workflow engine is unreachable, so the test was not sent. Retry later.',
-      );
-    }
-    res.status(outcome.status === 'pending' ? 202 : 200).json({
-      delivery_id: outcome.deliveryId,
-      workflow_id: outcome.workflowId,
-      status: outcome.status,
-      attempt: outcome.attempt && {
-        status_code: outcome.attempt.statusCode,
-        duration_ms: outcome.attempt.durationMs,
-        response_excerpt: outcome.attempt.responseExcerpt,
-        error: outcome.attempt.error,
-      },
-    });
-  });
-
-  return router;
-}
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/recoveries/{recovery_id}',
+    operationId: 'getRecovery',
+    tags: ['Deliveries'],
+    summary: 'Progress of a recovery',
+    access: 'key',
+    params: webhookParams.extend({ recovery_id: z.string().describe('The recovery id (rcv_...).') }),
+    responses: { 200: { description: 'Counts so far.', schema: recoveryProgressSchema } },
+    errors: ['temporal_unavailable'],
+  }).handle(async ({ params }, ctx) => {
+    const webhook = await requireWebhook(ctx, params.webhook_id);
+    const progress = await recoveryProgressOf(ctx.deps, webhook.app_id, params.recovery_id);
+    if (!progress) throw notFound(`Recovery ${params.recovery_id}`);
+    return { status: 200, body: { recovery_id: params.recovery_id, webhook_id: webhook.id, ...progress } };
+  }),
+];

@@ -1,0 +1,21 @@
+/** Every route of the API, in the order the document lists them. */
+import type { Route } from '../route';
+import { appRoutes } from './apps';
+import { conditionRoutes } from './conditions';
+import { deliveryRoutes } from './deliveries';
+import { evaluationRoutes } from './evaluations';
+import { eventRoutes } from './events';
+import { operationRoutes } from './operations';
+import { webhookStatsRoutes } from './webhook-stats';
+import { webhookRoutes } from './webhooks';
+
+export const API_ROUTES: readonly Route[] = [
+  ...appRoutes,
+  ...webhookRoutes,
+  ...webhookStatsRoutes,
+  ...eventRoutes,
+  ...deliveryRoutes,
+  ...conditionRoutes,
+  ...evaluationRoutes,
+  ...operationRoutes,
+];
