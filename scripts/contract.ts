@@ -1,0 +1,214 @@
+/**
+ * `npm run contract`: proves the OpenAPI document true with a tool we did not write. It starts the service as
+ * production runs it (separate `migrate`, `api` and `worker` processes, NODE_ENV=production) on Postgres
+ * (DATABASE_URL, or embedded PGlite when unset), a Temporal dev server and an OpenAI-compatible stand-in for the LLM,
+ * then runs Schemathesis with every check, stateful phase included, against /openapi.json.
+ *
+ * It fails on any Schemathesis failure, and when the stateful phase reached fewer than MIN_STATEFUL_OPERATIONS
+ * operations with a 2xx answer. The summary goes to stdout; reports (JUnit, NDJSON) to contract/results/.
+ *
+ *   npm run contract [-- --max-examples N] [-- --seed S]
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { startEmbeddedPostgres } from '../src/db/embedded';
+import { freePortForChild } from '../src/net/free-port';
+import { PACKAGE_ROOT } from '../src/package-root';
+import { generateSecretsKey } from '../src/security/secret-box';
+import { findTemporalCli, startDevServer, TEMPORAL_CLI_INSTALL_HELP } from '../src/temporal/dev-server';
+import { startFakeLlm } from '../support/fake-llm';
+
+const MIN_STATEFUL_OPERATIONS = 20;
+const BIN = path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js');
+const RESULTS = path.join(PACKAGE_ROOT, 'contract', 'results');
+
+const { values } = parseArgs({
+  options: {
+    'max-examples': { type: 'string', default: '30' },
+    seed: { type: 'string' },
+    st: { type: 'string', default: process.env.SCHEMATHESIS_BIN },
+  },
+});
+
+const stopping: Array<() => Promise<unknown> | unknown> = [];
+async function stopAll() {
+  for (const stop of stopping.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+}
+
+function log(message: string) {
+  process.stdout.write(`[contract] ${message}\n`);
+}
+
+function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv, logFile: string): Promise<ChildProcess> {
+  const ready = role === 'api' ? /"msg":"api listening"/ : /"msg":"worker running"/;
+  const child = spawn(process.execPath, [BIN, role], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const file = fs.createWriteStream(logFile);
+  stopping.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  );
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      file.write(chunk);
+      if (output.length < 200_000) output += chunk.toString('utf8');
+      if (ready.test(output)) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`${role} exited (${code}) before it was ready:\n${output.slice(-3000)}`)),
+    );
+  });
+}
+
+/**
+ * Operations the stateful phase answered with a 2xx, from Schemathesis's NDJSON report: each finished stateful
+ * scenario records its cases (method and path template) and their interactions (the response status).
+ */
+function statefulOperationsWith2xx(ndjsonFile: string): Set<string> {
+  interface Finished {
+    phase?: string;
+    recorder?: {
+      cases?: Record<string, { value?: { method?: string; path?: string } }>;
+      interactions?: Record<string, { response?: { status_code?: number } }>;
+    };
+  }
+  const reached = new Set<string>();
+  for (const line of fs.readFileSync(ndjsonFile, 'utf8').split('\n')) {
+    if (!line.startsWith('{"ScenarioFinished"')) continue;
+    const event = (JSON.parse(line) as { ScenarioFinished: Finished }).ScenarioFinished;
+    if (event.phase !== 'stateful') continue;
+    for (const [id, interaction] of Object.entries(event.recorder?.interactions ?? {})) {
+      const status = interaction.response?.status_code ?? 0;
+      const value = event.recorder?.cases?.[id]?.value;
+      if (status >= 200 && status < 300 && value?.method && value.path) reached.add(`${value.method} ${value.path}`);
+    }
+  }
+  return reached;
+}
+
+async function main(): Promise<number> {
+  const st =
+    values.st ?? execFileSync(path.join(PACKAGE_ROOT, 'scripts', 'setup-schemathesis.sh'), { encoding: 'utf8' }).trim();
+  const cli = findTemporalCli();
+  if (!cli) throw new Error(TEMPORAL_CLI_INSTALL_HELP);
+  fs.rmSync(RESULTS, { recursive: true, force: true });
+  fs.mkdirSync(RESULTS, { recursive: true });
+  const work = fs.mkdtempSync(path.join(RESULTS, 'run-'));
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(work, 'pglite'), maxConnections: 20 });
+    stopping.push(() => embedded.stop());
+    databaseUrl = embedded.url;
+  }
+  const temporal = await startDevServer({
+    cliPath: cli,
+    namespace: 'default',
+    port: await freePortForChild(),
+    logFile: path.join(work, 'temporal.log'),
+  });
+  stopping.push(() => temporal.stop());
+  const llm = await startFakeLlm();
+  stopping.push(() => llm.close());
+
+  const adminKey = `cwk_admin_${crypto.randomBytes(16).toString('hex')}`;
+  const port = await freePortForChild();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: `contract-${crypto.randomBytes(4).toString('hex')}`,
+    ADMIN_API_KEY: adminKey,
+    SECRETS_KEY: generateSecretsKey(),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    METRICS_PORT: '0',
+    OPENAI_BASE_URL: llm.baseUrl,
+    OPENAI_API_KEY: 'contract-run',
+  };
+  execFileSync(process.execPath, [BIN, 'migrate'], { cwd: PACKAGE_ROOT, env, stdio: 'inherit' });
+  await Promise.all([
+    startProcess('api', env, path.join(work, 'api.log')),
+    startProcess('worker', env, path.join(work, 'worker.log')),
+  ]);
+  const base = `http://127.0.0.1:${port}`;
+  log(`service on ${base} (production mode), Temporal on ${temporal.address}, LLM stand-in on ${llm.baseUrl}`);
+
+  const args = [
+    '--config-file',
+    path.join(PACKAGE_ROOT, 'contract', 'schemathesis.toml'),
+    '--no-color',
+    'run',
+    `${base}/openapi.json`,
+    '-H',
+    `Authorization: Bearer ${adminKey}`,
+    '--checks',
+    'all',
+    '--max-examples',
+    values['max-examples']!,
+    '--workers',
+    '2',
+    '--request-timeout',
+    '30',
+    '--report',
+    'junit,ndjson',
+    '--report-dir',
+    RESULTS,
+    '--generation-database',
+    'none',
+    ...(values.seed ? ['--seed', values.seed] : []),
+  ];
+  log(`${st} ${args.join(' ').replace(adminKey, '<admin key>')}`);
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(st, args, { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
+    child.once('exit', (c) => resolve(c ?? 1));
+  });
+
+  const ndjson = fs.readdirSync(RESULTS).find((f) => f.endsWith('.ndjson'));
+  const reached = ndjson ? statefulOperationsWith2xx(path.join(RESULTS, ndjson)) : new Set<string>();
+  log(`stateful phase: ${reached.size} operations answered 2xx: ${[...reached].sort().join(', ')}`);
+  // Every code a route answers is declared (and so documented); the API logs any that is not.
+  const undeclared = fs
+    .readFileSync(path.join(work, 'api.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line.includes('route answered an undeclared error code'));
+  if (undeclared.length > 0) {
+    log(`the API answered error codes its routes do not declare:\n${undeclared.slice(0, 5).join('\n')}`);
+    return 1;
+  }
+  if (code !== 0) {
+    log(
+      `Schemathesis reported failures (exit ${code}); the service's logs are in ${path.relative(PACKAGE_ROOT, work)}`,
+    );
+    return 1;
+  }
+  if (reached.size < MIN_STATEFUL_OPERATIONS) {
+    log(`the stateful phase reached ${reached.size} operations with a 2xx, fewer than ${MIN_STATEFUL_OPERATIONS}`);
+    return 1;
+  }
+  log('0 failures');
+  return 0;
+}
+
+main()
+  .then(async (code) => {
+    await stopAll();
+    process.exit(code);
+  })
+  .catch(async (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);
+    await stopAll();
+    process.exit(1);
+  });
