@@ -1,7 +1,7 @@
 /**
  * `npm run contract`: proves the OpenAPI document true with a tool we did not write. It starts the service as
  * production runs it (separate `migrate`, `api` and `worker` processes, NODE_ENV=production) on Postgres
- * (DATABASE_URL, or embedded PGlite when unset), a Temporal dev server and an OpenAI-compatible stand-in for the LLM,
+ * (a fresh database on DATABASE_URL's server, or embedded PGlite when unset), a Temporal dev server and an OpenAI-compatible stand-in for the LLM,
  * then runs Schemathesis with every check, stateful phase included, against /openapi.json.
  *
  * It fails on any Schemathesis failure, and when the stateful phase reached fewer than MIN_STATEFUL_OPERATIONS
@@ -14,6 +14,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+
+import pg from 'pg';
 
 import { startEmbeddedPostgres } from '../src/db/embedded';
 import { freePortForChild } from '../src/net/free-port';
@@ -28,15 +30,38 @@ const RESULTS = path.join(PACKAGE_ROOT, 'contract', 'results');
 
 const { values } = parseArgs({
   options: {
-    'max-examples': { type: 'string', default: '30' },
+    'max-examples': { type: 'string' },
     seed: { type: 'string' },
     st: { type: 'string', default: process.env.SCHEMATHESIS_BIN },
   },
 });
 
 const stopping: Array<() => Promise<unknown> | unknown> = [];
-async function stopAll() {
-  for (const stop of stopping.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+let stopped: Promise<void> | undefined;
+function stopAll(): Promise<void> {
+  stopped ??= (async () => {
+    for (const stop of stopping.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+  })();
+  return stopped;
+}
+// Ctrl+C or CI's kill: nothing this run started is left running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void stopAll().then(() => process.exit(130));
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited within 15 s; resolves once it has exited. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
 }
 
 function log(message: string) {
@@ -47,20 +72,20 @@ function startProcess(role: 'api' | 'worker', env: NodeJS.ProcessEnv, logFile: s
   const ready = role === 'api' ? /"msg":"api listening"/ : /"msg":"worker running"/;
   const child = spawn(process.execPath, [BIN, role], { cwd: PACKAGE_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const file = fs.createWriteStream(logFile);
-  stopping.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  );
+  stopping.push(() => stopChild(child));
   return new Promise((resolve, reject) => {
+    const timeout = setTimeout(
+      () => reject(new Error(`${role} was not ready within 60 s:\n${output.slice(-3000)}`)),
+      60_000,
+    );
     let output = '';
     const onData = (chunk: Buffer) => {
       file.write(chunk);
       if (output.length < 200_000) output += chunk.toString('utf8');
-      if (ready.test(output)) resolve(child);
+      if (ready.test(output)) {
+        clearTimeout(timeout);
+        resolve(child);
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -84,9 +109,14 @@ function statefulOperationsWith2xx(ndjsonFile: string): Set<string> {
   }
   const reached = new Set<string>();
   for (const line of fs.readFileSync(ndjsonFile, 'utf8').split('\n')) {
-    if (!line.startsWith('{"ScenarioFinished"')) continue;
-    const event = (JSON.parse(line) as { ScenarioFinished: Finished }).ScenarioFinished;
-    if (event.phase !== 'stateful') continue;
+    let parsed: { ScenarioFinished?: Finished };
+    try {
+      parsed = JSON.parse(line) as { ScenarioFinished?: Finished };
+    } catch {
+      continue; // a blank or cut-off last line
+    }
+    const event = parsed.ScenarioFinished;
+    if (event?.phase !== 'stateful') continue;
     for (const [id, interaction] of Object.entries(event.recorder?.interactions ?? {})) {
       const status = interaction.response?.status_code ?? 0;
       const value = event.recorder?.cases?.[id]?.value;
@@ -106,7 +136,23 @@ async function main(): Promise<number> {
   const work = fs.mkdtempSync(path.join(RESULTS, 'run-'));
 
   let databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
+  if (databaseUrl) {
+    // A database of its own on that server: Schemathesis lists every app, and must meet only this run's.
+    const server = new URL(databaseUrl);
+    const name = `contract_${crypto.randomBytes(6).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: databaseUrl });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    stopping.push(async () => {
+      const dropper = new pg.Client({ connectionString: databaseUrl });
+      await dropper.connect();
+      await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await dropper.end();
+    });
+    server.pathname = `/${name}`;
+    databaseUrl = server.toString();
+  } else {
     const embedded = await startEmbeddedPostgres({ dataDir: path.join(work, 'pglite'), maxConnections: 20 });
     stopping.push(() => embedded.stop());
     databaseUrl = embedded.url;
@@ -156,8 +202,7 @@ async function main(): Promise<number> {
     `Authorization: Bearer ${adminKey}`,
     '--checks',
     'all',
-    '--max-examples',
-    values['max-examples']!,
+    ...(values['max-examples'] ? ['--max-examples', values['max-examples']] : []),
     '--workers',
     '2',
     '--request-timeout',
@@ -173,6 +218,11 @@ async function main(): Promise<number> {
   log(`${st} ${args.join(' ').replace(adminKey, '<admin key>')}`);
   const code = await new Promise<number>((resolve) => {
     const child = spawn(st, args, { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
+    stopping.push(() => stopChild(child));
+    child.once('error', (error) => {
+      log(`could not run ${st}: ${error.message}`);
+      resolve(2);
+    });
     child.once('exit', (c) => resolve(c ?? 1));
   });
 

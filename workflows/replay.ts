@@ -47,19 +47,19 @@ const DELIVERIES_PER_RUN = 300;
 
 export async function recoverWebhookWorkflow(input: RecoveryInput): Promise<RecoveryProgress> {
   const changed = trackChangedWebhooks();
-  const progress: RecoveryProgress = input.progress ?? {
-    total: await countRecoverable({
+  // The query is answered from the first workflow task on, while the total is still being counted (it reads 0 until
+  // then): a caller asks for progress right after starting a recovery. Queries are not in the history, so answering
+  // earlier changes no replay.
+  const progress: RecoveryProgress = input.progress ?? { total: 0, sent: 0, succeeded: 0, failed: 0, done: false };
+  setHandler(recoveryProgress, () => progress);
+  if (!input.progress) {
+    progress.total = await countRecoverable({
       appId: input.appId,
       webhookId: input.webhookId,
       since: input.since,
       until: input.until,
-    }),
-    sent: 0,
-    succeeded: 0,
-    failed: 0,
-    done: false,
-  };
-  setHandler(recoveryProgress, () => progress);
+    });
+  }
 
   let after = input.after;
   let thisRun = 0;

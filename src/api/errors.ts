@@ -99,58 +99,58 @@ function isDatabaseUnavailable(err: unknown): boolean {
   );
 }
 
-/** The Temporal client could not reach the server, or the server did not answer in time. */
+/** The Temporal client could not reach the server, the server did not answer in time, or it is overloaded. */
 function isTemporalUnavailable(err: unknown): boolean {
   const grpc = err instanceof ServiceError ? err.cause : err;
-  // 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED.
-  return isGrpcServiceError(grpc) && (grpc.code === 14 || grpc.code === 4);
+  // 14 UNAVAILABLE, 4 DEADLINE_EXCEEDED, 8 RESOURCE_EXHAUSTED.
+  return isGrpcServiceError(grpc) && (grpc.code === 14 || grpc.code === 4 || grpc.code === 8);
+}
+
+/**
+ * Failures that are not ApiErrors but have an answer a caller can act on: a path escape that does not decode, a row
+ * that a concurrent request deleted under this one (a foreign key with nothing to point at), or a dependency that
+ * is out of reach.
+ */
+function knownFailure(err: unknown, logger: Logger, where: { method: string; path: string }): ApiError | undefined {
+  if (err instanceof URIError) return new ApiError('not_found', `No route for ${where.method} ${where.path}`);
+  if ((err as { code?: string }).code === '23503') {
+    return new ApiError('not_found', 'What this request refers to was deleted meanwhile');
+  }
+  if (isDatabaseUnavailable(err)) {
+    // The caller should retry, as when Temporal is out of reach: nothing was accepted.
+    logger.warn({ err, ...where }, 'database unavailable');
+    return new ApiError('database_unavailable', 'The database is unreachable, so nothing was done. Retry later.');
+  }
+  if (isTemporalUnavailable(err)) {
+    logger.warn({ err, ...where }, 'temporal unavailable');
+    return new ApiError(
+      'temporal_unavailable',
+      'The workflow engine is unreachable, so nothing was done. Retry later.',
+    );
+  }
+  return undefined;
 }
 
 export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const known = err instanceof ApiError ? err : fromBodyParser(err);
-    if (known) {
-      // The codes the matched route declares, set by route.ts before its handler runs.
-      const declared = res.locals.declaredErrorCodes as ReadonlySet<string> | undefined;
-      if (declared && !declared.has(known.code)) {
-        // A bug in the route's declaration: the document does not list this answer. Answered anyway.
-        logger.error(
-          { method: req.method, path: req.path, code: known.code },
-          'route answered an undeclared error code',
-        );
-      }
-      res.set(known.headers);
-      if (known.status === 503 && !res.get('retry-after')) res.set('retry-after', String(DEFAULT_RETRY_AFTER_S));
-      res.status(known.status).json({
-        error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) },
-      });
+    const where = { method: req.method, path: req.path };
+    const known = err instanceof ApiError ? err : (fromBodyParser(err) ?? knownFailure(err, logger, where));
+    if (!known) {
+      // Only the method, path and error: request bodies may hold message contents.
+      logger.error({ err, ...where }, 'unhandled error in request');
+      res.status(500).json({ error: { code: 'internal', message: 'Internal server error' } });
       return;
     }
-    if (isDatabaseUnavailable(err)) {
-      // The caller should retry, as when Temporal is out of reach: nothing was accepted.
-      logger.warn({ err, method: req.method, path: req.path }, 'database unavailable');
-      res.set('retry-after', String(DEFAULT_RETRY_AFTER_S));
-      res.status(503).json({
-        error: {
-          code: 'database_unavailable',
-          message: 'The database is unreachable, so nothing was done. Retry later.',
-        },
-      });
-      return;
+    // The codes the matched route declares, set by route.ts before its handler runs.
+    const declared = res.locals.declaredErrorCodes as ReadonlySet<string> | undefined;
+    if (declared && !declared.has(known.code)) {
+      // A bug in the route's declaration: the document does not list this answer. Answered anyway.
+      logger.error({ ...where, code: known.code }, 'route answered an undeclared error code');
     }
-    if (isTemporalUnavailable(err)) {
-      logger.warn({ err, method: req.method, path: req.path }, 'temporal unavailable');
-      res.set('retry-after', String(DEFAULT_RETRY_AFTER_S));
-      res.status(503).json({
-        error: {
-          code: 'temporal_unavailable',
-          message: 'The workflow engine is unreachable, so nothing was done. Retry later.',
-        },
-      });
-      return;
-    }
-    // Only the method, path and error: request bodies may hold message contents.
-    logger.error({ err, method: req.method, path: req.path }, 'unhandled error in request');
-    res.status(500).json({ error: { code: 'internal', message: 'Internal server error' } });
+    res.set(known.headers);
+    if (known.status === 503 && !res.get('retry-after')) res.set('retry-after', String(DEFAULT_RETRY_AFTER_S));
+    res.status(known.status).json({
+      error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) },
+    });
   };
 }

@@ -2,6 +2,7 @@
 import toRegexRange from 'to-regex-range';
 import { z } from 'zod';
 
+import { UNIT_MS } from '../domain/durations';
 import { checkDestination, type DestinationPolicy, type Resolver } from '../security/destination';
 import { ApiError } from './errors';
 
@@ -24,7 +25,7 @@ export const destinationUrlField = z
   .meta({ format: 'uri' });
 
 /**
- * The destination check, as a 400 `invalid_url` naming the field. Answers the URL as it will be called. A name that
+ * The destination check, as a 422 `invalid_url` naming the field. Answers the URL as it will be called. A name that
  * does not resolve now is kept, with a warning: it may be set up later, and every attempt checks it again.
  */
 export async function checkedUrl(
@@ -44,8 +45,6 @@ export const warningsField = z
   .array(z.string())
   .optional()
   .describe('Present when the settings are saved but may not work as they are, e.g. conditions without an LLM.');
-
-const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /**
  * A regular expression (unanchored alternatives) for every whole duration such as `90s`, `5m` or `2h` from minMs to

@@ -235,7 +235,8 @@ export function methodNotAllowed(routes: readonly Route[]): RequestHandler {
   const byPath = new Map<string, { pattern: RegExp; methods: Set<string> }>();
   for (const route of routes) {
     const entry = byPath.get(route.path) ?? {
-      pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`),
+      // Case-insensitive, as Express routes are.
+      pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`, 'i'),
       methods: new Set<string>(),
     };
     entry.methods.add(route.method.toUpperCase());
@@ -274,7 +275,6 @@ function errorBodySchema(codes: readonly ApiErrorCode[]) {
 const RETRY_AFTER = z.object({
   'Retry-After': z.string().describe(`Seconds to wait before retrying (usually ${DEFAULT_RETRY_AFTER_S}).`),
 });
-const ALLOW = z.object({ Allow: z.string().describe('The methods this path supports.') });
 
 /** The error answers of one route: one response per status, naming the codes that status can carry. */
 export function errorResponses(codes: readonly ApiErrorCode[]): RouteConfig['responses'] {
@@ -288,7 +288,7 @@ export function errorResponses(codes: readonly ApiErrorCode[]): RouteConfig['res
       status,
       {
         description: group.map((code) => `\`${code}\`: ${API_ERRORS[code].meaning}`).join(' '),
-        ...(status === 503 ? { headers: RETRY_AFTER } : status === 405 ? { headers: ALLOW } : {}),
+        ...(status === 503 ? { headers: RETRY_AFTER } : {}),
         content: { 'application/json': { schema: errorBodySchema(group) } },
       },
     ]),

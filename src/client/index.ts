@@ -31,11 +31,10 @@ export interface ChatWebhooksClientOptions extends Omit<ClientOptions, 'baseUrl'
 
 export function createChatWebhooksClient(options: ChatWebhooksClientOptions): ChatWebhooksClient {
   const { apiKey, baseUrl, headers, ...rest } = options;
-  return createClient<paths>({
-    ...rest,
-    baseUrl: baseUrl.replace(/\/+$/, ''),
-    headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...(headers as Record<string, string>) },
-  });
+  // Any form of headers the caller gives (object, Headers, pairs), with the key added unless they set one.
+  const merged = new Headers(headers as ConstructorParameters<typeof Headers>[0]);
+  if (apiKey && !merged.has('authorization')) merged.set('authorization', `Bearer ${apiKey}`);
+  return createClient<paths>({ ...rest, baseUrl: baseUrl.replace(/\/+$/, ''), headers: Object.fromEntries(merged) });
 }
 
 /** Thrown by `ok()` for an answer that is not a success. */

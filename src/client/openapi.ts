@@ -464,6 +464,7 @@ export interface components {
       warnings?: string[];
     };
     CreateAppBody: {
+      /** @description White space around it is removed. */
       name: string;
       privacy?: {
         /** @description Send user_email (default true). */
@@ -539,6 +540,7 @@ export interface components {
       warnings?: string[];
     };
     UpdateAppBody: {
+      /** @description White space around it is removed. */
       name?: string;
       privacy?: {
         /** @description Send user_email (default true). */
@@ -3775,7 +3777,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description The event id, when the body has no `id`; ignored when it has one. */
+        /** @description The event id, when the body has no `id` (when it has one, the header is not used, but must still be a valid id). */
         'Idempotency-Key'?: string;
       };
       path: {

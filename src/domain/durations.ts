@@ -2,7 +2,7 @@
  * Durations as people write them in configuration: `500ms`, `5s`, `5m`, `2h`, `1d`.
  * Pure code: workflows import it.
  */
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+export const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 
 /** Parses one duration into milliseconds, or returns an error message naming the bad input. */

@@ -23,14 +23,26 @@ export const text = (max: number) =>
     .max(max)
     .regex(/^[^\u0000]*$/, 'must not contain NUL characters');
 
-/** Free text with at least one character that is not white space (it is trimmed), and no NUL. */
+/**
+ * What String.prototype.trim removes, spelled out: `\s` means other things in other regex dialects (Python's includes
+ * U+001C-U+001F, and not U+FEFF), and the OpenAPI document's pattern must mean the same everywhere.
+ */
+const TRIMMED = '\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff';
+
+/**
+ * Free text with at least one character that is not white space, and no NUL. Its length is checked as sent; the
+ * white space around it is then removed.
+ */
 export const nonBlankText = (max: number) =>
   z
     .string()
-    .trim()
-    .min(1)
     .max(max)
-    .regex(/^[^\u0000]*[^\s\u0000][^\u0000]*$/, 'must hold more than white space, and no NUL characters');
+    .regex(
+      new RegExp(`^[^\\u0000]*[^\\u0000${TRIMMED}][^\\u0000]*$`),
+      'must hold more than white space, and no NUL characters',
+    )
+    .trim()
+    .describe('White space around it is removed.');
 
 /**
  * An address is passed on, never mailed, so it is not validated as one: internationalised addresses (RFC 6531, such

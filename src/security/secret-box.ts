@@ -39,7 +39,14 @@ export function createSecretBox(key: Buffer): SecretBox {
         throw new Error('unknown sealed-secret format');
       const decipher = crypto.createDecipheriv('aes-256-gcm', key, Buffer.from(nonce, 'base64url'));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+      try {
+        return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString(
+          'utf8',
+        );
+      } catch {
+        // The only cause in practice: the value was sealed under another key.
+        throw new Error('a stored secret does not open with SECRETS_KEY: was SECRETS_KEY changed since it was saved?');
+      }
     },
   };
 }

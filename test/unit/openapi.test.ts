@@ -280,6 +280,7 @@ describe('OpenAPI request schemas agree with the routes\u2019 zod schemas', () =
         { events: ['message_sent'], conditions: [] },
         { retry_schedule: '' },
         { retry_schedule: '5s,5m,30m,24h,1d' },
+        { retry_schedule: '5s, 5m , 1h' },
       ],
       refuse: [
         {},
@@ -406,8 +407,16 @@ describe('docs router', () => {
     assert.equal((await fetch(new URL('../openapi.json', `${base}/api/docs/`))).status, 200);
   });
 
-  test('leaves /v1 to the API', async () => {
-    assert.equal((await fetch(`${base}/docs/package.json`)).status, 404);
+  test('serves nothing else of swagger-ui-dist, and leaves /v1 to the API', async () => {
+    for (const p of [
+      '/docs/package.json',
+      '/docs/index.html',
+      '/docs/swagger-ui.js.map',
+      '/docs/oauth2-redirect.html',
+    ]) {
+      assert.equal((await fetch(`${base}${p}`)).status, 404, p);
+    }
+    assert.equal((await fetch(`${base}/docs/`, { method: 'POST' })).status, 404);
     assert.equal((await fetch(`${base}/v1/apps`)).status, 401);
   });
 });

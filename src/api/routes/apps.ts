@@ -6,6 +6,7 @@ import { listWebhookIds } from '../../db/queries/webhooks';
 import { nonBlankText } from '../../domain/event-body';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/api-keys';
 import { notifyWebhooksChanged } from '../../services/webhooks';
+import { notFound } from '../errors';
 import { appParams, checkedUrl, destinationUrlField, timestamp, warningsField } from '../fields';
 import { listOf, page, pageQuerySchema } from '../pagination';
 import { defineRoute, type RouteContext } from '../route';
@@ -186,7 +187,9 @@ export const appRoutes = [
       privacy: body.privacy,
       ...(alertUrl !== undefined ? { alertUrl } : {}),
     });
-    return { status: 200, body: { ...appJson(app!), ...(warnings ? { warnings } : {}) } };
+    // Deleted since scopeToApp read it: as gone as an unknown app.
+    if (!app) throw notFound(`App ${ctx.app.id}`);
+    return { status: 200, body: { ...appJson(app), ...(warnings ? { warnings } : {}) } };
   }),
 
   defineRoute({
@@ -202,7 +205,8 @@ export const appRoutes = [
   }).handle(async (_input, ctx) => {
     const key = newAppKey();
     const app = await replaceAppKey(ctx.deps.db, ctx.app.id, key.hash, key.prefix);
-    return { status: 200, body: { ...appJson(app!), api_key: key.key } };
+    if (!app) throw notFound(`App ${ctx.app.id}`);
+    return { status: 200, body: { ...appJson(app), api_key: key.key } };
   }),
 
   defineRoute({

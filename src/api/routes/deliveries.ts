@@ -157,6 +157,22 @@ const deliveryParams = appParams.extend({
   delivery_id: z.string().describe('The delivery id (msg_...), sent as the webhook-id header.'),
 });
 
+/**
+ * From a page of deliveries to the operations on its first one. (An empty page has none: Schemathesis then notes
+ * that the link had nothing to take, which is no failure.)
+ */
+const firstDeliveryLinks = {
+  GetDelivery: {
+    operationId: 'getDelivery',
+    parameters: { app_id: '$request.path.app_id', delivery_id: '$response.body#/data/0/id' },
+  },
+  ReplayDelivery: {
+    operationId: 'replayDelivery',
+    parameters: { app_id: '$request.path.app_id', delivery_id: '$response.body#/data/0/id' },
+  },
+  FindDeliveryApp: { operationId: 'findDeliveryApp', parameters: { delivery_id: '$response.body#/data/0/id' } },
+};
+
 export const deliveryRoutes = [
   defineRoute({
     method: 'get',
@@ -171,7 +187,11 @@ export const deliveryRoutes = [
     params: appParams,
     query: deliveryListQuerySchema,
     responses: {
-      200: { description: 'A page of deliveries, newest first.', schema: deliveryListSchema },
+      200: {
+        description: 'A page of deliveries, newest first.',
+        schema: deliveryListSchema,
+        links: firstDeliveryLinks,
+      },
     },
   }).handle(async ({ query }, ctx) => {
     const filter = {

@@ -7,7 +7,8 @@ import { appParams } from '../fields';
 import { defineRoute } from '../route';
 
 /** Event ids are the caller's: any text without control characters (see the events schema). */
-const isPlausibleEventId = (id: string) => id.length > 0 && id.length <= 200 && !/[\u0000-\u001f\u007f]/.test(id);
+/** Lengths in code points, as zod counts them, so that every id an event was accepted with can be looked up. */
+const isPlausibleEventId = (id: string) => id.length > 0 && [...id].length <= 200 && !/[\u0000-\u001f\u007f]/.test(id);
 
 export const evaluationSchema = z
   .object({

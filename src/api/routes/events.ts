@@ -45,7 +45,9 @@ export const eventRoutes = [
     headers: z.object({
       'Idempotency-Key': identifier(200)
         .optional()
-        .describe('The event id, when the body has no `id`; ignored when it has one.'),
+        .describe(
+          'The event id, when the body has no `id` (when it has one, the header is not used, but must still be a valid id).',
+        ),
     }),
     body: chatEventBodySchema,
     responses: {

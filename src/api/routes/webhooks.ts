@@ -25,6 +25,7 @@ import {
   checkedUrl,
   destinationUrlField,
   durationAlternatives,
+  durationField,
   timestamp,
   warningsField,
   webhookParams,
@@ -50,7 +51,8 @@ const eventsSchema = z
 /** A moment: ISO 8601 with an offset, or a duration back from now such as `2h` or `3d`. */
 const instantOrAgo = z.union([
   z.iso.datetime({ offset: true }),
-  z.string().regex(/^\d+(?:\.\d+)?(?:ms|s|m|h|d)$/, 'an ISO 8601 time or a duration ago such as 2h'),
+  // Up to ten years back: far enough for any window the delivery log holds, and a moment a Date can hold.
+  durationField({ minMs: 1, maxMs: 3650 * 86_400_000 }, 'an ISO 8601 time or a whole duration ago such as 2h'),
 ]);
 
 function toInstant(value: string, nowMs: number): Date {
@@ -97,7 +99,7 @@ const retryScheduleField = z
   .string()
   .max(500)
   .regex(
-    new RegExp(`^(?:(?:${RETRY_DELAY})(?:,(?:${RETRY_DELAY})){0,29})?$`),
+    new RegExp(`^(?:(?:${RETRY_DELAY})(?: *, *(?:${RETRY_DELAY})){0,29})?$`),
     'up to 30 delays between 1s and 24h, comma-separated, such as 5s,5m,30m',
   )
   .transform((text) => parseRetrySchedule(text) as number[])
@@ -338,9 +340,6 @@ const webhookLinks = {
   DeleteWebhook: { operationId: 'deleteWebhook', parameters: byWebhook },
 };
 
-const temporalUnavailable = (what: string) =>
-  new ApiError('temporal_unavailable', `The workflow engine is unreachable, so ${what}. Retry later.`);
-
 export const webhookRoutes = [
   defineRoute({
     method: 'post',
@@ -519,7 +518,15 @@ export const webhookRoutes = [
     const current = await requireWebhook(ctx, params.webhook_id);
     const secret = generateWebhookSecret();
     const overlapUntil = new Date(Date.now() + ctx.deps.secretRotationOverlapMs);
-    await rotateWebhookSecret(ctx.deps.db, current.app_id, current.id, ctx.deps.secrets.encrypt(secret), overlapUntil);
+    const rotated = await rotateWebhookSecret(
+      ctx.deps.db,
+      current.app_id,
+      current.id,
+      ctx.deps.secrets.encrypt(secret),
+      overlapUntil,
+    );
+    // Deleted since it was read: a secret that nothing stores would sign nothing.
+    if (!rotated) throw notFound(`Webhook ${current.id}`);
     return { status: 200, body: { secret, previous_secret_expires_at: overlapUntil.toISOString() } };
   }),
 
@@ -555,13 +562,8 @@ export const webhookRoutes = [
     errors: ['temporal_unavailable'],
   }).handle(async ({ params }, ctx) => {
     const webhook = await requireWebhook(ctx, params.webhook_id);
-    let outcome;
-    try {
-      outcome = await sendTest(ctx.deps, webhook, ctx.deps.testSendWaitMs ?? 10_000);
-    } catch (error) {
-      ctx.deps.logger.warn({ err: error, app_id: webhook.app_id, webhook_id: webhook.id }, 'could not start test send');
-      throw temporalUnavailable('the test was not sent');
-    }
+    // An unreachable Temporal or Postgres is answered 503 by the error middleware, anything else 500.
+    const outcome = await sendTest(ctx.deps, webhook, ctx.deps.testSendWaitMs ?? 10_000);
     return {
       status: outcome.status === 'pending' ? 202 : 200,
       body: {
@@ -610,10 +612,20 @@ export const webhookRoutes = [
   }).handle(async ({ params, body }, ctx) => {
     const webhook = await requireWebhook(ctx, params.webhook_id);
     const now = Date.now();
-    const result = await startRecovery(ctx.deps, webhook.app_id, webhook.id, {
-      since: toInstant(body.since, now),
-      until: body.until ? toInstant(body.until, now) : undefined,
-    });
+    const since = toInstant(body.since, now);
+    const until = body.until ? toInstant(body.until, now) : undefined;
+    for (const [field, at] of [
+      ['since', since],
+      ['until', until],
+    ] as const) {
+      // A duration ago so long that the moment is before any a date can hold.
+      if (at && Number.isNaN(at.getTime())) {
+        throw new ApiError('invalid_window', `Invalid recovery window: ${field} is out of range`, [
+          { field, message: 'out of range' },
+        ]);
+      }
+    }
+    const result = await startRecovery(ctx.deps, webhook.app_id, webhook.id, { since, until });
     switch (result.outcome) {
       case 'started':
         return {
