@@ -7,7 +7,7 @@
  * It fails on any Schemathesis failure, and when the stateful phase reached fewer than MIN_STATEFUL_OPERATIONS
  * operations with a 2xx answer. The summary goes to stdout; reports (JUnit, NDJSON) to contract/results/.
  *
- *   npm run contract [-- --max-examples N] [-- --seed S]
+ *   npm run contract [-- --max-examples N] [-- --stateful-examples N] [-- --stateful-seconds S] [-- --seed S]
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -30,7 +30,11 @@ const RESULTS = path.join(PACKAGE_ROOT, 'contract', 'results');
 
 const { values } = parseArgs({
   options: {
-    'max-examples': { type: 'string' },
+    // Per operation, in the coverage and fuzzing phases.
+    'max-examples': { type: 'string', default: '30' },
+    // Scenarios per round of the stateful phase, and how long its rounds go on.
+    'stateful-examples': { type: 'string', default: '100' },
+    'stateful-seconds': { type: 'string', default: '90' },
     seed: { type: 'string' },
     st: { type: 'string', default: process.env.SCHEMATHESIS_BIN },
   },
@@ -192,42 +196,70 @@ async function main(): Promise<number> {
   const base = `http://127.0.0.1:${port}`;
   log(`service on ${base} (production mode), Temporal on ${temporal.address}, LLM stand-in on ${llm.baseUrl}`);
 
-  const args = [
-    '--config-file',
-    path.join(PACKAGE_ROOT, 'contract', 'schemathesis.toml'),
-    '--no-color',
-    'run',
-    `${base}/openapi.json`,
-    '-H',
-    `Authorization: Bearer ${adminKey}`,
-    '--checks',
-    'all',
-    ...(values['max-examples'] ? ['--max-examples', values['max-examples']] : []),
-    '--workers',
-    '2',
-    '--request-timeout',
-    '30',
-    '--report',
-    'junit,ndjson',
-    '--report-dir',
-    RESULTS,
-    '--generation-database',
-    'none',
-    ...(values.seed ? ['--seed', values.seed] : []),
+  // Two runs of Schemathesis against the same service: every phase but the stateful one, with --max-examples per
+  // operation; then the stateful phase alone, with a budget of its own, so that its chains reach most operations
+  // whatever the seed.
+  const runs = [
+    {
+      name: 'examples, coverage and fuzzing',
+      phases: 'examples,coverage,fuzzing',
+      maxExamples: values['max-examples']!,
+    },
+    {
+      name: 'stateful',
+      phases: 'stateful',
+      maxExamples: values['stateful-examples']!,
+      maxTime: values['stateful-seconds'],
+    },
   ];
-  log(`${st} ${args.join(' ').replace(adminKey, '<admin key>')}`);
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(st, args, { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
-    stopping.push(() => stopChild(child));
-    child.once('error', (error) => {
-      log(`could not run ${st}: ${error.message}`);
-      resolve(2);
+  let code = 0;
+  for (const run of runs) {
+    const args = [
+      '--config-file',
+      path.join(PACKAGE_ROOT, 'contract', 'schemathesis.toml'),
+      '--no-color',
+      'run',
+      `${base}/openapi.json`,
+      '-H',
+      `Authorization: Bearer ${adminKey}`,
+      '--checks',
+      'all',
+      '--phases',
+      run.phases,
+      '--max-examples',
+      run.maxExamples,
+      // The stateful phase repeats its scenarios until this budget is spent.
+      ...('maxTime' in run && run.maxTime ? ['--max-time', run.maxTime] : []),
+      '--workers',
+      '2',
+      '--request-timeout',
+      '30',
+      '--report',
+      'junit,ndjson',
+      '--report-dir',
+      path.join(RESULTS, run.phases === 'stateful' ? 'stateful' : 'other'),
+      '--generation-database',
+      'none',
+      ...(values.seed ? ['--seed', values.seed] : []),
+    ];
+    log(`${run.name}: ${st} ${args.join(' ').replace(adminKey, '<admin key>')}`);
+    const exit = await new Promise<number>((resolve) => {
+      const child = spawn(st, args, { stdio: 'inherit', env: { ...process.env, NO_COLOR: '1' } });
+      stopping.push(() => stopChild(child));
+      child.once('error', (error) => {
+        log(`could not run ${st}: ${error.message}`);
+        resolve(2);
+      });
+      child.once('exit', (c) => resolve(c ?? 1));
     });
-    child.once('exit', (c) => resolve(c ?? 1));
-  });
+    if (exit !== 0) code = exit;
+  }
 
-  const ndjson = fs.readdirSync(RESULTS).find((f) => f.endsWith('.ndjson'));
-  const reached = ndjson ? statefulOperationsWith2xx(path.join(RESULTS, ndjson)) : new Set<string>();
+  const statefulDir = path.join(RESULTS, 'stateful');
+  const ndjson = fs.existsSync(statefulDir)
+    ? fs.readdirSync(statefulDir).find((f) => f.endsWith('.ndjson'))
+    : undefined;
+  const reached = ndjson ? statefulOperationsWith2xx(path.join(statefulDir, ndjson)) : new Set<string>();
   log(`stateful phase: ${reached.size} operations answered 2xx: ${[...reached].sort().join(', ')}`);
   // Every code a route answers is declared (and so documented); the API logs any that is not.
   const undeclared = fs

@@ -94,6 +94,7 @@ export async function startApi(
     secretRotationOverlapMs: config.secrets.rotationOverlapMs,
     llm: configuredLlm(config),
     temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
+    portalBaseUrl: config.http.publicUrl,
     metrics: parts.metrics,
     logger: parts.logger,
   });

@@ -83,6 +83,8 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: positiveInt.max(65535).default(8233),
   /** Base URL of the Temporal UI, for links in API answers. Dev: http://localhost:TEMPORAL_UI_PORT. */
   TEMPORAL_UI_URL: z.string().url().optional(),
+  /** Where app owners reach this API from a browser, for portal links. Unset: the origin each request came to. */
+  PUBLIC_URL: z.string().url().optional(),
   /** Time one delivery attempt may take, connection to last body byte. */
   DELIVERY_TIMEOUT_MS: positiveInt.max(120_000).default(15_000),
   /** Delays between attempts, comma-separated. Default: Svix's schedule, 8 attempts over about 28 hours. */
@@ -133,7 +135,7 @@ export type Env = Record<string, string | undefined>;
 
 export interface Config {
   mode: 'dev' | 'production';
-  http: { port: number; host: string };
+  http: { port: number; host: string; publicUrl: string | undefined };
   metricsPort: number;
   auth: { adminApiKey: string | undefined };
   secrets: { key: string | undefined; rotationOverlapMs: number };
@@ -213,7 +215,11 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
 
   return {
     mode: production ? 'production' : 'dev',
-    http: { port: e.PORT, host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1') },
+    http: {
+      port: e.PORT,
+      host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
+      publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    },
     metricsPort: e.METRICS_PORT,
     auth: { adminApiKey: e.ADMIN_API_KEY },
     secrets: { key: e.SECRETS_KEY, rotationOverlapMs: e.SECRET_ROTATION_OVERLAP },

@@ -34,6 +34,8 @@ export interface ApiDeps {
   testSendWaitMs?: number;
   /** Where the delivery log links workflows to; default http://localhost:8233, namespace default. */
   temporalUi?: { baseUrl: string; namespace: string };
+  /** Where portal links point (PUBLIC_URL); default: the origin the request came to. */
+  portalBaseUrl?: string;
   /** This process's metrics, served at GET /metrics. */
   metrics: Metrics;
   logger: Logger;

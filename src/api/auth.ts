@@ -3,11 +3,24 @@ import type { RequestHandler, Response } from 'express';
 import type { Db } from '../db/pool';
 import { type AppRow, findApp, findAppByKeyHash } from '../db/queries/apps';
 import { apiKeyMatches, hashApiKey } from '../security/api-keys';
+import {
+  createPortalTokens,
+  looksLikePortalToken,
+  type PortalCapability,
+  type PortalTokens,
+} from '../security/portal-token';
+import type { SecretBox } from '../security/secret-box';
 import { isPlausibleId } from './body';
 import { ApiError, notFound } from './errors';
 
-/** Who is calling: the admin key reaches every app; an app key reaches its own app only. */
-export type Principal = { kind: 'admin' } | { kind: 'app'; appId: string };
+/**
+ * Who is calling: the admin key reaches every app; an app key reaches its own app only; a portal session reaches its
+ * own app's routes that the portal may use, with `manage` or `read` rights.
+ */
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'app'; appId: string }
+  | { kind: 'portal'; appId: string; capability: PortalCapability; sessionId: string };
 
 export function principalOf(res: Response): Principal {
   return res.locals.principal as Principal;
@@ -22,7 +35,8 @@ export function scopedApp(res: Response): AppRow {
  * Requires `Authorization: Bearer <key>`: the admin key (compared in constant time) or an app key (looked up by its
  * SHA-256, so the database never compares the key itself).
  */
-export function requireApiKey(deps: { db: Db; adminApiKey: string }): RequestHandler {
+export function requireApiKey(deps: { db: Db; adminApiKey: string; secrets: SecretBox }): RequestHandler {
+  let tokens: PortalTokens | undefined;
   return async (req, res, next) => {
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -32,6 +46,23 @@ export function requireApiKey(deps: { db: Db; adminApiKey: string }): RequestHan
     const key = match[1]!;
     if (apiKeyMatches(key, deps.adminApiKey)) {
       res.locals.principal = { kind: 'admin' } satisfies Principal;
+      return next();
+    }
+    if (looksLikePortalToken(key)) {
+      tokens ??= createPortalTokens(deps.secrets);
+      const check = await tokens.verify(key);
+      if (!check.ok) {
+        throw check.reason === 'expired'
+          ? new ApiError('portal_session_expired', 'This portal session has expired: ask for a new portal link')
+          : new ApiError('unauthorized', 'Invalid API key');
+      }
+      const { appId, capability, sessionId, epoch } = check.session;
+      const app = await findApp(deps.db, appId);
+      if (!app || app.portal_epoch !== epoch) {
+        throw new ApiError('portal_session_revoked', 'This portal session was revoked: ask for a new portal link');
+      }
+      res.locals.principal = { kind: 'portal', appId, capability, sessionId } satisfies Principal;
+      res.locals.keyApp = app;
       return next();
     }
     const app = key.startsWith('cwk_') ? await findAppByKeyHash(deps.db, hashApiKey(key)) : undefined;

@@ -14,7 +14,12 @@ export const API_ERRORS = {
   invalid_encoding: { status: 400, meaning: 'The body does not match its Content-Encoding.' },
   request_aborted: { status: 400, meaning: 'The body was not received in full.' },
   unauthorized: { status: 401, meaning: 'No key, or a key the service does not know.' },
-  forbidden: { status: 403, meaning: 'Only the admin key can do this.' },
+  portal_session_expired: { status: 401, meaning: 'The portal session has expired: ask for a new portal link.' },
+  portal_session_revoked: { status: 401, meaning: 'The portal session was revoked: ask for a new portal link.' },
+  forbidden: {
+    status: 403,
+    meaning: 'The key may not do this: an admin-only route, or a portal session without the right to it.',
+  },
   not_found: { status: 404, meaning: 'No such resource, or the key does not reach it.' },
   method_not_allowed: { status: 405, meaning: 'The path exists, but not with this method; `Allow` lists its methods.' },
   conditions_conflict: {
@@ -30,7 +35,7 @@ export const API_ERRORS = {
     meaning: 'The URL is, or its host resolves to, an address the service does not call (private, loopback, ...).',
   },
   duplicate_condition_id: { status: 422, meaning: 'Two conditions have the same id.' },
-  invalid_window: { status: 422, meaning: 'The window is empty (since is not before until) or longer than allowed.' },
+  invalid_window: { status: 422, meaning: 'The window is empty (since is not before until), or out of range.' },
   unsupported_media_type: { status: 415, meaning: 'The body is not application/json.' },
   unsupported_encoding: { status: 415, meaning: 'The body\u2019s charset or Content-Encoding is not supported.' },
   internal: { status: 500, meaning: 'A fault in the service; nothing half-done is kept. Logged with the request.' },

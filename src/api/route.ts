@@ -25,6 +25,13 @@ export type Method = 'get' | 'post' | 'patch' | 'put' | 'delete';
 /** public: no key; key: any key (admin or app); admin: the admin key only. Under `{app_id}`, a key must reach it. */
 export type Access = 'public' | 'key' | 'admin';
 
+/**
+ * What a portal session needs for a route: `read` (any session), `manage` (a manage session), or `none` (no portal
+ * session: the platform's own routes, such as posting events or minting sessions). Default: `none` for admin routes,
+ * `read` for GET, `manage` for the rest.
+ */
+export type PortalAccess = 'read' | 'manage' | 'none';
+
 export type Tag = 'Apps' | 'Webhooks' | 'Events' | 'Deliveries' | 'Conditions' | 'Health';
 
 export interface ResponseSpec {
@@ -85,6 +92,7 @@ export interface RouteSpec<
   summary: string;
   description?: string;
   access: Access;
+  portal?: PortalAccess;
   params?: P;
   query?: Q;
   headers?: H;
@@ -109,6 +117,7 @@ export interface Route {
   summary: string;
   description?: string;
   access: Access;
+  portal?: PortalAccess;
   params?: z.ZodObject;
   query?: ObjectSchema;
   headers?: z.ZodObject;
@@ -146,8 +155,10 @@ export function defineRoute<
     throw new Error(`${spec.operationId}: path parameters ${inPath.join()} but params declares ${declared.join()}`);
   }
   const codes = new Set<ApiErrorCode>(spec.errors ?? []);
-  if (spec.access !== 'public') codes.add('unauthorized').add('database_unavailable');
-  if (spec.access === 'admin') codes.add('forbidden');
+  if (spec.access !== 'public') {
+    codes.add('unauthorized').add('portal_session_expired').add('portal_session_revoked');
+    codes.add('database_unavailable').add('forbidden');
+  }
   if (inPath.includes('app_id')) codes.add('not_found');
   if (spec.query || spec.headers) codes.add('validation_failed');
   if (spec.method !== 'get') for (const code of BODY_CODES) codes.add(code);
@@ -161,6 +172,21 @@ export function defineRoute<
       errorCodes,
       handle: handler as Route['handle'],
     }),
+  };
+}
+
+/** Refuses a portal session the route is not open to, or a read session on a route that changes or reveals. */
+function portalGuard(route: Route): RequestHandler {
+  const needs: PortalAccess =
+    route.portal ?? (route.access === 'admin' ? 'none' : route.method === 'get' ? 'read' : 'manage');
+  return (_req, res, next) => {
+    const principal = principalOf(res);
+    if (principal.kind !== 'portal') return next();
+    if (needs === 'none') throw new ApiError('forbidden', 'A portal session cannot do this');
+    if (needs === 'manage' && principal.capability !== 'manage') {
+      throw new ApiError('forbidden', 'This portal session can only read');
+    }
+    next();
   };
 }
 
@@ -182,7 +208,7 @@ export function mountRoutes(app: express.Express, routes: readonly Route[], deps
         next();
       },
     ];
-    if (route.access !== 'public') chain.push(authenticate);
+    if (route.access !== 'public') chain.push(authenticate, portalGuard(route));
     if (route.access === 'admin') chain.push(requireAdmin);
     if (route.path.includes('{app_id}')) chain.push(scope);
     if (route.method !== 'get') {

@@ -72,6 +72,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app_id}/portal-sessions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Open the portal for an app: a signed link
+     * @description Answers a link to the embeddable portal (`/portal/#token=...`) for this app, with manage or read rights, for up to 7 days. The portal calls this API with the token as its bearer: it reaches only this app, a read session changes nothing and reveals no secret, and no session reaches admin routes or mints other sessions.
+     */
+    post: operations['createPortalSession'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app_id}/portal-sessions/revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * End every portal session of an app
+     * @description Every link issued before this call stops working at once; links issued after it work.
+     */
+    post: operations['revokePortalSessions'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app_id}/webhooks': {
     parameters: {
       query?: never;
@@ -186,7 +226,7 @@ export interface paths {
     put?: never;
     /**
      * Send again every failed or skipped delivery of a webhook in a window
-     * @description Runs as its own workflow, a few deliveries at a time, each with three attempts (now, 5 s, 30 s). The window is at most 14 days, and since must be before until; since and until are ISO 8601 or a duration ago such as "2h".
+     * @description Runs as its own workflow, a few deliveries at a time, each with three attempts (now, 5 s, 30 s). since must be before until; a window longer than 14 days is cut to the 14 days before until, and the answer says so. since and until are ISO 8601 or a duration ago such as "2h".
      */
     post: operations['recoverWebhook'];
     delete?: never;
@@ -556,6 +596,41 @@ export interface components {
        */
       alert_url?: string | null;
     };
+    PortalSession: {
+      /** @description Open it, or put it in an iframe: the token is in the fragment. */
+      url: string;
+      /** @description The session’s bearer token, for the API, if you build your own front end. */
+      token: string;
+      session_id: string;
+      /** @enum {string} */
+      capabilities: 'manage' | 'read';
+      /**
+       * Format: date-time
+       * @description ISO 8601, UTC.
+       */
+      expires_at: string;
+    };
+    CreatePortalSessionBody: {
+      /**
+       * @description manage (default): set up and change webhooks; read: see everything, change nothing, no secrets.
+       * @default manage
+       * @enum {string}
+       */
+      capabilities?: 'manage' | 'read';
+      /**
+       * @description How long the link works: a whole duration from 1m to 7d. Default 1h.
+       * @default 1h
+       */
+      expires_in?: string;
+      theme?: {
+        /** @description The portal’s accent colour, as #rrggbb. */
+        primary_color?: string;
+        /** @enum {string} */
+        mode?: 'light' | 'dark';
+        /** @description Hide the portal’s own header, when the page around it has one. */
+        hide_header?: boolean;
+      };
+    };
     WebhookWithSecret: {
       id: string;
       app_id: string;
@@ -783,7 +858,7 @@ export interface components {
       workflow_id: string;
       /**
        * Format: date-time
-       * @description ISO 8601, UTC.
+       * @description The start of the window taken: 14 days before until at most.
        */
       since: string;
       /**
@@ -791,6 +866,8 @@ export interface components {
        * @description ISO 8601, UTC.
        */
       until: string;
+      /** @description Present when the settings are saved but may not work as they are, e.g. conditions without an LLM. */
+      warnings?: string[];
     };
     RecoverBody: {
       /** @description Start of the window: ISO 8601, or a duration ago such as "2h". */
@@ -1115,7 +1192,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1124,7 +1201,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -1225,7 +1323,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1234,7 +1332,7 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -1246,7 +1344,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`: Only the admin key can do this. */
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1397,7 +1495,7 @@ export interface operations {
           'application/json': components['schemas']['App'];
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1406,7 +1504,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -1525,7 +1644,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1534,7 +1653,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -1701,7 +1841,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1710,7 +1850,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -1894,7 +2055,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1903,7 +2064,416 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  createPortalSession: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreatePortalSessionBody'];
+      };
+    };
+    responses: {
+      /** @description The link and its token. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PortalSession'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  revokePortalSessions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Revoked. */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -2070,7 +2640,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2079,7 +2649,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -2204,7 +2795,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2213,7 +2804,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -2378,7 +2990,7 @@ export interface operations {
           'application/json': components['schemas']['Webhook'];
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2387,7 +2999,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -2508,7 +3141,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2517,7 +3150,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -2686,7 +3340,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2695,7 +3349,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -2881,7 +3556,7 @@ export interface operations {
           'application/json': components['schemas']['WebhookSecret'];
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2890,7 +3565,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -3013,7 +3709,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3022,7 +3718,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -3196,7 +3913,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3205,7 +3922,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -3374,7 +4112,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3383,7 +4121,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -3458,7 +4217,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_window`: The window is empty (since is not before until) or longer than allowed. */
+      /** @description `invalid_window`: The window is empty (since is not before until), or out of range. */
       422: {
         headers: {
           [name: string]: unknown;
@@ -3550,7 +4309,7 @@ export interface operations {
           'application/json': components['schemas']['RecoveryProgress'];
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3559,7 +4318,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -3685,7 +4465,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3694,7 +4474,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -3831,7 +4632,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3840,7 +4641,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -4017,7 +4839,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4026,7 +4848,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -4128,7 +4971,7 @@ export interface operations {
           'application/json': components['schemas']['DeliveryDetail'];
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4137,7 +4980,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -4272,7 +5136,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4281,7 +5145,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -4444,7 +5329,7 @@ export interface operations {
           'application/json': components['schemas']['DeliveryApp'];
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4453,7 +5338,7 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -4465,7 +5350,7 @@ export interface operations {
           };
         };
       };
-      /** @description `forbidden`: Only the admin key can do this. */
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4599,7 +5484,7 @@ export interface operations {
           };
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4608,7 +5493,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -4794,7 +5700,7 @@ export interface operations {
           'application/json': components['schemas']['Evaluation'];
         };
       };
-      /** @description `unauthorized`: No key, or a key the service does not know. */
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4803,7 +5709,28 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'unauthorized';
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */

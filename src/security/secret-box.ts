@@ -8,6 +8,8 @@ export interface SecretBox {
   encrypt(plaintext: string): string;
   /** Throws when the value was not sealed under this key, or was altered. */
   decrypt(sealed: string): string;
+  /** A 32-byte key for one other purpose (signing portal sessions), derived from SECRETS_KEY with HKDF-SHA-256. */
+  deriveKey(purpose: string): Uint8Array;
 }
 
 /** Parses SECRETS_KEY: 32 bytes as base64 (44 characters) or hex (64 characters). */
@@ -32,6 +34,9 @@ export function createSecretBox(key: Buffer): SecretBox {
       return ['v1', nonce, ciphertext, cipher.getAuthTag()]
         .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
         .join('.');
+    },
+    deriveKey(purpose) {
+      return new Uint8Array(crypto.hkdfSync('sha256', key, Buffer.alloc(0), `chat-webhooks ${purpose}`, 32));
     },
     decrypt(sealed) {
       const [version, nonce, ciphertext, tag] = sealed.split('.');

@@ -75,7 +75,7 @@ export async function startReplay(
 }
 
 export type RecoveryOutcome =
-  | { outcome: 'started'; recoveryId: string; workflowId: string; since: Date; until: Date }
+  | { outcome: 'started'; recoveryId: string; workflowId: string; since: Date; until: Date; shortened: boolean }
   | { outcome: 'not_found' }
   | { outcome: 'invalid_window'; reason: string };
 
@@ -87,8 +87,9 @@ export async function startRecovery(
 ): Promise<RecoveryOutcome> {
   const until = window.until ?? new Date();
   if (window.since >= until) return { outcome: 'invalid_window', reason: 'since must be before until' };
-  if (until.getTime() - window.since.getTime() > MAX_RECOVERY_WINDOW_MS)
-    return { outcome: 'invalid_window', reason: 'the window is longer than 14 days' };
+  // A longer window is cut to the 14 days before until: the answer says which window was taken.
+  const shortened = until.getTime() - window.since.getTime() > MAX_RECOVERY_WINDOW_MS;
+  const since = shortened ? new Date(until.getTime() - MAX_RECOVERY_WINDOW_MS) : window.since;
   if (!(await findWebhook(deps.db, appId, webhookId))) return { outcome: 'not_found' };
   const recoveryId = `rcv_${crypto.randomUUID().replaceAll('-', '')}`;
   const workflowId = recoveryWorkflowId(appId, recoveryId);
@@ -96,15 +97,15 @@ export async function startRecovery(
     deps.temporal.client.workflow.start<RecoverWebhookWorkflow>(WorkflowType.recoverWebhook, {
       workflowId,
       taskQueue: deps.temporal.taskQueue,
-      args: [{ appId, webhookId, since: window.since.toISOString(), until: until.toISOString() }],
-      staticSummary: `Recovery of webhook ${webhookId} · ${window.since.toISOString()} to ${until.toISOString()}`,
+      args: [{ appId, webhookId, since: since.toISOString(), until: until.toISOString() }],
+      staticSummary: `Recovery of webhook ${webhookId} · ${since.toISOString()} to ${until.toISOString()}`,
       typedSearchAttributes: [
         { key: SearchAttributes.AppId, value: appId },
         { key: SearchAttributes.WebhookIds, value: [webhookId] },
       ],
     }),
   );
-  return { outcome: 'started', recoveryId, workflowId, since: window.since, until };
+  return { outcome: 'started', recoveryId, workflowId, since, until, shortened };
 }
 
 export async function recoveryProgressOf(

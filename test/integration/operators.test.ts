@@ -284,10 +284,17 @@ describe('replay and recover', () => {
     assert.deepEqual([...resent].sort(), [...failedIds, skippedId].sort());
 
     const tooLong = await stack.request('POST', `/v1/apps/${appId}/webhooks/${webhookId}/recover`, { since: '15d' });
-    // Schema-valid, but a window no schema can bound: 422.
-    assert.equal(tooLong.status, 422);
-    assert.equal(tooLong.body.error.code, 'invalid_window');
-    assert.match(tooLong.body.error.message, /14 days/);
+    // Longer than 14 days: cut to the 14 days before until, and the answer says so.
+    assert.equal(tooLong.status, 202, JSON.stringify(tooLong.body));
+    assert.equal(Date.parse(tooLong.body.until) - Date.parse(tooLong.body.since), 14 * 86_400_000);
+    assert.match(tooLong.body.warnings[0], /longer than 14 days/);
+    // since after until is no window at all: schema-valid, but refused with 422.
+    const backwards = await stack.request('POST', `/v1/apps/${appId}/webhooks/${webhookId}/recover`, {
+      since: '2024-02-01T00:00:00Z',
+      until: '2024-01-01T00:00:00Z',
+    });
+    assert.equal(backwards.status, 422);
+    assert.equal(backwards.body.error.code, 'invalid_window');
     assert.equal((await stack.request('GET', `/v1/apps/${appId}/webhooks/${webhookId}/recoveries/rcv_0`)).status, 404);
   });
 

@@ -146,6 +146,7 @@ describe('OpenAPI document', () => {
       '202',
       '400',
       '401',
+      '403',
       '404',
       '413',
       '415',
@@ -162,6 +163,7 @@ describe('OpenAPI document', () => {
       ).content['application/json'].schema.properties.error.properties.code.enum;
     assert.deepEqual(codesOf('503'), ['temporal_unavailable', 'database_unavailable']);
     assert.deepEqual(codesOf('404'), ['not_found']);
+    assert.deepEqual(codesOf('401'), ['unauthorized', 'portal_session_expired', 'portal_session_revoked']);
     assert.ok((op.responses?.['503'] as { headers?: Record<string, unknown> }).headers?.['Retry-After']);
     const header = ((op.parameters ?? []) as { in: string; name: string; required?: boolean }[]).find(
       (p) => p.in === 'header',

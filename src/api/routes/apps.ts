@@ -146,7 +146,7 @@ export const appRoutes = [
     query: pageQuerySchema,
     responses: { 200: { description: 'A page of apps.', schema: appListSchema } },
   }).handle(async ({ query }, ctx) => {
-    const onlyId = ctx.principal.kind === 'app' ? ctx.principal.appId : undefined;
+    const onlyId = ctx.principal.kind === 'admin' ? undefined : ctx.principal.appId;
     return {
       status: 200,
       body: await page(
@@ -200,6 +200,7 @@ export const appRoutes = [
     summary: "Replace an app's key",
     description: 'The old key stops working at once. Answers with the app and its new key.',
     access: 'key',
+    portal: 'none',
     params: appParams,
     responses: { 200: { description: 'The app, with its new key.', schema: appWithKeySchema } },
   }).handle(async (_input, ctx) => {
@@ -219,6 +220,7 @@ export const appRoutes = [
       'Deletes the app, its webhooks and its conversation transcripts, and ends their waiting retries. The delivery ' +
       'log is kept.',
     access: 'key',
+    portal: 'none',
     params: appParams,
     responses: { 204: { description: 'Deleted.' } },
   }).handle(async (_input, ctx) => {

@@ -41,6 +41,7 @@ export const eventRoutes = [
       'of that request is a new event. A repeated id is answered 200 `duplicate` and delivers nothing again. ' +
       '`conversation_id` is required for message_sent and conversation_end.',
     access: 'key',
+    portal: 'none',
     params: appParams,
     headers: z.object({
       'Idempotency-Key': identifier(200)

@@ -6,11 +6,13 @@ import { deliveryRoutes } from './deliveries';
 import { evaluationRoutes } from './evaluations';
 import { eventRoutes } from './events';
 import { operationRoutes } from './operations';
+import { portalSessionRoutes } from './portal-sessions';
 import { webhookStatsRoutes } from './webhook-stats';
 import { webhookRoutes } from './webhooks';
 
 export const API_ROUTES: readonly Route[] = [
   ...appRoutes,
+  ...portalSessionRoutes,
   ...webhookRoutes,
   ...webhookStatsRoutes,
   ...eventRoutes,

@@ -73,8 +73,9 @@ export const recoveryStartedSchema = z
   .object({
     recovery_id: z.string(),
     workflow_id: z.string(),
-    since: timestamp,
+    since: timestamp.describe('The start of the window taken: 14 days before until at most.'),
     until: timestamp,
+    warnings: warningsField,
   })
   .meta({ id: 'RecoveryStarted' });
 
@@ -484,6 +485,7 @@ export const webhookRoutes = [
     tags: ['Webhooks'],
     summary: "Get a webhook's signing secret",
     access: 'key',
+    portal: 'manage',
     params: webhookParams,
     responses: {
       200: { description: 'The secret, and the previous one while it still signs.', schema: webhookSecretSchema },
@@ -587,8 +589,9 @@ export const webhookRoutes = [
     tags: ['Deliveries'],
     summary: 'Send again every failed or skipped delivery of a webhook in a window',
     description:
-      'Runs as its own workflow, a few deliveries at a time, each with three attempts (now, 5 s, 30 s). The window is ' +
-      'at most 14 days, and since must be before until; since and until are ISO 8601 or a duration ago such as "2h".',
+      'Runs as its own workflow, a few deliveries at a time, each with three attempts (now, 5 s, 30 s). since must be ' +
+      'before until; a window longer than 14 days is cut to the 14 days before until, and the answer says so. ' +
+      'since and until are ISO 8601 or a duration ago such as "2h".',
     access: 'key',
     params: webhookParams,
     body: recoverBodySchema,
@@ -635,6 +638,13 @@ export const webhookRoutes = [
             workflow_id: result.workflowId,
             since: result.since.toISOString(),
             until: result.until.toISOString(),
+            ...(result.shortened
+              ? {
+                  warnings: [
+                    'the window was longer than 14 days, the most a recovery covers: it starts 14 days before until',
+                  ],
+                }
+              : {}),
           },
         };
       case 'invalid_window':

@@ -11,6 +11,8 @@ export interface AppRow {
   api_key_prefix: string | null;
   /** Where "Webhook disabled" notifications go; null: nowhere. */
   alert_url: string | null;
+  /** Portal sessions issued under an earlier epoch are revoked. */
+  portal_epoch: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -99,4 +101,13 @@ export async function deleteApp(db: Queryable, id: string): Promise<boolean> {
     [id],
   );
   return (rowCount ?? 0) > 0;
+}
+
+/** Revokes every portal session of the app: tokens carry the epoch they were issued in. Answers the new epoch. */
+export async function bumpPortalEpoch(db: Queryable, id: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ portal_epoch: number }>(
+    'UPDATE apps SET portal_epoch = portal_epoch + 1 WHERE id = $1 RETURNING portal_epoch',
+    [id],
+  );
+  return rows[0]?.portal_epoch;
 }
