@@ -1,5 +1,5 @@
 /**
- * `npm run client:generate`: writes src/client/openapi.ts, the TypeScript types of the API, with openapi-typescript
+ * `npm run client:generate`: writes src/client/openapi.generated.ts, the TypeScript types of the API, with openapi-typescript
  * from the document the route declarations build. The file is checked in; a unit test fails when it is stale.
  */
 import fs from 'node:fs';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../src/package-root';
 import { generateClientTypes } from '../support/client-types';
 
-const target = path.join(PACKAGE_ROOT, 'src', 'client', 'openapi.ts');
+const target = path.join(PACKAGE_ROOT, 'src', 'client', 'openapi.generated.ts');
 
 generateClientTypes()
   .then((source) => {

@@ -40,7 +40,16 @@ async function main(): Promise<number> {
 
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=2',
+      // A safety net: a test that hangs fails after 10 minutes instead of holding CI to its limit.
+      '--test-timeout=600000',
+      '--test-reporter=spec',
+      ...files,
+    ],
     {
       stdio: 'inherit',
       env: { ...process.env, TEST_TEMPORAL_ADDRESS: server.address, WORKFLOW_BUNDLE_PATH: bundlePath },

@@ -1,6 +1,6 @@
 /**
  * The typed client of the chat-webhooks API, exported as `chat-webhooks/client`. It is openapi-fetch over the types
- * openapi-typescript generated from the OpenAPI document (./openapi.ts), so every path, parameter, body and answer is
+ * openapi-typescript generated from the OpenAPI document (./openapi.generated.ts), so every path, parameter, body and answer is
  * checked by the compiler against the API as its routes declare it.
  *
  *   const api = createChatWebhooksClient({ baseUrl: 'https://hooks.example.com', apiKey: process.env.APP_KEY });
@@ -11,7 +11,7 @@
  */
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
 
-import type { components, operations, paths } from './openapi';
+import type { components, operations, paths } from './openapi.generated';
 
 export type { components, operations, paths };
 

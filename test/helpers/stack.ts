@@ -159,6 +159,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           ...ropts.headers,
         },
         body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        // A request that hangs fails its test with a timeout, instead of holding the suite.
+        signal: AbortSignal.timeout(60_000),
       });
       const text = await res.text();
       let parsed: unknown = text;

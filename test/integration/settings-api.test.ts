@@ -244,15 +244,21 @@ describe('webhooks', () => {
   });
 
   test('a path asked with a method it does not have answers 405 with Allow, before any key is checked', async () => {
-    const put = await stack.request('PUT', '/v1/apps', {}, { key: null });
+    const put = await stack.request('PUT', '/v1/apps', undefined, { key: null });
     assert.equal(put.status, 405);
     assert.equal(put.headers.get('allow'), 'POST, GET, HEAD, OPTIONS');
     assert.equal(put.body.error.code, 'method_not_allowed');
-    // fetch refuses TRACE; node:http sends it.
+    // fetch refuses TRACE; node:http sends it, on a connection of its own that closes after the answer.
     const trace = await new Promise<http.IncomingMessage>((resolve, reject) =>
-      http.request(`${stack.apiUrl}/v1/apps`, { method: 'TRACE' }, resolve).on('error', reject).end(),
+      http
+        .request(
+          `${stack.apiUrl}/v1/apps`,
+          { method: 'TRACE', agent: false, signal: AbortSignal.timeout(10_000) },
+          (res) => res.resume().on('end', () => resolve(res)),
+        )
+        .on('error', reject)
+        .end(),
     );
-    trace.resume();
     assert.equal(trace.statusCode, 405);
     assert.equal(trace.headers.allow, 'POST, GET, HEAD, OPTIONS');
     const options = await stack.request('OPTIONS', '/v1/apps/app_x/webhooks/wh_y', undefined, { key: null });

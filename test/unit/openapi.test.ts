@@ -24,7 +24,7 @@ import { buildOpenApiDocument, createDocsRouter } from '../../src/api/openapi';
 import { defineRoute, methodNotAllowed, mountRoutes, registerRoutes, type Route } from '../../src/api/route';
 import { API_ROUTES } from '../../src/api/routes';
 import { createAppBodySchema, updateAppBodySchema } from '../../src/api/routes/apps';
-import { createWebhookBodySchema, updateWebhookBodySchema } from '../../src/api/routes/webhooks';
+import { createWebhookBodySchema, updateWebhookBodySchema } from '../../src/api/routes/webhook-schemas';
 import { chatEventBodySchema } from '../../src/domain/event-body';
 import { createLogger } from '../../src/logger';
 import { PACKAGE_ROOT } from '../../src/package-root';
@@ -533,8 +533,8 @@ describe('one declaration per route', () => {
 });
 
 describe('generated client', () => {
-  test('src/client/openapi.ts is what openapi-typescript makes of the document now', async () => {
-    const checkedIn = fs.readFileSync(path.join(PACKAGE_ROOT, 'src', 'client', 'openapi.ts'), 'utf8');
+  test('src/client/openapi.generated.ts is what openapi-typescript makes of the document now', async () => {
+    const checkedIn = fs.readFileSync(path.join(PACKAGE_ROOT, 'src', 'client', 'openapi.generated.ts'), 'utf8');
     assert.equal(checkedIn, await generateClientTypes(), 'run `npm run client:generate` and commit the result');
   });
 });

@@ -7,6 +7,7 @@ import { evaluationRoutes } from './evaluations';
 import { eventRoutes } from './events';
 import { operationRoutes } from './operations';
 import { portalSessionRoutes } from './portal-sessions';
+import { recoveryRoutes } from './recoveries';
 import { webhookStatsRoutes } from './webhook-stats';
 import { webhookRoutes } from './webhooks';
 
@@ -14,6 +15,7 @@ export const API_ROUTES: readonly Route[] = [
   ...appRoutes,
   ...portalSessionRoutes,
   ...webhookRoutes,
+  ...recoveryRoutes,
   ...webhookStatsRoutes,
   ...eventRoutes,
   ...deliveryRoutes,

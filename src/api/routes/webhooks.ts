@@ -1,7 +1,7 @@
-/** /v1/apps/{app_id}/webhooks: webhooks, their signing secrets, test sends, and recovering their failed deliveries. */
+/** /v1/apps/{app_id}/webhooks: webhooks, their signing secrets and test sends. */
 import crypto from 'node:crypto';
 
-import { z } from 'zod';
+import { type z } from 'zod';
 
 import {
   deleteWebhook,
@@ -13,277 +13,27 @@ import {
   type WebhookRow,
 } from '../../db/queries/webhooks';
 import type { WebhookCondition } from '../../domain/conditions';
-import { formatDuration, parseDuration, parseRetrySchedule } from '../../domain/durations';
-import { identifier, nonBlankText, text } from '../../domain/event-body';
-import { WEBHOOK_EVENT_TYPES } from '../../domain/events';
 import { generateWebhookSecret } from '../../security/secret-box';
-import { recoveryProgressOf, startRecovery } from '../../services/replay';
 import { notifyWebhooksChanged, sendTest } from '../../services/webhooks';
 import { isPlausibleId } from '../body';
 import { ApiError, invalidField, notFound } from '../errors';
-import {
-  checkedUrl,
-  destinationUrlField,
-  durationAlternatives,
-  durationField,
-  timestamp,
-  warningsField,
-  webhookParams,
-} from '../fields';
-import { listOf, page, pageQuerySchema } from '../pagination';
+import { checkedUrl, webhookParams } from '../fields';
+import { page, pageQuerySchema } from '../pagination';
 import { defineRoute, type RouteContext } from '../route';
-
-export const conditionInputSchema = z.strictObject({
-  id: identifier(64).optional().describe('Stable id of the condition; generated when omitted.'),
-  prompt: nonBlankText(1000).describe('When to fire, in plain language: "When a user asks about pricing".'),
-  fire: z
-    .enum(['once_per_conversation', 'every_match'])
-    .default('once_per_conversation')
-    .describe('Fire at most once per conversation (default), or at every match.'),
-});
-
-const eventsSchema = z
-  .array(z.enum(WEBHOOK_EVENT_TYPES))
-  .min(1, 'choose at least one event')
-  .refine((events) => new Set(events).size === events.length, 'events must not repeat')
-  .meta({ uniqueItems: true });
-
-/** A moment: ISO 8601 with an offset, or a duration back from now such as `2h` or `3d`. */
-const instantOrAgo = z.union([
-  z.iso.datetime({ offset: true }),
-  // Up to ten years back: far enough for any window the delivery log holds, and a moment a Date can hold.
-  durationField({ minMs: 1, maxMs: 3650 * 86_400_000 }, 'an ISO 8601 time or a whole duration ago such as 2h'),
-]);
-
-function toInstant(value: string, nowMs: number): Date {
-  const ago = parseDuration(value);
-  return typeof ago === 'number' ? new Date(nowMs - ago) : new Date(value);
-}
-
-export const recoverBodySchema = z
-  .strictObject({
-    since: instantOrAgo.describe('Start of the window: ISO 8601, or a duration ago such as "2h".'),
-    until: instantOrAgo
-      .optional()
-      .describe('End of the window (default now). It must be after since, and at most 14 days after it.'),
-  })
-  .meta({ id: 'RecoverBody' });
-
-export const recoveryStartedSchema = z
-  .object({
-    recovery_id: z.string(),
-    workflow_id: z.string(),
-    since: timestamp.describe('The start of the window taken: 14 days before until at most.'),
-    until: timestamp,
-    warnings: warningsField,
-  })
-  .meta({ id: 'RecoveryStarted' });
-
-export const recoveryProgressSchema = z
-  .object({
-    recovery_id: z.string(),
-    webhook_id: z.string(),
-    total: z.int().describe('Failed and skipped deliveries in the window when the recovery started.'),
-    sent: z.int(),
-    succeeded: z.int(),
-    failed: z.int(),
-    done: z.boolean(),
-  })
-  .meta({ id: 'RecoveryProgress' });
-
-/**
- * Per-webhook delivery settings: a retry schedule (up to 30 whole durations between 1s and 24h, comma-separated, as
- * RETRY_SCHEDULE is written; "" for no retries), and the attempt timeout. The pattern says all of it.
- */
-const RETRY_DELAY = durationAlternatives({ minMs: 1_000, maxMs: 86_400_000 });
-const retryScheduleField = z
-  .string()
-  .max(500)
-  .regex(
-    new RegExp(`^(?:(?:${RETRY_DELAY})(?: *, *(?:${RETRY_DELAY})){0,29})?$`),
-    'up to 30 delays between 1s and 24h, comma-separated, such as 5s,5m,30m',
-  )
-  .transform((text) => parseRetrySchedule(text) as number[])
-  .describe('Delays between attempts, e.g. "5s,5m,30m"; replaces RETRY_SCHEDULE for this webhook. null: the default.');
-const timeoutField = z
-  .int()
-  .min(1_000)
-  .max(30_000)
-  .describe('Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS.');
-
-const webhookUrlField = destinationUrlField.describe(
-  'Where to POST: an absolute https URL (http only when the service sets ALLOW_HTTP_WEBHOOKS). It must not be, or ' +
-    'resolve to, a private or reserved address.',
-);
-
-/**
- * `conditions` go with the custom_condition event, and only with it. JSON Schema says so with if/then/else, so that a
- * client generating requests from the document does not send what is refused.
- */
-const conditionsRule = {
-  if: { properties: { events: { contains: { const: 'custom_condition' } } }, required: ['events'] },
-  then: { required: ['conditions'], properties: { conditions: { minItems: 1 } } },
-  else: { properties: { conditions: { maxItems: 0 } } },
-};
-
-/** The body's side of the rule that conditions go with custom_condition, and only with it. */
-function checkConditionsRule(events: readonly string[], conditions: unknown[] | undefined, ctx: z.RefinementCtx): void {
-  const wants = events.includes('custom_condition');
-  if (wants && (!conditions || conditions.length === 0)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['conditions'],
-      message: 'at least one condition is required with custom_condition',
-    });
-  } else if (!wants && conditions && conditions.length > 0) {
-    ctx.addIssue({ code: 'custom', path: ['conditions'], message: 'conditions need the custom_condition event' });
-  }
-}
-
-/** In a change that sends both events and conditions, they must agree as they do on create. */
-const updateConditionsRules = [
-  {
-    if: { required: ['events', 'conditions'], properties: { events: { contains: { const: 'custom_condition' } } } },
-    then: { properties: { conditions: { minItems: 1 } } },
-  },
-  {
-    if: { required: ['events'], properties: { events: { not: { contains: { const: 'custom_condition' } } } } },
-    then: { properties: { conditions: { maxItems: 0 } } },
-  },
-];
-
-export const createWebhookBodySchema = z
-  .strictObject({
-    url: webhookUrlField,
-    description: text(500).optional(),
-    events: eventsSchema,
-    conditions: z
-      .array(conditionInputSchema)
-      .max(20)
-      .optional()
-      .describe('Required with custom_condition, refused otherwise.'),
-    enabled: z.boolean().default(true),
-    retry_schedule: retryScheduleField.nullable().optional(),
-    timeout_ms: timeoutField.nullable().optional(),
-  })
-  .superRefine((body, ctx) => checkConditionsRule(body.events, body.conditions, ctx))
-  .meta({ id: 'CreateWebhookBody', ...conditionsRule });
-
-export const updateWebhookBodySchema = z
-  .strictObject({
-    url: webhookUrlField.optional(),
-    description: text(500).nullable().optional(),
-    events: eventsSchema.optional(),
-    conditions: z.array(conditionInputSchema).max(20).optional(),
-    enabled: z.boolean().optional(),
-    retry_schedule: retryScheduleField.nullable().optional(),
-    timeout_ms: timeoutField.nullable().optional(),
-  })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
-  .superRefine((body, ctx) => {
-    if (body.events !== undefined && body.conditions !== undefined)
-      checkConditionsRule(body.events, body.conditions, ctx);
-  })
-  .meta({ id: 'UpdateWebhookBody', minProperties: 1, allOf: updateConditionsRules });
-
-const conditionSchema = z.object({
-  id: z.string(),
-  prompt: z.string(),
-  fire: z.enum(['once_per_conversation', 'every_match']),
-});
-
-export const webhookSchema = z
-  .object({
-    id: z.string(),
-    app_id: z.string(),
-    url: z.string(),
-    description: z.string().nullable(),
-    events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
-    conditions: z.array(conditionSchema).describe('Empty unless events has custom_condition.'),
-    enabled: z.boolean(),
-    disabled_reason: z
-      .string()
-      .nullable()
-      .describe('Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing".'),
-    disabled_at: timestamp.nullable(),
-    failing_since: timestamp
-      .nullable()
-      .describe('Start of the current run of failed attempts; null after any success.'),
-    retry_schedule: z.string().nullable().describe("This webhook's delays between attempts; null: RETRY_SCHEDULE."),
-    timeout_ms: z.int().nullable().describe("This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS."),
-    created_at: timestamp,
-    updated_at: timestamp,
-  })
-  .meta({ id: 'Webhook' });
-
-export const webhookWithSecretSchema = z
-  .object({
-    ...webhookSchema.shape,
-    secret: z.string().describe('The signing secret (Standard Webhooks, whsec_...), returned once here.'),
-    warnings: warningsField,
-  })
-  .meta({ id: 'WebhookWithSecret' });
-
-const webhookUpdatedSchema = z
-  .object({ ...webhookSchema.shape, warnings: warningsField })
-  .meta({ id: 'WebhookUpdated' });
-const webhookListSchema = listOf(webhookSchema).meta({ id: 'WebhookList' });
-
-const webhookSecretSchema = z
-  .object({
-    secret: z.string(),
-    previous_secret: z.string().nullable().describe('Still signs alongside secret until previous_secret_expires_at.'),
-    previous_secret_expires_at: timestamp.nullable(),
-  })
-  .meta({ id: 'WebhookSecret' });
-
-const rotatedSecretSchema = z
-  .object({
-    secret: z.string().describe('The new signing secret.'),
-    previous_secret_expires_at: timestamp.describe('Until then deliveries carry signatures by both secrets.'),
-  })
-  .meta({ id: 'RotatedSecret' });
-
-const testSendResultSchema = z
-  .object({
-    delivery_id: z.string().nullable(),
-    workflow_id: z.string(),
-    status: z
-      .enum(['succeeded', 'failed', 'pending'])
-      .describe('pending (with 202) when the attempt did not end in time.'),
-    attempt: z
-      .object({
-        status_code: z.int().nullable(),
-        duration_ms: z.number(),
-        response_excerpt: z.string().nullable(),
-        error: z.string().nullable(),
-      })
-      .nullable(),
-  })
-  .meta({ id: 'TestSendResult' });
-
-/** The public form of a webhook. Signing secrets are never part of it. */
-export function webhookJson(w: WebhookRow): z.input<typeof webhookSchema> {
-  return {
-    id: w.id,
-    app_id: w.app_id,
-    url: w.url,
-    description: w.description,
-    events: w.events,
-    conditions: w.conditions,
-    enabled: w.enabled,
-    disabled_reason: w.disabled_reason,
-    disabled_at: w.disabled_at?.toISOString() ?? null,
-    failing_since: w.failing_since?.toISOString() ?? null,
-    retry_schedule: w.retry_schedule_ms ? w.retry_schedule_ms.map(formatDuration).join(',') : null,
-    timeout_ms: w.timeout_ms,
-    created_at: w.created_at.toISOString(),
-    updated_at: w.updated_at.toISOString(),
-  };
-}
-
-export const NO_LLM_WARNING =
-  'No LLM is configured (OPENAI_API_KEY or OPENAI_BASE_URL), so these conditions are saved but not evaluated: they never fire.';
+import {
+  type conditionInputSchema,
+  createWebhookBodySchema,
+  NO_LLM_WARNING,
+  rotatedSecretSchema,
+  testSendResultSchema,
+  updateWebhookBodySchema,
+  webhookJson,
+  webhookListSchema,
+  webhookSchema,
+  webhookSecretSchema,
+  webhookUpdatedSchema,
+  webhookWithSecretSchema,
+} from './webhook-schemas';
 
 /** Conditions go with custom_condition, and only with it; each gets a stable id. */
 function resolveConditions(
@@ -309,7 +59,7 @@ function resolveConditions(
   return conditions;
 }
 
-async function requireWebhook(ctx: RouteContext, webhookId: string): Promise<WebhookRow> {
+export async function requireWebhook(ctx: RouteContext, webhookId: string): Promise<WebhookRow> {
   const webhook = isPlausibleId(webhookId) ? await findWebhook(ctx.deps.db, ctx.app.id, webhookId) : undefined;
   if (!webhook) throw notFound(`Webhook ${webhookId}`);
   return webhook;
@@ -580,100 +330,5 @@ export const webhookRoutes = [
         },
       },
     };
-  }),
-
-  defineRoute({
-    method: 'post',
-    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/recover',
-    operationId: 'recoverWebhook',
-    tags: ['Deliveries'],
-    summary: 'Send again every failed or skipped delivery of a webhook in a window',
-    description:
-      'Runs as its own workflow, a few deliveries at a time, each with three attempts (now, 5 s, 30 s). since must be ' +
-      'before until; a window longer than 14 days is cut to the 14 days before until, and the answer says so. ' +
-      'since and until are ISO 8601 or a duration ago such as "2h".',
-    access: 'key',
-    params: webhookParams,
-    body: recoverBodySchema,
-    responses: {
-      202: {
-        description: 'The recovery started.',
-        schema: recoveryStartedSchema,
-        links: {
-          GetRecovery: {
-            operationId: 'getRecovery',
-            parameters: {
-              app_id: '$request.path.app_id',
-              webhook_id: '$request.path.webhook_id',
-              recovery_id: '$response.body#/recovery_id',
-            },
-          },
-        },
-      },
-    },
-    errors: ['invalid_window', 'temporal_unavailable'],
-  }).handle(async ({ params, body }, ctx) => {
-    const webhook = await requireWebhook(ctx, params.webhook_id);
-    const now = Date.now();
-    const since = toInstant(body.since, now);
-    const until = body.until ? toInstant(body.until, now) : undefined;
-    for (const [field, at] of [
-      ['since', since],
-      ['until', until],
-    ] as const) {
-      // A duration ago so long that the moment is before any a date can hold.
-      if (at && Number.isNaN(at.getTime())) {
-        throw new ApiError('invalid_window', `Invalid recovery window: ${field} is out of range`, [
-          { field, message: 'out of range' },
-        ]);
-      }
-    }
-    const result = await startRecovery(ctx.deps, webhook.app_id, webhook.id, { since, until });
-    switch (result.outcome) {
-      case 'started':
-        return {
-          status: 202,
-          body: {
-            recovery_id: result.recoveryId,
-            workflow_id: result.workflowId,
-            since: result.since.toISOString(),
-            until: result.until.toISOString(),
-            ...(result.shortened
-              ? {
-                  warnings: [
-                    'the window was longer than 14 days, the most a recovery covers: it starts 14 days before until',
-                  ],
-                }
-              : {}),
-          },
-        };
-      case 'invalid_window':
-        throw new ApiError('invalid_window', `Invalid recovery window: ${result.reason}`, [
-          { field: 'since', message: result.reason },
-        ]);
-      case 'not_found':
-        throw notFound(`Webhook ${webhook.id}`);
-      default: {
-        const unreachable: never = result;
-        throw new Error(`unhandled recovery outcome ${JSON.stringify(unreachable)}`);
-      }
-    }
-  }),
-
-  defineRoute({
-    method: 'get',
-    path: '/v1/apps/{app_id}/webhooks/{webhook_id}/recoveries/{recovery_id}',
-    operationId: 'getRecovery',
-    tags: ['Deliveries'],
-    summary: 'Progress of a recovery',
-    access: 'key',
-    params: webhookParams.extend({ recovery_id: z.string().describe('The recovery id (rcv_...).') }),
-    responses: { 200: { description: 'Counts so far.', schema: recoveryProgressSchema } },
-    errors: ['temporal_unavailable'],
-  }).handle(async ({ params }, ctx) => {
-    const webhook = await requireWebhook(ctx, params.webhook_id);
-    const progress = await recoveryProgressOf(ctx.deps, webhook.app_id, params.recovery_id);
-    if (!progress) throw notFound(`Recovery ${params.recovery_id}`);
-    return { status: 200, body: { recovery_id: params.recovery_id, webhook_id: webhook.id, ...progress } };
   }),
 ];

@@ -872,7 +872,7 @@ export interface components {
     RecoverBody: {
       /** @description Start of the window: ISO 8601, or a duration ago such as "2h". */
       since: string;
-      /** @description End of the window (default now). It must be after since, and at most 14 days after it. */
+      /** @description End of the window (default now), after since. A longer window than 14 days is cut to the 14 before it. */
       until?: string;
     };
     RecoveryProgress: {
