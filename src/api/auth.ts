@@ -3,12 +3,7 @@ import type { RequestHandler, Response } from 'express';
 import type { Db } from '../db/pool';
 import { type AppRow, findApp, findAppByKeyHash } from '../db/queries/apps';
 import { apiKeyMatches, hashApiKey } from '../security/api-keys';
-import {
-  createPortalTokens,
-  looksLikePortalToken,
-  type PortalCapability,
-  type PortalTokens,
-} from '../security/portal-token';
+import { looksLikePortalToken, type PortalCapability, portalTokensFor } from '../security/portal-token';
 import type { SecretBox } from '../security/secret-box';
 import { isPlausibleId } from './body';
 import { ApiError, notFound } from './errors';
@@ -36,7 +31,6 @@ export function scopedApp(res: Response): AppRow {
  * SHA-256, so the database never compares the key itself).
  */
 export function requireApiKey(deps: { db: Db; adminApiKey: string; secrets: SecretBox }): RequestHandler {
-  let tokens: PortalTokens | undefined;
   return async (req, res, next) => {
     const header = req.get('authorization');
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
@@ -49,8 +43,7 @@ export function requireApiKey(deps: { db: Db; adminApiKey: string; secrets: Secr
       return next();
     }
     if (looksLikePortalToken(key)) {
-      tokens ??= createPortalTokens(deps.secrets);
-      const check = await tokens.verify(key);
+      const check = await portalTokensFor(deps.secrets).verify(key);
       if (!check.ok) {
         throw check.reason === 'expired'
           ? new ApiError('portal_session_expired', 'This portal session has expired: ask for a new portal link')

@@ -94,3 +94,12 @@ export function createPortalTokens(secrets: SecretBox) {
 }
 
 export type PortalTokens = ReturnType<typeof createPortalTokens>;
+
+// One signer per secret box: the key is derived once, and the API's auth and its session routes share it.
+const signers = new WeakMap<SecretBox, PortalTokens>();
+
+export function portalTokensFor(secrets: SecretBox): PortalTokens {
+  let signer = signers.get(secrets);
+  if (!signer) signers.set(secrets, (signer = createPortalTokens(secrets)));
+  return signer;
+}

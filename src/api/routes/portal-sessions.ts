@@ -7,8 +7,7 @@ import { z } from 'zod';
 
 import { bumpPortalEpoch } from '../../db/queries/apps';
 import { parseDuration } from '../../domain/durations';
-import { createPortalTokens, PORTAL_CAPABILITIES, type PortalTokens } from '../../security/portal-token';
-import type { SecretBox } from '../../security/secret-box';
+import { PORTAL_CAPABILITIES, portalTokensFor } from '../../security/portal-token';
 import { notFound } from '../errors';
 import { appParams, durationField, timestamp } from '../fields';
 import { defineRoute } from '../route';
@@ -48,14 +47,6 @@ const portalSessionSchema = z
   })
   .meta({ id: 'PortalSession' });
 
-// One signer per secret box: the key derivation runs once, not per request.
-const signers = new WeakMap<SecretBox, PortalTokens>();
-const signerFor = (secrets: SecretBox) => {
-  let signer = signers.get(secrets);
-  if (!signer) signers.set(secrets, (signer = createPortalTokens(secrets)));
-  return signer;
-};
-
 export const portalSessionRoutes = [
   defineRoute({
     method: 'post',
@@ -74,7 +65,7 @@ export const portalSessionRoutes = [
     responses: { 201: { description: 'The link and its token.', schema: portalSessionSchema } },
   }).handle(async ({ body }, ctx) => {
     const expiresAt = new Date(Date.now() + (parseDuration(body.expires_in) as number));
-    const { token, sessionId } = await signerFor(ctx.deps.secrets).issue({
+    const { token, sessionId } = await portalTokensFor(ctx.deps.secrets).issue({
       appId: ctx.app.id,
       capability: body.capabilities,
       epoch: ctx.app.portal_epoch,
