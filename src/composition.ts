@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { type Client } from '@temporalio/client';
 
 import { createApp } from './api/app';
+import { PORTAL_DIST_DIR } from './api/portal';
 import { createHttpServer } from './api/server';
 import type { Config } from './config';
 import type { Db } from './db/pool';
@@ -95,6 +96,7 @@ export async function startApi(
     llm: configuredLlm(config),
     temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
     portalBaseUrl: config.http.publicUrl,
+    portal: { distDir: PORTAL_DIST_DIR, frameAncestors: config.portal.frameAncestors },
     metrics: parts.metrics,
     logger: parts.logger,
   });

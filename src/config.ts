@@ -50,6 +50,20 @@ const cidrList = z.string().transform((text, ctx) => {
   return list;
 });
 
+/**
+ * One CSP source expression each: a keyword, or scheme://host[:port] with an optional leading `*.` in the host. Anything
+ * else (a `;`, a quote, a path) could change the policy's meaning, so it is refused.
+ */
+const FRAME_SOURCE = /^(?:'self'|'none'|\*|https?:\/\/(?:\*\.)?[A-Za-z0-9.-]+(?::(?:\d{1,5}|\*))?)$/;
+const frameAncestors = z
+  .string()
+  .transform((raw) => raw.split(/[\s,]+/).filter(Boolean))
+  .refine((list) => list.length > 0, 'PORTAL_FRAME_ANCESTORS needs at least one source')
+  .refine((list) => list.every((s) => FRAME_SOURCE.test(s)), {
+    message: "PORTAL_FRAME_ANCESTORS: each source must be 'self', 'none', * or an origin such as https://app.example.com",
+  })
+  .refine((list) => !list.includes("'none'") || list.length === 1, "PORTAL_FRAME_ANCESTORS: 'none' stands alone");
+
 /** Raw environment schema. Optional values without a default are filled per mode in `loadConfig`. */
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
@@ -85,6 +99,13 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: z.string().url().optional(),
   /** Where app owners reach this API from a browser, for portal links. Unset: the origin each request came to. */
   PUBLIC_URL: z.string().url().optional(),
+  /**
+   * Who may embed the portal in a frame: CSP frame-ancestors sources, separated by spaces or commas, such as
+   * `https://app.example.com https://*.example.com`. Default 'self' (dev adds its example page's origin).
+   */
+  PORTAL_FRAME_ANCESTORS: frameAncestors.optional(),
+  /** Dev only: port of the page that shows the portal embedded from another origin; 0 turns it off. */
+  PORTAL_EXAMPLE_PORT: z.coerce.number().int().min(0).max(65535).default(3001),
   /** Time one delivery attempt may take, connection to last body byte. */
   DELIVERY_TIMEOUT_MS: positiveInt.max(120_000).default(15_000),
   /** Delays between attempts, comma-separated. Default: Svix's schedule, 8 attempts over about 28 hours. */
@@ -136,6 +157,8 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   mode: 'dev' | 'production';
   http: { port: number; host: string; publicUrl: string | undefined };
+  /** The embeddable portal: who may frame it, and (dev) the port of the page that shows it framed. */
+  portal: { frameAncestors: string[]; examplePort: number };
   metricsPort: number;
   auth: { adminApiKey: string | undefined };
   secrets: { key: string | undefined; rotationOverlapMs: number };
@@ -219,6 +242,12 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
       port: e.PORT,
       host: e.HOST ?? (production ? '0.0.0.0' : '127.0.0.1'),
       publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    },
+    portal: {
+      frameAncestors:
+        e.PORTAL_FRAME_ANCESTORS ??
+        (production || e.PORTAL_EXAMPLE_PORT === 0 ? ["'self'"] : ["'self'", `http://127.0.0.1:${e.PORTAL_EXAMPLE_PORT}`]),
+      examplePort: production ? 0 : e.PORTAL_EXAMPLE_PORT,
     },
     metricsPort: e.METRICS_PORT,
     auth: { adminApiKey: e.ADMIN_API_KEY },

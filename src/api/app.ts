@@ -13,6 +13,7 @@ import type { DestinationPolicy, Resolver } from '../security/destination';
 import type { SecretBox } from '../security/secret-box';
 import { ApiError, errorMiddleware } from './errors';
 import { createDocsRouter } from './openapi';
+import { createPortalRouter, PORTAL_DIST_DIR, type PortalOptions } from './portal';
 import { methodNotAllowed, mountRoutes } from './route';
 import { API_ROUTES } from './routes';
 
@@ -36,6 +37,8 @@ export interface ApiDeps {
   temporalUi?: { baseUrl: string; namespace: string };
   /** Where portal links point (PUBLIC_URL); default: the origin the request came to. */
   portalBaseUrl?: string;
+  /** The built portal and who may frame it; default portal/dist, framed by this origin only. */
+  portal?: PortalOptions;
   /** This process's metrics, served at GET /metrics. */
   metrics: Metrics;
   logger: Logger;
@@ -48,6 +51,8 @@ export function createApp(deps: ApiDeps): express.Express {
 
   // The OpenAPI document and its browsable reference: no key needed.
   app.use(createDocsRouter());
+  // The app owners' portal, a static page that calls this API with its session token.
+  app.use(createPortalRouter(deps.portal ?? { distDir: PORTAL_DIST_DIR, frameAncestors: ["'self'"] }));
 
   app.use(methodNotAllowed(API_ROUTES));
   mountRoutes(app, API_ROUTES, deps);

@@ -21,6 +21,8 @@ import { startDevServer } from '../temporal/dev-server';
 import { registerSearchAttributes } from '../temporal/search-attribute-setup';
 import { VERSION } from '../version';
 import { loadOrCreateDevSecret } from './dev-secrets';
+import { ensurePortalBuilt } from './portal-build';
+import { startPortalExample } from './portal-example';
 
 type Stop = () => Promise<void>;
 
@@ -114,9 +116,11 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   // The API shares the worker's connection: a new event's workflow gets its first task in the answer to the start call
   // (eager start; the benchmark measured e2e p50 −66% in one process). The worker closes that connection after the API stops.
   const client = new Client({ connection: worker.connection, namespace: config.temporal.namespace });
+  ensurePortalBuilt(logger);
   const api = await startApi({ ...parts, adminApiKey: admin.value, temporal: { client, eagerStart: true } });
+  const example = config.portal.examplePort > 0 ? await startPortalExample({ port: config.portal.examplePort }) : null;
   // Stop order: no new requests, then no new tasks, then the stores they use.
-  stops.push(api.stop, worker.shutdown, () => db.end(), ...stopTemporal, ...stopDb);
+  stops.push(...(example ? [example.stop] : []), api.stop, worker.shutdown, () => db.end(), ...stopTemporal, ...stopDb);
   worker.running.catch((error) => {
     logger.fatal({ err: error }, 'worker crashed');
     process.kill(process.pid, 'SIGTERM');
@@ -126,6 +130,8 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
     '',
     `chat-webhooks ${VERSION} is running (dev mode)`,
     `  API          http://localhost:${config.http.port}`,
+    `  Portal       http://localhost:${config.http.port}/portal/ (open a link from POST /v1/apps/:app_id/portal-sessions)`,
+    ...(example ? [`  Embedding    ${example.url} (the portal in an iframe on another origin)`] : []),
     `  Temporal UI  ${config.temporal.address ? '(external Temporal at ' + config.temporal.address + ')' : config.temporal.uiUrl}`,
     `  Database     ${config.db.url ? 'DATABASE_URL' : 'embedded PGlite in ' + path.join(config.dataDir, 'pglite')}`,
   ];

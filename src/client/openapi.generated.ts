@@ -215,6 +215,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app_id}/url-checks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Check a destination URL before saving it
+     * @description Answers whether the service would accept this URL for a webhook or an alert_url, and why not, with the same rules as saving (absolute https, or http where the service allows it; no private, loopback or link-local address, literal or resolved). Saves nothing.
+     */
+    post: operations['checkUrl'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app_id}/webhooks/{webhook_id}/recover': {
     parameters: {
       query?: never;
@@ -272,6 +292,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app_id}/webhooks/{webhook_id}/stats/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A webhook's success rate and response times over time
+     * @description The attempts of `window` in buckets of `interval`: for each, attempts, successes (2xx), the success rate and the p50/p95/p99 response times. Every bucket is present, empty ones with zero attempts, so a chart can plot the points as they come. At most 1000 buckets (422 invalid_window beyond).
+     */
+    get: operations['getWebhookStatsSeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app_id}/webhook-stats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every webhook of an app: its success rate and last delivery
+     * @description One row per webhook, in the same order and pages as listing the webhooks (pass the same `limit` and `cursor`): attempts and success rate over `window`, and the newest delivery. A webhook list needs this one call, not one per webhook.
+     */
+    get: operations['listWebhookStats'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app_id}/events': {
     parameters: {
       query?: never;
@@ -286,6 +346,26 @@ export interface paths {
      * @description Starts delivery to every enabled webhook of the app that subscribes to the event. The event id is `id`; without it, the `Idempotency-Key` header; without either, the service makes one up (`evt_...`), and a retry of that request is a new event. A repeated id is answered 200 `duplicate` and delivers nothing again. `conversation_id` is required for message_sent and conversation_end.
      */
     post: operations['postEvent'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app_id}/event-types': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The event types, their payload fields and an example of each
+     * @description Message Sent, New User Signup, Custom Conditions and Conversation End: when each fires, its payload fields with their types and nullability, and an example payload with this app’s name and privacy settings applied.
+     */
+    get: operations['listEventTypes'];
+    put?: never;
+    post?: never;
     delete?: never;
     options?: never;
     head?: never;
@@ -853,6 +933,20 @@ export interface components {
         error: string | null;
       } | null;
     };
+    UrlCheck: {
+      /** @description Whether a webhook or alert_url with this URL would be saved. */
+      allowed: boolean;
+      /** @description The URL as it would be saved and called; null when it is not a URL. */
+      url: string | null;
+      /** @description Why it is refused; null when allowed. */
+      reason: string | null;
+      /** @description Allowed, but may not work as it is: the host does not resolve now (it is checked again at each attempt). */
+      warning: string | null;
+    };
+    UrlCheckBody: {
+      /** @description What the owner typed, as it is: anything that is not a usable URL gets its reason. */
+      url: string;
+    };
     RecoveryStarted: {
       recovery_id: string;
       workflow_id: string;
@@ -923,6 +1017,55 @@ export interface components {
         duration_ms: number;
       } | null;
     };
+    WebhookStatsSeries: {
+      webhook_id: string;
+      window: string;
+      interval: string;
+      /** @description Every bucket from the one holding now - window to now, oldest first. */
+      points: {
+        /**
+         * Format: date-time
+         * @description Where the bucket starts; buckets are aligned to whole intervals since 1970 (UTC).
+         */
+        start: string;
+        attempts: number;
+        /** @description Attempts answered 2xx. */
+        succeeded: number;
+        /** @description succeeded / attempts; null for an empty bucket. */
+        success_rate: number | null;
+        /** @description Percentiles of attempts in the bucket that got an HTTP answer. */
+        response_time_ms: {
+          p50: number | null;
+          p95: number | null;
+          p99: number | null;
+        };
+      }[];
+    };
+    WebhookSummaryList: {
+      data: components['schemas']['WebhookSummary'][];
+      /** @description Pass as cursor for the next page; null on the last page. */
+      next_cursor: string | null;
+      window: string;
+    };
+    WebhookSummary: {
+      webhook_id: string;
+      /** @description Attempts started in the window. */
+      attempts: number;
+      /** @description Attempts answered 2xx / attempts; null when none. */
+      success_rate: number | null;
+      /** @description The newest delivery to this webhook, at any time. */
+      last_delivery: {
+        id: string;
+        /** @enum {string} */
+        status: 'pending' | 'succeeded' | 'failed' | 'skipped';
+        event_type: string;
+        /**
+         * Format: date-time
+         * @description When the delivery was created.
+         */
+        at: string;
+      } | null;
+    };
     EventAccepted: {
       event_id: string;
       workflow_id: string;
@@ -951,6 +1094,36 @@ export interface components {
       message?: string;
       /** @description The app's response (message_sent). */
       response?: string;
+    };
+    EventTypeList: {
+      data: components['schemas']['EventType'][];
+      /** @description Prompts to start a custom condition from. */
+      example_condition_prompts: string[];
+    };
+    EventType: {
+      /**
+       * @description As webhooks’ `events` name it.
+       * @enum {string}
+       */
+      type: 'message_sent' | 'user_signup' | 'conversation_end' | 'custom_condition';
+      /** @description As the settings page names it, e.g. "Message Sent". */
+      name: string;
+      /** @description When it fires. */
+      description: string;
+      /** @description The payload’s `event` value, e.g. "Message sent". */
+      payload_event: string;
+      /** @description Every field of the payload, in the order receivers get them. */
+      fields: {
+        name: string;
+        /** @enum {string} */
+        type: 'string' | 'boolean';
+        nullable: boolean;
+        description: string;
+      }[];
+      /** @description A payload of this type as this app’s receivers get it. */
+      example: {
+        [key: string]: unknown;
+      };
     };
     DeliveryList: {
       data: components['schemas']['DeliverySummary'][];
@@ -4064,6 +4237,203 @@ export interface operations {
       };
     };
   };
+  checkUrl: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['UrlCheckBody'];
+      };
+    };
+    responses: {
+      /** @description The verdict. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UrlCheck'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
   recoverWebhook: {
     parameters: {
       query?: never;
@@ -4217,7 +4587,7 @@ export interface operations {
           };
         };
       };
-      /** @description `invalid_window`: The window is empty (since is not before until), or out of range. */
+      /** @description `invalid_window`: The window is empty (since is not before until), out of range, or holds too many chart buckets. */
       422: {
         headers: {
           [name: string]: unknown;
@@ -4574,6 +4944,342 @@ export interface operations {
       };
     };
   };
+  getWebhookStatsSeries: {
+    parameters: {
+      query?: {
+        /** @description How far back attempts count: a whole duration such as 90m, 24h or 7d, at most 30d. Default 24h. */
+        window?: string;
+        /** @description The width of each bucket: a whole duration from 1m to 30d. Default 1h. window / interval may give at most 1000 buckets. */
+        interval?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+        /** @description The webhook id (wh_...). */
+        webhook_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The buckets, oldest first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookStatsSeries'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_window`: The window is empty (since is not before until), out of range, or holds too many chart buckets. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'invalid_window';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  listWebhookStats: {
+    parameters: {
+      query?: {
+        limit?: number;
+        /** @description Where the page starts: the `next_cursor` of the previous page. */
+        cursor?: string;
+        /** @description How far back attempts count: a whole duration such as 90m, 24h or 7d, at most 30d. Default 24h. */
+        window?: string;
+      };
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description A page of summaries, oldest webhook first. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookSummaryList'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
   postEvent: {
     parameters: {
       query?: never;
@@ -4770,6 +5476,136 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'temporal_unavailable' | 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  listEventTypes: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Every event type. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EventTypeList'];
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */

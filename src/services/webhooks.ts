@@ -9,6 +9,7 @@ import type { Db } from '../db/pool';
 import { listAttempts, listDeliveriesForEvent, listPendingWorkflowIds } from '../db/queries/deliveries';
 import type { WebhookRow } from '../db/queries/webhooks';
 import type { ChatEventResult } from '../domain/delivery';
+import { sampleChatEvent } from '../domain/event-catalogue';
 import { CHAT_EVENT_TYPES, type ChatEvent, type ChatEventType } from '../domain/events';
 import type { Logger } from '../logger';
 import { webhooksChanged } from '../temporal/contracts';
@@ -69,14 +70,11 @@ export async function sendTest(
     (webhook.events.find((e) => (CHAT_EVENT_TYPES as readonly string[]).includes(e)) as ChatEventType | undefined) ??
     'message_sent';
   const event: ChatEvent = {
-    appId: webhook.app_id,
-    eventId: `test_${crypto.randomUUID().replaceAll('-', '')}`,
-    type,
-    occurredAt: new Date().toISOString(),
-    conversationId: type === 'user_signup' ? null : 'conv_test',
-    user: { id: 'user_test', email: 'user@example.com', name: 'John Doe', loggedIn: true },
-    message: type === 'message_sent' ? 'User message' : null,
-    response: type === 'message_sent' ? 'App response message' : null,
+    ...sampleChatEvent(type, {
+      appId: webhook.app_id,
+      eventId: `test_${crypto.randomUUID().replaceAll('-', '')}`,
+      occurredAt: new Date().toISOString(),
+    }),
     testWebhookId: webhook.id,
   };
   const handle = await startChatEventWorkflow(deps.temporal, event);

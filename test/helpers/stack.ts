@@ -42,6 +42,8 @@ export interface StackOptions {
   conversationIdleMs?: number;
   disableAfterMs?: number;
   maxInFlightPerEndpoint?: number;
+  /** PORTAL_FRAME_ANCESTORS; default 'self'. */
+  portalFrameAncestors?: string;
 }
 
 export interface Stack {
@@ -109,6 +111,7 @@ function stackConfig(opts: StackOptions, taskQueue: string, adminKey: string): C
       CONVERSATION_IDLE_TIMEOUT: opts.conversationIdleMs ? `${opts.conversationIdleMs}ms` : '0',
       WORKFLOW_BUNDLE_PATH: process.env.WORKFLOW_BUNDLE_PATH,
       SHUTDOWN_GRACE: '5s',
+      PORTAL_FRAME_ANCESTORS: opts.portalFrameAncestors ?? "'self'",
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'debug',
     },
     'dev',

@@ -106,6 +106,9 @@ const appLinks = {
   PostEvent: { operationId: 'postEvent', parameters: { app_id: '$response.body#/id' } },
   ListDeliveries: { operationId: 'listDeliveries', parameters: { app_id: '$response.body#/id' } },
   TryCondition: { operationId: 'tryCondition', parameters: { app_id: '$response.body#/id' } },
+  ListWebhookStats: { operationId: 'listWebhookStats', parameters: { app_id: '$response.body#/id' } },
+  ListEventTypes: { operationId: 'listEventTypes', parameters: { app_id: '$response.body#/id' } },
+  CheckUrl: { operationId: 'checkUrl', parameters: { app_id: '$response.body#/id' } },
   RotateAppKey: { operationId: 'rotateAppKey', parameters: { app_id: '$response.body#/id' } },
   DeleteApp: { operationId: 'deleteApp', parameters: { app_id: '$response.body#/id' } },
 };

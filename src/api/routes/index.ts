@@ -4,10 +4,12 @@ import { appRoutes } from './apps';
 import { conditionRoutes } from './conditions';
 import { deliveryRoutes } from './deliveries';
 import { evaluationRoutes } from './evaluations';
+import { eventTypeRoutes } from './event-types';
 import { eventRoutes } from './events';
 import { operationRoutes } from './operations';
 import { portalSessionRoutes } from './portal-sessions';
 import { recoveryRoutes } from './recoveries';
+import { urlCheckRoutes } from './url-checks';
 import { webhookStatsRoutes } from './webhook-stats';
 import { webhookRoutes } from './webhooks';
 
@@ -15,9 +17,11 @@ export const API_ROUTES: readonly Route[] = [
   ...appRoutes,
   ...portalSessionRoutes,
   ...webhookRoutes,
+  ...urlCheckRoutes,
   ...recoveryRoutes,
   ...webhookStatsRoutes,
   ...eventRoutes,
+  ...eventTypeRoutes,
   ...deliveryRoutes,
   ...conditionRoutes,
   ...evaluationRoutes,

@@ -83,6 +83,7 @@ const webhookLinks = {
   RotateWebhookSecret: { operationId: 'rotateWebhookSecret', parameters: byWebhook },
   TestWebhook: { operationId: 'testWebhook', parameters: byWebhook },
   GetWebhookStats: { operationId: 'getWebhookStats', parameters: byWebhook },
+  GetWebhookStatsSeries: { operationId: 'getWebhookStatsSeries', parameters: byWebhook },
   RecoverWebhook: { operationId: 'recoverWebhook', parameters: byWebhook },
   ListWebhookDeliveries: {
     operationId: 'listDeliveries',
