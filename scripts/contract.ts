@@ -245,7 +245,11 @@ async function main(): Promise<number> {
     log(`${run.name}: ${st} ${args.join(' ').replace(adminKey, '<admin key>')}`);
     const exit = await new Promise<number>((resolve) => {
       // contract/hooks.py works around a CPython 3.11 ast bug inside Hypothesis's reports; see that file.
-      const env = { ...process.env, NO_COLOR: '1', SCHEMATHESIS_HOOKS: path.join(PACKAGE_ROOT, 'contract', 'hooks.py') };
+      const env = {
+        ...process.env,
+        NO_COLOR: '1',
+        SCHEMATHESIS_HOOKS: path.join(PACKAGE_ROOT, 'contract', 'hooks.py'),
+      };
       const child = spawn(st, args, { stdio: 'inherit', env });
       stopping.push(() => stopChild(child));
       child.once('error', (error) => {

@@ -60,7 +60,8 @@ const frameAncestors = z
   .transform((raw) => raw.split(/[\s,]+/).filter(Boolean))
   .refine((list) => list.length > 0, 'PORTAL_FRAME_ANCESTORS needs at least one source')
   .refine((list) => list.every((s) => FRAME_SOURCE.test(s)), {
-    message: "PORTAL_FRAME_ANCESTORS: each source must be 'self', 'none', * or an origin such as https://app.example.com",
+    message:
+      "PORTAL_FRAME_ANCESTORS: each source must be 'self', 'none', * or an origin such as https://app.example.com",
   })
   .refine((list) => !list.includes("'none'") || list.length === 1, "PORTAL_FRAME_ANCESTORS: 'none' stands alone");
 
@@ -246,7 +247,9 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
     portal: {
       frameAncestors:
         e.PORTAL_FRAME_ANCESTORS ??
-        (production || e.PORTAL_EXAMPLE_PORT === 0 ? ["'self'"] : ["'self'", `http://127.0.0.1:${e.PORTAL_EXAMPLE_PORT}`]),
+        (production || e.PORTAL_EXAMPLE_PORT === 0
+          ? ["'self'"]
+          : ["'self'", `http://127.0.0.1:${e.PORTAL_EXAMPLE_PORT}`]),
       examplePort: production ? 0 : e.PORTAL_EXAMPLE_PORT,
     },
     metricsPort: e.METRICS_PORT,

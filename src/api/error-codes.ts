@@ -35,7 +35,10 @@ export const API_ERRORS = {
     meaning: 'The URL is, or its host resolves to, an address the service does not call (private, loopback, ...).',
   },
   duplicate_condition_id: { status: 422, meaning: 'Two conditions have the same id.' },
-  invalid_window: { status: 422, meaning: 'The window is empty (since is not before until), out of range, or holds too many chart buckets.' },
+  invalid_window: {
+    status: 422,
+    meaning: 'The window is empty (since is not before until), out of range, or holds too many chart buckets.',
+  },
   unsupported_media_type: { status: 415, meaning: 'The body is not application/json.' },
   unsupported_encoding: { status: 415, meaning: 'The body\u2019s charset or Content-Encoding is not supported.' },
   internal: { status: 500, meaning: 'A fault in the service; nothing half-done is kept. Logged with the request.' },

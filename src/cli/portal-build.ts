@@ -20,9 +20,13 @@ export function ensurePortalBuilt(logger: Logger): void {
     return;
   }
   logger.info('building the portal (first start)');
-  const result = spawnSync(process.execPath, [vite, 'build', '--config', 'portal/vite.config.ts', '--logLevel', 'warn'], {
-    cwd: PACKAGE_ROOT,
-    stdio: 'inherit',
-  });
+  const result = spawnSync(
+    process.execPath,
+    [vite, 'build', '--config', 'portal/vite.config.ts', '--logLevel', 'warn'],
+    {
+      cwd: PACKAGE_ROOT,
+      stdio: 'inherit',
+    },
+  );
   if (result.status !== 0) logger.warn({ status: result.status }, 'the portal build failed: /portal answers 503');
 }

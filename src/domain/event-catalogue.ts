@@ -77,8 +77,18 @@ function fieldsOf(type: WebhookEventType): PayloadField[] {
     },
     ...(type === 'custom_condition'
       ? ([
-          { name: 'condition_id', type: 'string', nullable: false, description: 'The id of the condition that matched.' },
-          { name: 'condition', type: 'string', nullable: false, description: 'Its prompt, as written in the settings.' },
+          {
+            name: 'condition_id',
+            type: 'string',
+            nullable: false,
+            description: 'The id of the condition that matched.',
+          },
+          {
+            name: 'condition',
+            type: 'string',
+            nullable: false,
+            description: 'Its prompt, as written in the settings.',
+          },
           {
             name: 'condition_reason',
             type: 'string',

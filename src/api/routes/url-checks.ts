@@ -27,7 +27,9 @@ const urlCheckSchema = z
     warning: z
       .string()
       .nullable()
-      .describe('Allowed, but may not work as it is: the host does not resolve now (it is checked again at each attempt).'),
+      .describe(
+        'Allowed, but may not work as it is: the host does not resolve now (it is checked again at each attempt).',
+      ),
   })
   .meta({ id: 'UrlCheck' });
 

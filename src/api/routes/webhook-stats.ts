@@ -34,7 +34,10 @@ export const MAX_SERIES_POINTS = 1000;
 
 export const webhookSeriesQuerySchema = z.strictObject({
   window: webhookStatsQuerySchema.shape.window,
-  interval: durationField({ minMs: 60_000, maxMs: MAX_WINDOW_MS }, 'must be a whole duration from 1m to 30d, such as 1h')
+  interval: durationField(
+    { minMs: 60_000, maxMs: MAX_WINDOW_MS },
+    'must be a whole duration from 1m to 30d, such as 1h',
+  )
     .default('1h')
     .describe(
       `The width of each bucket: a whole duration from 1m to 30d. Default 1h. window / interval may give at most ${MAX_SERIES_POINTS} buckets.`,
@@ -91,8 +94,8 @@ export const webhookStatsSchema = z
       .nullable()
       .describe('Attempts answered 2xx / attempts; null when there were none.'),
     response_time_ms: responseTimesSchema.describe(
-        'Percentiles (interpolated, 0.1 ms) of the duration of attempts in the window that got an HTTP answer; null when none did.',
-      ),
+      'Percentiles (interpolated, 0.1 ms) of the duration of attempts in the window that got an HTTP answer; null when none did.',
+    ),
     consecutive_failures: z
       .int()
       .describe('Failed attempts since the last success, at any time (not only in the window).'),
