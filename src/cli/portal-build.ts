@@ -22,7 +22,7 @@ export function ensurePortalBuilt(logger: Logger): void {
   logger.info('building the portal (first start)');
   const result = spawnSync(
     process.execPath,
-    [vite, 'build', '--config', 'portal/vite.config.ts', '--logLevel', 'warn'],
+    [vite, 'build', '--config', 'portal/vite.config.mts', '--logLevel', 'warn'],
     {
       cwd: PACKAGE_ROOT,
       stdio: 'inherit',

@@ -41,7 +41,7 @@ async function postAndWait(appId: string, event: Record<string, unknown>): Promi
 }
 
 describe('webhook summaries and series', () => {
-  test("one call summarises every webhook of a page: attempts, success rate over the window and the last delivery", async () => {
+  test('one call summarises every webhook of a page: attempts, success rate over the window and the last delivery', async () => {
     const app = await stack.createAppWithWebhook(receiver.url, { name: 'Summary App' });
     const idle = await stack.request('POST', `/v1/apps/${app.appId}/webhooks`, {
       url: receiver.url,
@@ -231,9 +231,10 @@ describe('the portal page', () => {
 
     const asset = /src="(\/portal\/assets\/[^"]+\.js)"/.exec(html)?.[1];
     assert.ok(asset, 'the page loads its script from /portal/assets/');
-    const js = await fetch(`${stack.apiUrl}${asset}`);
+    const js = await fetch(`${stack.apiUrl}${asset}`, { headers: { 'accept-encoding': 'gzip' } });
     assert.equal(js.status, 200);
     assert.match(js.headers.get('cache-control') ?? '', /immutable/);
+    assert.equal(js.headers.get('content-encoding'), 'gzip');
     const missing = await fetch(`${stack.apiUrl}/portal/assets/nope.js`);
     assert.equal(missing.status, 404);
     t.diagnostic(`portal index ${html.length} bytes`);

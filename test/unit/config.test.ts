@@ -111,4 +111,26 @@ describe('config', () => {
     assert.deepEqual(config.delivery.retryScheduleMs, [1_000, 500]);
     assert.equal(config.delivery.allowHttp, false);
   });
+
+  test('portal frame ancestors: origins and keywords pass, anything that could bend the policy is refused', () => {
+    assert.deepEqual(loadConfig({}, 'dev').portal.frameAncestors, ["'self'", 'http://127.0.0.1:3001']);
+    assert.deepEqual(loadConfig({ PORTAL_EXAMPLE_PORT: '0' }, 'dev').portal.frameAncestors, ["'self'"]);
+    assert.deepEqual(
+      loadConfig({ PORTAL_FRAME_ANCESTORS: "'self', https://app.example.com  https://*.example.com:8443" }, 'dev')
+        .portal.frameAncestors,
+      ["'self'", 'https://app.example.com', 'https://*.example.com:8443'],
+    );
+    for (const value of [
+      "https://app.example.com; script-src 'unsafe-inline'",
+      'https://app.example.com/settings',
+      'javascript:alert(1)',
+      "'none' https://app.example.com",
+    ]) {
+      assert.throws(
+        () => loadConfig({ PORTAL_FRAME_ANCESTORS: value }, 'dev'),
+        (error: unknown) => error instanceof ConfigError && /PORTAL_FRAME_ANCESTORS/.test(error.message),
+        value,
+      );
+    }
+  });
 });
