@@ -17,6 +17,8 @@ import { ErrorType } from '../src/domain/errors';
 import { type ChatEvent, mayNeedJudging } from '../src/domain/events';
 import { judgeConditions, type LlmClient, type TranscriptTurn } from '../src/llm/judge';
 import type { Metrics } from '../src/metrics';
+import type { SecretBox } from '../src/security/secret-box';
+import { createUserKeyOf } from '../src/security/user-key';
 
 export interface ConditionActivityDeps {
   db: Db;
@@ -24,6 +26,7 @@ export interface ConditionActivityDeps {
   llm: LlmClient | undefined;
   conditions: { maxTurns: number; maxChars: number };
   metrics: Metrics;
+  secrets: SecretBox;
 }
 
 /** How often an answer that does not parse is asked again before the evaluation is recorded as failed. */
@@ -45,6 +48,7 @@ export function trimTranscript(turns: TranscriptTurn[], maxChars: number): Trans
 }
 
 export function createConditionActivities(deps: ConditionActivityDeps) {
+  const userKeyOf = createUserKeyOf(deps.secrets);
   return {
     /**
      * Judges the app's pending conditions for a message_sent event: one LLM call for all of them, none when there is
@@ -61,6 +65,7 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
       const active = await listActiveConditions(deps.db, event.appId);
       // Transcripts are kept only for apps that have conditions to judge them against.
       if (active.length === 0) return null;
+      const userKey = userKeyOf(event.appId, event.user?.id);
       await appendTurns(deps.db, {
         appId: event.appId,
         conversationId: event.conversationId,
@@ -68,6 +73,7 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
         occurredAt: event.occurredAt,
         message: event.message,
         response: event.response,
+        userKey,
       });
       const fired = await listConditionsFiredElsewhere(deps.db, event.appId, event.conversationId, event.eventId);
       const pending = active.filter((c) => c.fire === 'every_match' || !fired.has(c.id));
@@ -78,6 +84,7 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
         eventId: event.eventId,
         conversationId: event.conversationId,
         workflowId: input.workflowId,
+        userKey,
       };
       const notEvaluated = pending.map((c) => ({
         conditionId: c.id,

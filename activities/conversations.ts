@@ -19,6 +19,8 @@ import {
 import { type ChatEvent, tracksConversation } from '../src/domain/events';
 import { SearchAttributes } from '../src/domain/search-attributes';
 import type { Logger } from '../src/logger';
+import type { SecretBox } from '../src/security/secret-box';
+import { createUserKeyOf } from '../src/security/user-key';
 import {
   conversationEnded,
   type ConversationInput,
@@ -31,6 +33,8 @@ import {
 export interface ConversationActivityDeps {
   db: Db;
   logger: Logger;
+  /** Keys conversation rows by user (src/security/user-key.ts). The worker always has it; without it, no user key. */
+  secrets?: SecretBox;
   /** Undefined when CONVERSATION_IDLE_TIMEOUT is 0: conversations then end only when the backend says so. */
   conversations: { client: Client; taskQueue: string; idleTimeoutMs: number } | undefined;
 }
@@ -88,6 +92,7 @@ function withinTimerDeadline<T>(
 
 /** Used while an event is prepared (inside the prepareEvent activity; not an activity of its own). */
 export function createConversationTracker(deps: ConversationActivityDeps) {
+  const userKeyOf = deps.secrets ? createUserKeyOf(deps.secrets) : () => null;
   return {
     /**
      * A message restarts the conversation's idle clock, and starts its timer when none runs yet; a conversation_end
@@ -118,6 +123,7 @@ export function createConversationTracker(deps: ConversationActivityDeps) {
         appId: event.appId,
         conversationId: event.conversationId,
         user: event.user,
+        userKey: userKeyOf(event.appId, event.user?.id),
       });
       if (state.ended) return 'ended';
       // A conversation quiet for longer than its idle time (and a margin) should have been ended by its timer: that

@@ -119,6 +119,7 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
   /** Signs with the current secret and, during a rotation's overlap, the previous one; undefined when busy. */
   async function send(
     delivery: DeliveryRow,
+    body: string,
     webhook: NonNullable<DeliveryTarget['webhook']>,
     timeoutMs: number,
   ): Promise<SendOutcome | undefined> {
@@ -136,7 +137,7 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
       return await sendSignedRequest({
         url: webhook.url,
         messageId: delivery.id,
-        body: delivery.payload,
+        body,
         secrets,
         timeoutMs,
         dispatcher: deps.http.dispatcher,
@@ -169,8 +170,8 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
   }
 
   /** The payload's timestamp is when the event occurred; only a run's first attempt measures end-to-end latency. */
-  function observeEndToEnd(delivery: DeliveryRow): void {
-    const occurred = Date.parse((JSON.parse(delivery.payload) as { timestamp: string }).timestamp);
+  function observeEndToEnd(body: string): void {
+    const occurred = Date.parse((JSON.parse(body) as { timestamp: string }).timestamp);
     if (!Number.isNaN(occurred)) deps.metrics.endToEndLatency.observe(Math.max(0, Date.now() - occurred) / 1000);
   }
 
@@ -194,7 +195,18 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
         return { kind: 'final', status, attempt: input.attempt - 1, statusCode: null, error: reason };
       }
 
-      const sent = await send(delivery, webhook, input.timeoutMs);
+      // The user was erased (or, for a delivery reopened just before a purge, the payload expired): nothing to send.
+      // The erasure ends waiting deliveries itself; this covers one that raced it. The workflow hears a final outcome.
+      const body = delivery.payload;
+      if (body === null) {
+        const reason = delivery.erased_at ? 'user erased' : 'payload expired';
+        if (await finishDeliveryWithoutAttempt(deps.db, delivery.id, 'skipped', reason)) {
+          deps.metrics.deliveries.inc({ outcome: 'skipped' });
+        }
+        return { kind: 'final', status: 'skipped', attempt: input.attempt - 1, statusCode: null, error: reason };
+      }
+
+      const sent = await send(delivery, body, webhook, input.timeoutMs);
       if (!sent) return { kind: 'busy' };
       count(sent);
       const decision = decideAfterAttempt(
@@ -248,7 +260,7 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
         deps.metrics.webhooksDisabled.inc({ reason: disabled.reason });
         log.warn({ reason: disabled.reason }, 'webhook disabled');
       }
-      if (succeeded && input.attempt === input.retryIndex + 1) observeEndToEnd(delivery);
+      if (succeeded && input.attempt === input.retryIndex + 1) observeEndToEnd(body);
       if (retryInMs === null) {
         deps.metrics.deliveries.inc({ outcome: status });
         return {

@@ -13,13 +13,15 @@ import { createOwnerAlertActivities, type OwnerAlertDeps } from './owner-alerts'
 import { createPrepareDeliveryActivities, type PrepareDeliveryDeps } from './prepare-deliveries';
 import { createPrepareEventActivity } from './prepare-event';
 import { createReplayActivities, type ReplayActivityDeps } from './replay';
+import { createRetentionActivities, type RetentionActivityDeps } from './retention';
 
 export type ActivityDeps = PrepareDeliveryDeps &
   DeliverWebhookDeps &
   OwnerAlertDeps &
   ConditionActivityDeps &
   ConversationActivityDeps &
-  ReplayActivityDeps;
+  ReplayActivityDeps &
+  RetentionActivityDeps;
 
 export function createActivities(deps: ActivityDeps) {
   const preparing = createPrepareDeliveryActivities(deps);
@@ -34,6 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createConditionActivities(deps),
     ...createConversationActivities(deps),
     ...createReplayActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

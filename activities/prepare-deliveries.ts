@@ -12,11 +12,14 @@ import type { DeliverySummary, PreparedDelivery, PreparedEvent } from '../src/do
 import { type ChatEvent, endsConversation, isTestSend } from '../src/domain/events';
 import { buildPayload, type PayloadExtras } from '../src/domain/payload';
 import type { Metrics } from '../src/metrics';
+import type { SecretBox } from '../src/security/secret-box';
+import { createUserKeyOf } from '../src/security/user-key';
 
 export interface PrepareDeliveryDeps {
   db: Db;
   delivery: { timeoutMs: number; retryScheduleMs: number[] };
   metrics: Metrics;
+  secrets: SecretBox;
 }
 
 /** The sample a test send carries: the seed document's example values, flagged `"test": true`. */
@@ -31,6 +34,8 @@ function testSendExtras(webhook: WebhookRow): PayloadExtras {
 }
 
 export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
+  const userKeyOf = createUserKeyOf(deps.secrets);
+
   /** Records pending deliveries for an event's targets and says how to carry each out. */
   async function createDeliveries(
     event: ChatEvent,
@@ -45,6 +50,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
       conversationId: event.conversationId,
       workflowId,
       isTest: isTestSend(event),
+      userKey: userKeyOf(event.appId, event.user?.id),
       targets: targets.map((t) => ({ webhookId: t.webhook.id, conditionId: t.conditionId, payload: t.payload })),
     });
     return rows.map((r) => {

@@ -21,6 +21,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded';
 import { freePortForChild } from '../src/net/free-port';
 import { PACKAGE_ROOT } from '../src/package-root';
 import { generateSecretsKey } from '../src/security/secret-box';
+import { generatePayloadKeys } from '../src/temporal/codec';
 import { findTemporalCli, startDevServer, TEMPORAL_CLI_INSTALL_HELP } from '../src/temporal/dev-server';
 import { startFakeLlm } from '../support/fake-llm';
 
@@ -182,6 +183,7 @@ async function main(): Promise<number> {
     TEMPORAL_TASK_QUEUE: `contract-${crypto.randomBytes(4).toString('hex')}`,
     ADMIN_API_KEY: adminKey,
     SECRETS_KEY: generateSecretsKey(),
+    TEMPORAL_PAYLOAD_KEYS: generatePayloadKeys(),
     PORT: String(port),
     HOST: '127.0.0.1',
     METRICS_PORT: '0',

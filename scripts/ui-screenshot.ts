@@ -1,7 +1,7 @@
 /**
  * `npm run ui:screenshot`: what an operator sees. Starts the service in dev mode (its own data folder and ports),
  * posts a few events of which one fails for good, and photographs the Temporal UI's workflow list filtered by AppId
- * and the failed workflow's page with headless Chromium (Debian's `chromium`, driven by playwright-core). The PNGs go
+ * the failed workflow's page, and a message's input as the UI decrypts it through the codec server, with headless Chromium (Debian's `chromium`, driven by playwright-core). The PNGs go
  * to docs/. Not part of the test suite.
  */
 import { spawn } from 'node:child_process';
@@ -68,14 +68,17 @@ async function main(): Promise<void> {
       type: 'user_signup',
       user: { email: 'jo@example.com', name: 'Jo', logged_in: true },
     });
+    const messages: Array<Record<string, any>> = [];
     for (const [i, text] of ['How much is the pro plan?', 'Do you offer a discount for teams?'].entries()) {
-      await call(`/v1/apps/${app.id}/events`, {
+      const posted = await call(`/v1/apps/${app.id}/events`, {
         id: `msg-${i + 1}`,
         type: 'message_sent',
         conversation_id: 'conv-42',
+        user: { id: 'u-7', email: 'jo@example.com', name: 'Jo', logged_in: true },
         message: text,
         response: 'Let me check.',
       });
+      messages.push(posted);
     }
     const failed = await call(`/v1/apps/${app.id}/events`, {
       id: 'end-1',
@@ -113,10 +116,20 @@ async function main(): Promise<void> {
         path: path.join(PACKAGE_ROOT, 'docs', 'temporal-ui-failed-workflow.png'),
         fullPage: true,
       });
+      // A message's input, decrypted in the browser by the API's codec server (the history holds ciphertext).
+      await page.goto(
+        `http://127.0.0.1:${UI_PORT}/namespaces/default/workflows/${encodeURIComponent(messages[0]!.workflow_id)}`,
+        { waitUntil: 'networkidle' },
+      );
+      await page.getByText('How much is the pro plan?').first().waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(1_000);
+      await page.screenshot({ path: path.join(PACKAGE_ROOT, 'docs', 'temporal-ui-decrypted-input.png') });
     } finally {
       await browser.close();
     }
-    process.stdout.write('wrote docs/temporal-ui-workflows.png and docs/temporal-ui-failed-workflow.png\n');
+    process.stdout.write(
+      'wrote docs/temporal-ui-workflows.png, docs/temporal-ui-failed-workflow.png and docs/temporal-ui-decrypted-input.png\n',
+    );
   } finally {
     receiver.close();
     dev.kill('SIGTERM');

@@ -83,7 +83,11 @@ export async function startApi(
     'client' in parts.temporal
       ? { client: parts.temporal.client, eagerStart: parts.temporal.eagerStart ?? false, close: async () => undefined }
       : {
-          ...createTemporalClient({ address: parts.temporal.address, namespace: config.temporal.namespace }),
+          ...createTemporalClient({
+            address: parts.temporal.address,
+            namespace: config.temporal.namespace,
+            payloadKeys: config.temporal.payloadKeys,
+          }),
           eagerStart: false,
         };
   const app = createApp({
@@ -97,6 +101,9 @@ export async function startApi(
     temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
     portalBaseUrl: config.http.publicUrl,
     portal: { distDir: PORTAL_DIST_DIR, frameAncestors: config.portal.frameAncestors },
+    codec: config.temporal.payloadKeys
+      ? { payloadKeys: config.temporal.payloadKeys, apiKey: config.codec.apiKey, corsOrigins: config.codec.corsOrigins }
+      : undefined,
     metrics: parts.metrics,
     logger: parts.logger,
   });
@@ -141,7 +148,11 @@ export async function startConfiguredWorker(
   }
   const own = parts.conversationsClient
     ? undefined
-    : createTemporalClient({ address: parts.temporalAddress, namespace: config.temporal.namespace });
+    : createTemporalClient({
+        address: parts.temporalAddress,
+        namespace: config.temporal.namespace,
+        payloadKeys: config.temporal.payloadKeys,
+      });
   const conversationsClient = parts.conversationsClient ?? own!.client;
   const handle = await startWorker({
     address: parts.temporalAddress,
@@ -167,6 +178,7 @@ export async function startConfiguredWorker(
           : undefined,
     },
     workflowBundlePath: config.temporal.workflowBundlePath,
+    payloadKeys: config.temporal.payloadKeys,
     shutdownGraceMs: config.shutdownGraceMs,
     tuning: { ...config.worker.tuning, ...parts.tuning },
   });

@@ -10,13 +10,14 @@ import { z } from 'zod';
 
 import { parseDuration, parseRetrySchedule } from './domain/durations';
 import { invalidCidrs } from './security/destination';
+import { parsePayloadKeys, type PayloadKey } from './temporal/codec';
 
 export type Role = 'dev' | 'api' | 'worker' | 'migrate' | 'tool';
 
 /** What each production process refuses to start without. docker-compose.yml is tested against this list. */
 export const PRODUCTION_REQUIREMENTS = {
-  api: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY'],
-  worker: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SECRETS_KEY'],
+  api: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS'],
+  worker: ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS'],
   migrate: ['DATABASE_URL'],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -50,6 +51,13 @@ const cidrList = z.string().transform((text, ctx) => {
   return list;
 });
 
+const payloadKeys = z.string().transform((text, ctx) => {
+  const parsed = parsePayloadKeys(text);
+  if (Array.isArray(parsed)) return parsed;
+  ctx.addIssue({ code: 'custom', message: parsed.error });
+  return z.NEVER;
+});
+
 /**
  * One CSP source expression each: a keyword, or scheme://host[:port] with an optional leading `*.` in the host. Anything
  * else (a `;`, a quote, a path) could change the policy's meaning, so it is refused.
@@ -64,6 +72,15 @@ const frameAncestors = z
       "PORTAL_FRAME_ANCESTORS: each source must be 'self', 'none', * or an origin such as https://app.example.com",
   })
   .refine((list) => !list.includes("'none'") || list.length === 1, "PORTAL_FRAME_ANCESTORS: 'none' stands alone");
+
+/** An origin on localhost is also reached as 127.0.0.1, and the other way round: a browser may use either. */
+function loopbackAliases(origin: string): string[] {
+  const url = new URL(origin);
+  if (url.hostname !== 'localhost' && url.hostname !== '127.0.0.1') return [origin];
+  const other = new URL(origin);
+  other.hostname = url.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+  return [origin, other.origin];
+}
 
 /** Raw environment schema. Optional values without a default are filled per mode in `loadConfig`. */
 const envSchema = z.object({
@@ -98,6 +115,17 @@ const envSchema = z.object({
   TEMPORAL_UI_PORT: positiveInt.max(65535).default(8233),
   /** Base URL of the Temporal UI, for links in API answers. Dev: http://localhost:TEMPORAL_UI_PORT. */
   TEMPORAL_UI_URL: z.string().url().optional(),
+  /**
+   * Keys that encrypt every payload sent to Temporal: `id:key,...`, 32-byte keys as base64 or hex. The first encrypts,
+   * all decrypt. Dev: generated under DATA_DIR. Production: required unless TEMPORAL_PAYLOAD_ENCRYPTION=off.
+   */
+  TEMPORAL_PAYLOAD_KEYS: payloadKeys.optional(),
+  /** `off` sends payloads to Temporal in the clear (only where Temporal itself is trusted with chat contents). */
+  TEMPORAL_PAYLOAD_ENCRYPTION: z.enum(['on', 'off']).default('on'),
+  /** A key for the codec server (/codec) only, for the Temporal UI and CLI; the admin key works too. Dev: generated. */
+  CODEC_API_KEY: z.string().min(16, 'CODEC_API_KEY must be at least 16 characters').optional(),
+  /** Browser origins (the Temporal UI's) that may call the codec server, comma-separated. Default: TEMPORAL_UI_URL's. */
+  CODEC_CORS_ORIGINS: z.string().optional(),
   /** Where app owners reach this API from a browser, for portal links. Unset: the origin each request came to. */
   PUBLIC_URL: z.string().url().optional(),
   /**
@@ -136,6 +164,10 @@ const envSchema = z.object({
     .union([z.literal('0'), duration])
     .prefault('30m')
     .transform((v) => (v === '0' ? 0 : v)),
+  /** After this, delivery payloads, response excerpts and headers, transcripts and evaluation text are deleted. */
+  PAYLOAD_RETENTION: duration.prefault('30d'),
+  /** After this, delivery and attempt rows and the other per-event rows are deleted too; at least PAYLOAD_RETENTION. */
+  LOG_RETENTION: duration.prefault('90d'),
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** A prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); unset: bundled at worker start. */
@@ -158,6 +190,8 @@ export type Env = Record<string, string | undefined>;
 export interface Config {
   mode: 'dev' | 'production';
   http: { port: number; host: string; publicUrl: string | undefined };
+  /** The codec server at /codec: its own key, and the browser origins (the Temporal UI) that may call it. */
+  codec: { apiKey: string | undefined; corsOrigins: string[] };
   /** The embeddable portal: who may frame it, and (dev) the port of the page that shows it framed. */
   portal: { frameAncestors: string[]; examplePort: number };
   metricsPort: number;
@@ -174,6 +208,9 @@ export interface Config {
     uiPort: number;
     uiUrl: string;
     workflowBundlePath: string | undefined;
+    /** Encrypt payloads with these; undefined with encryption on: dev mode generates them. */
+    payloadKeys: PayloadKey[] | undefined;
+    payloadEncryption: boolean;
   };
   delivery: {
     timeoutMs: number;
@@ -193,6 +230,8 @@ export interface Config {
   };
   conditions: { maxTurns: number; maxChars: number };
   conversation: { idleTimeoutMs: number };
+  /** How long the delivery log keeps payloads and rows; the retention schedule's purge applies it. */
+  retention: { payloadMs: number; logMs: number };
   log: { level: string };
   shutdownGraceMs: number;
   worker: {
@@ -221,17 +260,28 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production' || role === 'api' || role === 'worker' || role === 'migrate';
+  // Rows outliving their payloads is the point; payloads outliving their rows cannot happen.
+  if (e.LOG_RETENTION < e.PAYLOAD_RETENTION) {
+    throw new ConfigError('LOG_RETENTION must be at least PAYLOAD_RETENTION');
+  }
 
   if (production && role !== 'dev' && role !== 'tool') {
-    const missing = PRODUCTION_REQUIREMENTS[role].filter((name) => cleaned[name] === undefined);
+    const missing = PRODUCTION_REQUIREMENTS[role].filter(
+      (name) =>
+        cleaned[name] === undefined && !(name === 'TEMPORAL_PAYLOAD_KEYS' && e.TEMPORAL_PAYLOAD_ENCRYPTION === 'off'),
+    );
     if (missing.length > 0) {
       throw new ConfigError(`Missing required configuration for \`${role}\` in production: ${missing.join(', ')}`);
     }
   }
   if (production && role === 'dev') {
-    const missing = ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'ADMIN_API_KEY', 'SECRETS_KEY'].filter(
-      (name) => cleaned[name] === undefined,
-    );
+    const missing = [
+      'DATABASE_URL',
+      'TEMPORAL_ADDRESS',
+      'ADMIN_API_KEY',
+      'SECRETS_KEY',
+      ...(e.TEMPORAL_PAYLOAD_ENCRYPTION === 'off' ? [] : ['TEMPORAL_PAYLOAD_KEYS']),
+    ].filter((name) => cleaned[name] === undefined);
     if (missing.length > 0) {
       throw new ConfigError(`NODE_ENV=production needs: ${missing.join(', ')}`);
     }
@@ -266,6 +316,17 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
       uiPort: e.TEMPORAL_UI_PORT,
       uiUrl: e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`,
       workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+      // undefined: dev generates keys (serve.ts); production has them, or has encryption turned off.
+      payloadKeys: e.TEMPORAL_PAYLOAD_ENCRYPTION === 'off' ? undefined : e.TEMPORAL_PAYLOAD_KEYS,
+      payloadEncryption: e.TEMPORAL_PAYLOAD_ENCRYPTION === 'on',
+    },
+    codec: {
+      apiKey: e.CODEC_API_KEY,
+      corsOrigins: e.CODEC_CORS_ORIGINS
+        ? e.CODEC_CORS_ORIGINS.split(',')
+            .map((o) => o.trim().replace(/\/+$/, ''))
+            .filter(Boolean)
+        : loopbackAliases(new URL(e.TEMPORAL_UI_URL ?? `http://localhost:${e.TEMPORAL_UI_PORT}`).origin),
     },
     delivery: {
       timeoutMs: e.DELIVERY_TIMEOUT_MS,
@@ -284,6 +345,7 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
     },
     conditions: { maxTurns: e.CONDITIONS_MAX_TURNS, maxChars: e.CONDITIONS_MAX_CHARS },
     conversation: { idleTimeoutMs: e.CONVERSATION_IDLE_TIMEOUT },
+    retention: { payloadMs: e.PAYLOAD_RETENTION, logMs: e.LOG_RETENTION },
     log: { level: e.LOG_LEVEL },
     shutdownGraceMs: e.SHUTDOWN_GRACE,
     worker: {

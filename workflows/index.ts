@@ -2,9 +2,10 @@
 import type { WorkflowContracts } from '../src/temporal/contracts';
 import { chatEventWorkflow } from './chat-event';
 import { conversationWorkflow } from './conversation';
+import { purgeWorkflow } from './purge';
 import { recoverWebhookWorkflow, replayDeliveryWorkflow } from './replay';
 
-export { chatEventWorkflow, conversationWorkflow, recoverWebhookWorkflow, replayDeliveryWorkflow };
+export { chatEventWorkflow, conversationWorkflow, purgeWorkflow, recoverWebhookWorkflow, replayDeliveryWorkflow };
 
 // A workflow whose name or signature drifts from its contract fails the typecheck here.
 const _matchesContract: WorkflowContracts = {
@@ -12,4 +13,5 @@ const _matchesContract: WorkflowContracts = {
   conversationWorkflow,
   replayDeliveryWorkflow,
   recoverWebhookWorkflow,
+  purgeWorkflow,
 };

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { generateSecretsKey } from '../../src/security/secret-box';
+import { generatePayloadKeys } from '../../src/temporal/codec';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { type FakeLlm, startFakeLlm } from '../../support/fake-llm';
 import type { BenchResults } from '../report/results';
@@ -154,6 +155,7 @@ export async function startContext(
       temporalAddress: temporal.address,
       adminKey: `cwk_admin_bench_${crypto.randomBytes(12).toString('hex')}`,
       secretsKey: generateSecretsKey(),
+      payloadKeys: generatePayloadKeys(),
       llmBaseUrl: llm.baseUrl,
       bundlePath: chatBundle,
       engines: { temporal: () => temporal.pids(), postgres: () => db.pids() },

@@ -170,6 +170,8 @@ export interface ChatBase {
   temporalAddress: string;
   adminKey: string;
   secretsKey: string;
+  /** TEMPORAL_PAYLOAD_KEYS of every chat-webhooks process of a run. */
+  payloadKeys: string;
   llmBaseUrl: string;
   /** Prebuilt workflow bundle; undefined bundles at worker start. */
   bundlePath?: string;
@@ -217,6 +219,7 @@ export function chatEnv(base: ChatBase, taskQueue: string, port: number, opts: C
     TEMPORAL_TASK_QUEUE: taskQueue,
     ADMIN_API_KEY: base.adminKey,
     SECRETS_KEY: base.secretsKey,
+    TEMPORAL_PAYLOAD_KEYS: base.payloadKeys,
     PORT: String(port),
     METRICS_PORT: '0',
     HOST: '127.0.0.1',

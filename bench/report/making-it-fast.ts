@@ -56,6 +56,10 @@ export function makingItFastSection(r: BenchResults): string[] {
       r.optimisations.idleTimeout ?? [],
       (v) => `CONVERSATION_IDLE_TIMEOUT=${v} (conversations not tracked)`,
     ),
+    ...toggleRows(
+      r.optimisations.encryption ?? [],
+      () => 'TEMPORAL_PAYLOAD_ENCRYPTION=off (payloads in Temporal in the clear; the baseline encrypts them)',
+    ),
     '',
     `- **Reading these rows.** Each variant is a fresh dev server and fresh processes, measured one after another, with ` +
       `${r.optimisations.baseline?.steps[0]?.durationS ?? '?'} s steps at ${rates(r.optimisations.baseline)} events/s. A difference of one step in "highest rate ` +
@@ -73,6 +77,12 @@ export function makingItFastSection(r: BenchResults): string[] {
           '- **CONVERSATION_IDLE_TIMEOUT=0** turns conversation tracking off: no conversation row per message and no idle-timer workflow per conversation ' +
             `(the load sends ${r.systems.find((x) => x.name === 'chat-webhooks')?.eventsPerConversation ?? 10} messages per conversation). Against the baseline, ` +
             'which runs the default (30m) as the main run does, it shows what the default costs.',
+        ]
+      : []),
+    ...((r.optimisations.encryption ?? []).length
+      ? [
+          '- **TEMPORAL_PAYLOAD_ENCRYPTION=off** sends payloads to Temporal unencrypted. The baseline encrypts every payload (AES-256-GCM, ' +
+            'src/temporal/codec.ts), as production does, so the CPU difference per event between the two rows is what the codec costs.',
         ]
       : []),
     '',

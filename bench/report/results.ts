@@ -106,6 +106,8 @@ export interface BenchResults {
     tuning: Array<ToggleResult & { value: Record<string, unknown> }>;
     /** CONVERSATION_IDLE_TIMEOUT values other than the default; absent in older results. */
     idleTimeout?: Array<ToggleResult & { value: string }>;
+    /** TEMPORAL_PAYLOAD_ENCRYPTION=off against the baseline (on): what the payload codec costs. */
+    encryption?: Array<ToggleResult & { value: string }>;
     /** API and worker in one process on the worker's NativeConnection, eager start off and on; absent in older results. */
     singleProcess?: Array<ToggleResult & { value: { eager: boolean } }>;
     pragmas: Array<ToggleResult & { value: string[] }>;

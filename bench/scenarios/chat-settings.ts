@@ -85,4 +85,15 @@ export async function runChatSettings(ctx: Ctx, results: BenchResults, chatMax: 
     )),
     value: '0',
   });
+
+  log('payload encryption off (TEMPORAL_PAYLOAD_ENCRYPTION=off): what the AES-256-GCM codec costs per event');
+  (opt.encryption ??= []).push({
+    ...(await measureChatVariant(
+      ctx,
+      'TEMPORAL_PAYLOAD_ENCRYPTION=off',
+      { env: { TEMPORAL_PAYLOAD_ENCRYPTION: 'off' } },
+      chatMax,
+    )),
+    value: 'off',
+  });
 }

@@ -21,6 +21,7 @@ import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createSecretBox, parseSecretsKey } from '../../src/security/secret-box';
+import { payloadDataConverter } from '../../src/temporal/codec';
 import { WorkflowType } from '../../src/temporal/contracts';
 import { onSigterm } from './shared';
 
@@ -55,6 +56,7 @@ async function main() {
   const client = new Client({
     connection: worker.connection,
     namespace: config.temporal.namespace,
+    dataConverter: payloadDataConverter(config.temporal.payloadKeys),
     interceptors: { workflow: [eagerStartInterceptor(eager, counts)] },
   });
   // The interceptor decides eagerness, so the API itself never asks for it.

@@ -15,8 +15,10 @@ import { createPool, type Db } from '../../src/db/pool';
 // Ports below the ephemeral range: the API gets its port back when it restarts, even while other tests run.
 import { freePortForChild } from '../../src/net/free-port';
 import { generateSecretsKey } from '../../src/security/secret-box';
+import { generatePayloadKeys } from '../../src/temporal/codec';
 import { findTemporalCli, TEMPORAL_CLI_INSTALL_HELP } from '../../src/temporal/dev-server';
 import { WORKFLOWS_PATH } from '../../src/temporal/worker';
+import { findLeaks, payloadKeyMaterial } from '../../support/log-leaks';
 import { analyse } from './analysis';
 import { type Cleanup, log, RUN_START, seconds } from './common';
 import { drainAndGather } from './drain';
@@ -86,6 +88,7 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     TEMPORAL_TASK_QUEUE: taskQueue,
     ADMIN_API_KEY: adminKey,
     SECRETS_KEY: generateSecretsKey(),
+    TEMPORAL_PAYLOAD_KEYS: generatePayloadKeys(),
     PORT: String(apiPort),
     // The worker's own /metrics is not needed here, and its default port may be taken on a developer's machine.
     METRICS_PORT: '0',
@@ -112,6 +115,7 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   const app = ok(await chatApi.POST('/v1/apps', { body: { name: 'Chaos App' } }));
   const appId = app.id;
   const webhookIds: string[] = [];
+  const webhookSecrets: string[] = [];
   for (let i = 0; i < opts.webhooks; i++) {
     const hook = ok(
       await chatApi.POST('/v1/apps/{app_id}/webhooks', {
@@ -120,6 +124,7 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
       }),
     );
     receivers.bind(i, hook.id, hook.secret);
+    webhookSecrets.push(hook.secret);
     webhookIds.push(hook.id);
   }
   const setupMs = Date.now() - setupStart;
@@ -167,6 +172,26 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     sendStats: stats,
     faults,
     workflows: drain.workflows,
+  });
+  // Every line the api and the worker printed, through faults and restarts: no chat content, no secret.
+  const logLines = [api, worker].flatMap((s) =>
+    fs.existsSync(s.logFile) ? fs.readFileSync(s.logFile, 'utf8').split('\n') : [],
+  );
+  const leaks = findLeaks(logLines, [
+    { what: 'a posted message', value: /Message number \d/ },
+    { what: 'a posted response', value: /Response number \d/ },
+    { what: "a user's email", value: /user\d+@example\.com/ },
+    { what: "a user's name", value: /User \d+\b/ },
+    { what: 'the admin key', value: adminKey },
+    { what: 'SECRETS_KEY', value: String(env.SECRETS_KEY) },
+    ...payloadKeyMaterial(String(env.TEMPORAL_PAYLOAD_KEYS)).map((k) => ({ what: 'a payload key', value: k })),
+    ...webhookSecrets.map((secret) => ({ what: 'a signing secret', value: secret.slice('whsec_'.length) })),
+  ]);
+  analysis.checks.push({
+    id: 'logs',
+    name: 'no log line holds a message, response, email, name, key or signing secret',
+    ok: leaks.length === 0 && logLines.length > 0,
+    detail: leaks.length ? leaks.join('; ') : `${logLines.length} lines checked`,
   });
   if (!drain.drained)
     analysis.checks.unshift({

@@ -64,7 +64,7 @@ export class Service {
   constructor(
     readonly role: Role,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly logFile: string,
+    readonly logFile: string,
     private readonly cleanup: Cleanup,
   ) {}
 

@@ -11,6 +11,8 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { DestinationPolicy, Resolver } from '../security/destination';
 import type { SecretBox } from '../security/secret-box';
+import type { PayloadKey } from '../temporal/codec';
+import { createCodecRouter } from './codec-server';
 import { ApiError, errorMiddleware } from './errors';
 import { createDocsRouter } from './openapi';
 import { createPortalRouter, PORTAL_DIST_DIR, type PortalOptions } from './portal';
@@ -39,6 +41,8 @@ export interface ApiDeps {
   portalBaseUrl?: string;
   /** The built portal and who may frame it; default portal/dist, framed by this origin only. */
   portal?: PortalOptions;
+  /** The codec server at /codec (payload keys, its own key, the UI's origins); undefined with encryption off. */
+  codec?: { payloadKeys: PayloadKey[]; apiKey: string | undefined; corsOrigins: string[] };
   /** This process's metrics, served at GET /metrics. */
   metrics: Metrics;
   logger: Logger;
@@ -53,6 +57,18 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(createDocsRouter());
   // The app owners' portal, a static page that calls this API with its session token.
   app.use(createPortalRouter(deps.portal ?? { distDir: PORTAL_DIST_DIR, frameAncestors: ["'self'"] }));
+
+  if (deps.codec) {
+    app.use(
+      createCodecRouter({
+        payloadKeys: deps.codec.payloadKeys,
+        codecApiKey: deps.codec.apiKey,
+        adminApiKey: deps.adminApiKey,
+        corsOrigins: deps.codec.corsOrigins,
+        logger: deps.logger,
+      }),
+    );
+  }
 
   app.use(methodNotAllowed(API_ROUTES));
   mountRoutes(app, API_ROUTES, deps);

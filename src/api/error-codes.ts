@@ -29,6 +29,11 @@ export const API_ERRORS = {
   },
   webhook_deleted: { status: 409, meaning: "The delivery's webhook was deleted: there is nowhere to send it." },
   webhook_disabled: { status: 409, meaning: "The delivery's webhook is disabled: enable it first." },
+  payload_expired: {
+    status: 409,
+    meaning:
+      "The delivery's payload was deleted (PAYLOAD_RETENTION passed, or its user was erased): it cannot be sent again.",
+  },
   body_too_large: { status: 413, meaning: `The body is larger than ${BODY_LIMIT_TEXT}.` },
   invalid_url: {
     status: 422,

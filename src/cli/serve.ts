@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client } from '@temporalio/client';
 
 import { closeServer, listen, startApi, startConfiguredWorker } from '../composition';
-import { ConfigError, loadConfig } from '../config';
+import { type Config, ConfigError, loadConfig } from '../config';
 import { startEmbeddedPostgres } from '../db/embedded';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
@@ -17,7 +17,9 @@ import { createMetrics, type Metrics } from '../metrics';
 import { generateApiKey } from '../security/api-keys';
 import { createSecretBox, generateSecretsKey, parseSecretsKey } from '../security/secret-box';
 import { createTemporalClient } from '../temporal/client';
+import { generatePayloadKeys, parsePayloadKeys, payloadDataConverter, type PayloadKey } from '../temporal/codec';
 import { startDevServer } from '../temporal/dev-server';
+import { setUpRetentionSchedule } from '../temporal/retention-schedule';
 import { registerSearchAttributes } from '../temporal/search-attribute-setup';
 import { VERSION } from '../version';
 import { loadOrCreateDevSecret } from './dev-secrets';
@@ -61,13 +63,30 @@ async function serveMetrics(metrics: Metrics, port: number, host: string): Promi
   return server;
 }
 
+/**
+ * Dev mode encrypts Temporal payloads as production does, with a key generated once under DATA_DIR (unless
+ * TEMPORAL_PAYLOAD_KEYS is set, or encryption is off), and gives the codec server a key of its own.
+ */
+function withDevCodecKeys(config: Config): Config {
+  const payloadKeys = !config.temporal.payloadEncryption
+    ? undefined
+    : (config.temporal.payloadKeys ??
+      (parsePayloadKeys(
+        loadOrCreateDevSecret(config.dataDir, 'temporal-payload-keys', () => generatePayloadKeys()).value,
+      ) as PayloadKey[]));
+  const codecKey =
+    config.codec.apiKey ??
+    loadOrCreateDevSecret(config.dataDir, 'codec-api-key', () => generateApiKey('cwk_codec_')).value;
+  return { ...config, temporal: { ...config.temporal, payloadKeys }, codec: { ...config.codec, apiKey: codecKey } };
+}
+
 function required(value: string | undefined, name: string): string {
   if (!value) throw new ConfigError(`${name} is required`);
   return value;
 }
 
 export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
-  const config = loadConfig(env, 'dev');
+  const config = withDevCodecKeys(loadConfig(env, 'dev'));
   const logger = createLogger(config.log.level);
   const stops: Stop[] = [];
   onShutdown(logger, stops);
@@ -103,6 +122,11 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
       logFile: path.join(config.dataDir, 'temporal.log'),
       port: config.temporal.devServerPort,
       uiPort: config.temporal.uiPort,
+      // The UI decrypts payloads through this API's codec server; the UI cannot send headers, so the codec key
+      // (which can only encode and decode) is in the path.
+      uiCodecEndpoint: config.temporal.payloadKeys
+        ? `http://localhost:${config.http.port}/codec/${config.codec.apiKey}`
+        : undefined,
     });
     temporalAddress = devServer.address;
     stopTemporal.push(devServer.stop);
@@ -115,7 +139,12 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   const worker = await startConfiguredWorker({ ...parts, temporalAddress });
   // The API shares the worker's connection: a new event's workflow gets its first task in the answer to the start call
   // (eager start; the benchmark measured e2e p50 −66% in one process). The worker closes that connection after the API stops.
-  const client = new Client({ connection: worker.connection, namespace: config.temporal.namespace });
+  const client = new Client({
+    connection: worker.connection,
+    namespace: config.temporal.namespace,
+    dataConverter: payloadDataConverter(config.temporal.payloadKeys),
+  });
+  await setUpRetentionSchedule(client, config, logger);
   ensurePortalBuilt(logger);
   const api = await startApi({ ...parts, adminApiKey: admin.value, temporal: { client, eagerStart: true } });
   const example = config.portal.examplePort > 0 ? await startPortalExample({ port: config.portal.examplePort }) : null;
@@ -189,13 +218,19 @@ export async function runMigrate(env: NodeJS.ProcessEnv): Promise<void> {
   logger.info({ migrations: applied }, applied.length ? 'migrations applied' : 'database is up to date');
   // With TEMPORAL_ADDRESS, the namespace gets the search attributes workflows are started with.
   if (config.temporal.address) {
-    const temporal = createTemporalClient({ address: config.temporal.address, namespace: config.temporal.namespace });
+    // Keys are optional here: the schedule's input holds no personal data, and workers read clear payloads too.
+    const temporal = createTemporalClient({
+      address: config.temporal.address,
+      namespace: config.temporal.namespace,
+      payloadKeys: config.temporal.payloadKeys,
+    });
     try {
       const added = await registerSearchAttributes(temporal.connection, config.temporal.namespace);
       logger.info(
         { namespace: config.temporal.namespace, added },
         added.length ? 'search attributes registered' : 'search attributes are up to date',
       );
+      await setUpRetentionSchedule(temporal.client, config, logger);
     } finally {
       await temporal.close();
     }

@@ -420,7 +420,7 @@ export interface paths {
     put?: never;
     /**
      * Send a delivery again
-     * @description Sends the stored payload again with the same webhook-id, a fresh timestamp and signature, to the webhook's current URL and secret; works for failed, skipped and succeeded deliveries, and appends attempts to the same delivery. With an Idempotency-Key, repeating the request finds the same replay (200, status duplicate).
+     * @description Sends the stored payload again with the same webhook-id, a fresh timestamp and signature, to the webhook's current URL and secret; works for failed, skipped and succeeded deliveries, and appends attempts to the same delivery. A delivery whose payload expired (PAYLOAD_RETENTION) or was erased answers 409 payload_expired. With an Idempotency-Key, repeating the request finds the same replay (200, status duplicate).
      */
     post: operations['replayDelivery'];
     delete?: never;
@@ -484,6 +484,26 @@ export interface paths {
     put?: never;
     post?: never;
     delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app_id}/users/{user_id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Erase one user's data
+     * @description For the backend's "delete my account": deletes the user's conversation transcripts, conversation clocks and condition evaluations, and redacts the payloads and response excerpts of their deliveries (the rows stay, with erased_at). Deliveries waiting for a retry are ended, not sent. Only data written since user keys exist can be found by user id. Answers with counts; a second call answers zeros.
+     */
+    delete: operations['eraseUser'];
     options?: never;
     head?: never;
     patch?: never;
@@ -1207,10 +1227,20 @@ export interface components {
        * @description ISO 8601, UTC.
        */
       completed_at: string | null;
-      /** @description The body as sent, parsed: the same JSON the receiver got. */
+      /** @description The body as sent, parsed: the same JSON the receiver got. Null once PAYLOAD_RETENTION has passed (payload_expired_at) or its user was erased (erased_at); the metadata and attempts stay. */
       payload: {
         [key: string]: unknown;
-      };
+      } | null;
+      /**
+       * Format: date-time
+       * @description When the payload and the attempts’ response excerpts were deleted under PAYLOAD_RETENTION.
+       */
+      payload_expired_at: string | null;
+      /**
+       * Format: date-time
+       * @description When the payload and excerpts were deleted by DELETE /v1/apps/{app_id}/users/{user_id}.
+       */
+      erased_at: string | null;
       /** @description The workflow in the Temporal UI. */
       workflow_url: string;
       /** @description Every attempt, first to last. */
@@ -1298,6 +1328,18 @@ export interface components {
       }[];
       /** Format: date-time */
       created_at: string;
+    };
+    UserErasure: {
+      /** @description Deliveries whose payload and attempts’ response excerpts were deleted. */
+      deliveries_redacted: number;
+      /** @description Of those, deliveries that were waiting for a retry: ended, never sent. */
+      deliveries_ended: number;
+      /** @description Conversation turns (messages and responses) deleted. */
+      transcripts_deleted: number;
+      /** @description Conversation clocks ended and stripped of the user. */
+      conversations_ended: number;
+      /** @description Condition evaluations deleted. */
+      evaluations_deleted: number;
     };
     Health: {
       /** @enum {string} */
@@ -6035,7 +6077,7 @@ export interface operations {
           };
         };
       };
-      /** @description `webhook_deleted`: The delivery's webhook was deleted: there is nowhere to send it. `webhook_disabled`: The delivery's webhook is disabled: enable it first. */
+      /** @description `webhook_deleted`: The delivery's webhook was deleted: there is nowhere to send it. `webhook_disabled`: The delivery's webhook is disabled: enable it first. `payload_expired`: The delivery's payload was deleted (PAYLOAD_RETENTION passed, or its user was erased): it cannot be sent again. */
       409: {
         headers: {
           [name: string]: unknown;
@@ -6044,7 +6086,7 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'webhook_deleted' | 'webhook_disabled';
+              code: 'webhook_deleted' | 'webhook_disabled' | 'payload_expired';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */
@@ -6588,6 +6630,201 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  eraseUser: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+        /** @description The user id the backend sends as user.id in events. */
+        user_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description What was erased. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['UserErasure'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */

@@ -32,7 +32,8 @@ export type ReplayOutcome =
   | { outcome: 'started' | 'duplicate'; workflowId: string }
   | { outcome: 'not_found' }
   | { outcome: 'webhook_gone' }
-  | { outcome: 'webhook_disabled' };
+  | { outcome: 'webhook_disabled' }
+  | { outcome: 'payload_expired'; purgedAt: Date | null; erasedAt: Date | null };
 
 /**
  * Replays a stored delivery. With an idempotency key, repeating the request finds the replay it started instead of
@@ -46,6 +47,9 @@ export async function startReplay(
 ): Promise<ReplayOutcome> {
   const delivery = await findDelivery(deps.db, appId, deliveryId);
   if (!delivery) return { outcome: 'not_found' };
+  if (delivery.payload === null) {
+    return { outcome: 'payload_expired', purgedAt: delivery.payload_purged_at, erasedAt: delivery.erased_at };
+  }
   const webhook = await findWebhook(deps.db, appId, delivery.webhook_id);
   if (!webhook) return { outcome: 'webhook_gone' };
   if (!webhook.enabled) return { outcome: 'webhook_disabled' };

@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 
+import { payloadDataConverter, type PayloadKey } from './codec';
+
 export interface TemporalClientHandle {
   client: Client;
   connection: Connection;
@@ -10,8 +12,17 @@ export interface TemporalClientHandle {
  * A client whose connection is made on first use, so the API starts (and answers 503 for events) while Temporal is
  * down, and recovers by itself when it comes back.
  */
-export function createTemporalClient(opts: { address: string; namespace: string }): TemporalClientHandle {
+export function createTemporalClient(opts: {
+  address: string;
+  namespace: string;
+  /** Encrypt payloads with these (TEMPORAL_PAYLOAD_KEYS); undefined: in the clear. */
+  payloadKeys: PayloadKey[] | undefined;
+}): TemporalClientHandle {
   const connection = Connection.lazy({ address: opts.address });
-  const client = new Client({ connection, namespace: opts.namespace });
+  const client = new Client({
+    connection,
+    namespace: opts.namespace,
+    dataConverter: payloadDataConverter(opts.payloadKeys),
+  });
   return { client, connection, close: () => connection.close() };
 }

@@ -10,6 +10,7 @@ import type { QueryDefinition, SignalDefinition } from '@temporalio/common';
 
 import type { ChatEventResult, DeliverySummary } from '../domain/delivery';
 import type { ChatEvent } from '../domain/events';
+import type { PurgeCounts, PurgeStep } from '../domain/retention';
 
 /** Workflow type names, as the worker registers them (the exported function names in workflows/index.ts). */
 export const WorkflowType = {
@@ -17,6 +18,7 @@ export const WorkflowType = {
   conversation: 'conversationWorkflow',
   replayDelivery: 'replayDeliveryWorkflow',
   recoverWebhook: 'recoverWebhookWorkflow',
+  purge: 'purgeWorkflow',
 } as const satisfies Record<string, keyof WorkflowContracts>;
 
 export interface ConversationInput {
@@ -52,17 +54,36 @@ export interface RecoveryProgress {
   done: boolean;
 }
 
+/** What the retention schedule's purge is started with: the retention periods come from the config of `migrate`. */
+export interface PurgeInput {
+  payloadRetentionMs: number;
+  logRetentionMs: number;
+  batchSize: number;
+  /** Carried across continue-as-new: where the purge is, and what it has done. */
+  step?: PurgeStep;
+  counts?: PurgeCounts;
+  batches?: number;
+}
+
+export interface PurgeResult {
+  counts: PurgeCounts;
+  /** Statements run, over every run. */
+  batches: number;
+}
+
 /** Each workflow's signature; workflows/index.ts checks that the implementations match. */
 export interface WorkflowContracts {
   chatEventWorkflow: (event: ChatEvent) => Promise<ChatEventResult>;
   conversationWorkflow: (input: ConversationInput) => Promise<'idle' | 'ended'>;
   replayDeliveryWorkflow: (input: ReplayInput) => Promise<DeliverySummary>;
   recoverWebhookWorkflow: (input: RecoveryInput) => Promise<RecoveryProgress>;
+  purgeWorkflow: (input: PurgeInput) => Promise<PurgeResult>;
 }
 export type ChatEventWorkflow = WorkflowContracts['chatEventWorkflow'];
 export type ConversationWorkflow = WorkflowContracts['conversationWorkflow'];
 export type ReplayDeliveryWorkflow = WorkflowContracts['replayDeliveryWorkflow'];
 export type RecoverWebhookWorkflow = WorkflowContracts['recoverWebhookWorkflow'];
+export type PurgeWorkflow = WorkflowContracts['purgeWorkflow'];
 
 function signal<Args extends unknown[] = [], Name extends string = string>(name: Name): SignalDefinition<Args, Name> {
   return { type: 'signal', name } as SignalDefinition<Args, Name>;
@@ -101,6 +122,19 @@ export function replayWorkflowId(appId: string, deliveryId: string, key: string)
 
 export function recoveryWorkflowId(appId: string, recoveryId: string): string {
   return `recovery:${appId}:${recoveryId}`;
+}
+
+/**
+ * The Temporal Schedule that starts the purge, one per task queue (each deployment on a shared namespace purges its
+ * own database); `migrate` and dev mode create or update it.
+ */
+export function retentionScheduleId(taskQueue: string): string {
+  return `retention:${taskQueue}`;
+}
+
+/** The purge a retention schedule starts (the schedule appends the start time to it). */
+export function purgeWorkflowId(scheduleId: string): string {
+  return `purge:${scheduleId.replace(/^retention:/, '')}`;
 }
 
 /** The event id of a conversation's idle end: one per conversation. */

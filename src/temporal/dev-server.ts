@@ -76,6 +76,8 @@ export interface DevServerOptions {
   port?: number;
   /** Web UI port; undefined runs headless. */
   uiPort?: number;
+  /** A codec server the Web UI decodes payloads with (`--ui-codec-endpoint`). */
+  uiCodecEndpoint?: string;
   /**
    * SQLite pragmas. Default: WAL, with synchronous=OFF in memory and NORMAL on a file (a dev server trades durability
    * on power loss for speed; a process crash loses nothing with WAL).
@@ -176,6 +178,7 @@ async function startCliServer(cli: string, opts: DevServerOptions): Promise<DevS
     '--log-level',
     'warn',
     ...(opts.uiPort !== undefined ? ['--ui-port', String(opts.uiPort), '--ui-disable-news-fetch'] : ['--headless']),
+    ...(opts.uiPort !== undefined && opts.uiCodecEndpoint ? ['--ui-codec-endpoint', opts.uiCodecEndpoint] : []),
     ...(opts.dbFilename ? ['--db-filename', opts.dbFilename] : []),
     ...(opts.sqlitePragmas ?? defaultPragmas(opts.dbFilename)).flatMap((p) => ['--sqlite-pragma', p]),
     // AppId, EventType, ConversationId and whatever else the workflows set: the product's own list.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 
 import { type ActivityDeps, createActivities } from '../../activities';
+import { payloadDataConverter, type PayloadKey } from './codec';
 import { installTemporalRuntime } from './runtime';
 
 export const WORKFLOWS_PATH = require.resolve(path.resolve(__dirname, '../../workflows'));
@@ -38,6 +39,8 @@ export async function startWorker(opts: {
   workflowBundlePath?: string;
   shutdownGraceMs?: number;
   tuning?: WorkerTuning;
+  /** Encrypt payloads with these (TEMPORAL_PAYLOAD_KEYS); undefined: in the clear. */
+  payloadKeys: PayloadKey[] | undefined;
 }): Promise<WorkerHandle> {
   installTemporalRuntime();
   const connection = await NativeConnection.connect({ address: opts.address });
@@ -49,6 +52,7 @@ export async function startWorker(opts: {
       ? { workflowBundle: { codePath: opts.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
+    dataConverter: payloadDataConverter(opts.payloadKeys),
     shutdownGraceTime: opts.shutdownGraceMs ?? 30_000,
     ...opts.tuning,
   });

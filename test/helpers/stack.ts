@@ -13,6 +13,7 @@ import { createLogger } from '../../src/logger';
 import { createMetrics, type Metrics } from '../../src/metrics';
 import type { DestinationPolicy, Resolver } from '../../src/security/destination';
 import { createSecretBox, generateSecretsKey, parseSecretsKey, type SecretBox } from '../../src/security/secret-box';
+import { generatePayloadKeys, payloadDataConverter } from '../../src/temporal/codec';
 import type { WorkerHandle } from '../../src/temporal/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 
@@ -42,6 +43,8 @@ export interface StackOptions {
   conversationIdleMs?: number;
   disableAfterMs?: number;
   maxInFlightPerEndpoint?: number;
+  /** TEMPORAL_PAYLOAD_KEYS; default: a fresh key. */
+  payloadKeys?: string;
   /** PORTAL_FRAME_ANCESTORS; default 'self'. */
   portalFrameAncestors?: string;
 }
@@ -51,6 +54,8 @@ export interface Stack {
   client: Client;
   taskQueue: string;
   adminKey: string;
+  /** CODEC_API_KEY of this stack's codec server (/codec). */
+  codecKey: string;
   secrets: SecretBox;
   apiUrl: string;
   /** Every log line the API and the worker's activities wrote, as JSON text. */
@@ -92,6 +97,8 @@ function stackConfig(opts: StackOptions, taskQueue: string, adminKey: string): C
     {
       ADMIN_API_KEY: adminKey,
       SECRETS_KEY: generateSecretsKey(),
+      TEMPORAL_PAYLOAD_KEYS: opts.payloadKeys ?? generatePayloadKeys(),
+      CODEC_API_KEY: `cwk_codec_test_${crypto.randomBytes(12).toString('hex')}`,
       TEMPORAL_ADDRESS: temporalAddress(),
       TEMPORAL_TASK_QUEUE: taskQueue,
       RETRY_SCHEDULE: opts.retrySchedule ?? '1s,1s',
@@ -133,7 +140,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const parts: CoreParts = { config, db: db.pool, secrets, logger, metrics, resolver: opts.resolver };
 
   const connection = await Connection.connect({ address: temporalAddress() });
-  const client = new Client({ connection });
+  // The same codec as the service's processes: what the tests start and read is encrypted in Temporal too.
+  const client = new Client({ connection, dataConverter: payloadDataConverter(config.temporal.payloadKeys) });
   const api = await startApi({
     ...parts,
     adminApiKey: adminKey,
@@ -148,6 +156,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     client,
     taskQueue,
     adminKey,
+    codecKey: config.codec.apiKey!,
     secrets,
     apiUrl,
     logs,

@@ -310,7 +310,9 @@ describe('one delivery', () => {
     assert.equal(res.status, 200, JSON.stringify(res.body));
     const detail = res.body;
 
-    const { payload, attempts, workflow_url, ...summary } = detail;
+    const { payload, attempts, workflow_url, payload_expired_at, erased_at, ...summary } = detail;
+    assert.equal(payload_expired_at, null, 'a fresh delivery keeps its payload');
+    assert.equal(erased_at, null);
     assert.deepEqual(summary, retried, 'the detail carries the summary fields, equal to the listing');
     const received = bodies.get(retried.id)!;
     assert.deepEqual(payload, JSON.parse(received));

@@ -31,7 +31,7 @@ describe('config', () => {
     }
     assert.throws(
       () => loadConfig({ NODE_ENV: 'production' }, 'dev'),
-      /DATABASE_URL.*TEMPORAL_ADDRESS.*ADMIN_API_KEY.*SECRETS_KEY/,
+      /DATABASE_URL.*TEMPORAL_ADDRESS.*ADMIN_API_KEY.*SECRETS_KEY.*TEMPORAL_PAYLOAD_KEYS/,
     );
   });
 
@@ -42,6 +42,7 @@ describe('config', () => {
         TEMPORAL_ADDRESS: 't:7233',
         ADMIN_API_KEY: 'k'.repeat(32),
         SECRETS_KEY: 'x',
+        TEMPORAL_PAYLOAD_ENCRYPTION: 'off',
       },
       'api',
     );

@@ -37,7 +37,7 @@ type Service = {
 };
 type Compose = { services: Record<string, Service> };
 
-const SECRETS = ['ADMIN_API_KEY', 'SECRETS_KEY', 'POSTGRES_PASSWORD'] as const;
+const SECRETS = ['ADMIN_API_KEY', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS', 'CODEC_API_KEY', 'POSTGRES_PASSWORD'] as const;
 
 // --- Compose-style interpolation ------------------------------------------------------------------------------------
 
@@ -98,6 +98,8 @@ function testSecrets(): Vars {
   return {
     ADMIN_API_KEY: `cwk_admin_${crypto.randomBytes(24).toString('base64url')}`,
     SECRETS_KEY: crypto.randomBytes(32).toString('base64'),
+    TEMPORAL_PAYLOAD_KEYS: `k1:${crypto.randomBytes(32).toString('base64')}`,
+    CODEC_API_KEY: crypto.randomBytes(24).toString('hex'),
     POSTGRES_PASSWORD: crypto.randomBytes(24).toString('hex'),
   };
 }
@@ -348,7 +350,7 @@ test('secrets come from the environment, are required, and have no real value in
   // No service hard-codes a secret.
   for (const [name, svc] of Object.entries(RAW.services)) {
     const env = svc.environment && !Array.isArray(svc.environment) ? svc.environment : {};
-    for (const secret of ['ADMIN_API_KEY', 'SECRETS_KEY', 'POSTGRES_PASSWORD', 'POSTGRES_PWD']) {
+    for (const secret of ['ADMIN_API_KEY', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS', 'CODEC_API_KEY', 'POSTGRES_PASSWORD', 'POSTGRES_PWD']) {
       if (env[secret] !== undefined)
         assert.match(String(env[secret]), /^\$\{[A-Z_]+:\?/, `${name}: ${secret} must be interpolated`);
     }

@@ -209,11 +209,19 @@ export function DeliveryPage({ params }: { params: { id: string } }) {
       <section className="panel" aria-labelledby="payload-heading">
         <div className="panel-head">
           <h2 id="payload-heading">Payload</h2>
-          <CopyButton text={payload} label="Copy payload" className="button button-small" />
+          {d.payload !== null && <CopyButton text={payload} label="Copy payload" className="button button-small" />}
         </div>
-        <pre className="code" tabIndex={0}>
-          {payload}
-        </pre>
+        {d.payload === null ? (
+          <p className="muted">
+            {d.erased_at
+              ? `Erased ${dateTime(d.erased_at)}: its user's data was deleted.`
+              : `Deleted ${d.payload_expired_at ? dateTime(d.payload_expired_at) : ''} under the payload retention period.`}
+          </p>
+        ) : (
+          <pre className="code" tabIndex={0}>
+            {payload}
+          </pre>
+        )}
       </section>
       <section className="panel" aria-labelledby="attempts-heading">
         <h2 id="attempts-heading">Attempts</h2>

@@ -88,7 +88,19 @@ export const deliveryAttemptSchema = z
 export const deliveryDetailSchema = z
   .object({
     ...deliverySummarySchema.shape,
-    payload: z.record(z.string(), z.unknown()).describe('The body as sent, parsed: the same JSON the receiver got.'),
+    payload: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        'The body as sent, parsed: the same JSON the receiver got. Null once PAYLOAD_RETENTION has passed ' +
+          '(payload_expired_at) or its user was erased (erased_at); the metadata and attempts stay.',
+      ),
+    payload_expired_at: timestamp
+      .nullable()
+      .describe('When the payload and the attempts\u2019 response excerpts were deleted under PAYLOAD_RETENTION.'),
+    erased_at: timestamp
+      .nullable()
+      .describe('When the payload and excerpts were deleted by DELETE /v1/apps/{app_id}/users/{user_id}.'),
     workflow_url: z.string().describe('The workflow in the Temporal UI.'),
     attempts: z.array(deliveryAttemptSchema).describe('Every attempt, first to last.'),
   })
@@ -247,7 +259,9 @@ export const deliveryRoutes = [
       body: {
         ...deliverySummaryJson(delivery),
         // The stored text is the exact body signed and sent; it is always a JSON object.
-        payload: JSON.parse(delivery.payload) as Record<string, unknown>,
+        payload: delivery.payload === null ? null : (JSON.parse(delivery.payload) as Record<string, unknown>),
+        payload_expired_at: isoOrNull(delivery.payload_purged_at),
+        erased_at: isoOrNull(delivery.erased_at),
         workflow_url: temporalWorkflowUrl(ctx.deps.temporalUi ?? DEFAULT_TEMPORAL_UI, delivery.workflow_id),
         attempts: attempts.map(deliveryAttemptJson),
       },
@@ -263,7 +277,7 @@ export const deliveryRoutes = [
     description:
       "Sends the stored payload again with the same webhook-id, a fresh timestamp and signature, to the webhook's " +
       'current URL and secret; works for failed, skipped and succeeded deliveries, and appends attempts to the same ' +
-      'delivery. With an Idempotency-Key, repeating the request finds the same replay (200, status duplicate).',
+      'delivery. A delivery whose payload expired (PAYLOAD_RETENTION) or was erased answers 409 payload_expired. With an Idempotency-Key, repeating the request finds the same replay (200, status duplicate).',
     access: 'key',
     params: deliveryParams,
     headers: z.object({
@@ -275,7 +289,7 @@ export const deliveryRoutes = [
       202: { description: 'The replay started.', schema: replayResultSchema },
       200: { description: 'This Idempotency-Key already started it.', schema: replayResultSchema },
     },
-    errors: ['webhook_deleted', 'webhook_disabled', 'temporal_unavailable'],
+    errors: ['webhook_deleted', 'webhook_disabled', 'payload_expired', 'temporal_unavailable'],
   }).handle(async ({ params, headers }, ctx) => {
     const { delivery_id: deliveryId } = params;
     const result = isPlausibleId(deliveryId)
@@ -300,6 +314,13 @@ export const deliveryRoutes = [
         throw new ApiError(
           'webhook_disabled',
           "The delivery's webhook is disabled: enable it (PATCH enabled: true), then replay",
+        );
+      case 'payload_expired':
+        throw new ApiError(
+          'payload_expired',
+          result.erasedAt
+            ? `The delivery's payload was erased at ${result.erasedAt.toISOString()} (its user was deleted): there is nothing to send again`
+            : `The delivery's payload was deleted at ${result.purgedAt?.toISOString() ?? 'an earlier purge'} (PAYLOAD_RETENTION): there is nothing to send again`,
         );
       default: {
         const unreachable: never = result;

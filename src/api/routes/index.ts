@@ -10,6 +10,7 @@ import { operationRoutes } from './operations';
 import { portalSessionRoutes } from './portal-sessions';
 import { recoveryRoutes } from './recoveries';
 import { urlCheckRoutes } from './url-checks';
+import { userRoutes } from './users';
 import { webhookStatsRoutes } from './webhook-stats';
 import { webhookRoutes } from './webhooks';
 
@@ -25,5 +26,6 @@ export const API_ROUTES: readonly Route[] = [
   ...deliveryRoutes,
   ...conditionRoutes,
   ...evaluationRoutes,
+  ...userRoutes,
   ...operationRoutes,
 ];

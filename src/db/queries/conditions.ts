@@ -39,6 +39,7 @@ export async function appendTurns(
     occurredAt: string;
     message: string | null;
     response: string | null;
+    userKey: string | null;
   },
 ): Promise<void> {
   const turns = [
@@ -47,10 +48,10 @@ export async function appendTurns(
   ].filter((turn): turn is [string, string] => typeof turn[1] === 'string' && turn[1].length > 0);
   if (turns.length === 0) return;
   await db.query(
-    `INSERT INTO conversation_turns (app_id, conversation_id, event_id, role, text, occurred_at)
-     SELECT $1, $2, $3, role, text, $4 FROM unnest($5::text[], $6::text[]) AS t (role, text)
+    `INSERT INTO conversation_turns (app_id, conversation_id, event_id, role, text, occurred_at, user_key)
+     SELECT $1, $2, $3, role, text, $4, $7 FROM unnest($5::text[], $6::text[]) AS t (role, text)
      ON CONFLICT DO NOTHING`,
-    [t.appId, t.conversationId, t.eventId, t.occurredAt, turns.map((x) => x[0]), turns.map((x) => x[1])],
+    [t.appId, t.conversationId, t.eventId, t.occurredAt, turns.map((x) => x[0]), turns.map((x) => x[1]), t.userKey],
   );
 }
 
@@ -85,13 +86,14 @@ export interface EvaluationRecord {
   completionTokens: number | null;
   latencyMs: number | null;
   verdicts: unknown[];
+  userKey: string | null;
 }
 
 export async function recordEvaluation(db: Queryable, e: EvaluationRecord): Promise<void> {
   await db.query(
     `INSERT INTO condition_evaluations
-       (app_id, event_id, conversation_id, workflow_id, outcome, reason, model, prompt_tokens, completion_tokens, latency_ms, verdicts)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+       (app_id, event_id, conversation_id, workflow_id, outcome, reason, model, prompt_tokens, completion_tokens, latency_ms, verdicts, user_key)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
      ON CONFLICT (app_id, event_id) DO UPDATE SET
        outcome = EXCLUDED.outcome, reason = EXCLUDED.reason, model = EXCLUDED.model, prompt_tokens = EXCLUDED.prompt_tokens,
        completion_tokens = EXCLUDED.completion_tokens, latency_ms = EXCLUDED.latency_ms, verdicts = EXCLUDED.verdicts,
@@ -108,6 +110,7 @@ export async function recordEvaluation(db: Queryable, e: EvaluationRecord): Prom
       e.completionTokens,
       e.latencyMs,
       JSON.stringify(e.verdicts),
+      e.userKey,
     ],
   );
 }

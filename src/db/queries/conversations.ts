@@ -8,17 +8,18 @@ import type { Queryable } from '../pool';
  */
 export async function noteConversationMessage(
   db: Queryable,
-  c: { appId: string; conversationId: string; user: ChatEvent['user'] },
+  c: { appId: string; conversationId: string; user: ChatEvent['user']; userKey?: string | null },
 ): Promise<{ timerArmed: boolean; ended: boolean; quietForMs: number | null }> {
   const { rows } = await db.query<{ timer_armed: boolean; ended: boolean; quiet_for_ms: number | null }>(
     `WITH before AS (SELECT last_message_at FROM conversations WHERE app_id = $1 AND conversation_id = $2)
-     INSERT INTO conversations (app_id, conversation_id, last_message_at, last_user) VALUES ($1, $2, now(), $3)
+     INSERT INTO conversations (app_id, conversation_id, last_message_at, last_user, user_key) VALUES ($1, $2, now(), $3, $4)
      ON CONFLICT (app_id, conversation_id) DO UPDATE SET
        last_message_at = GREATEST(conversations.last_message_at, EXCLUDED.last_message_at),
-       last_user = COALESCE(EXCLUDED.last_user, conversations.last_user)
+       last_user = COALESCE(EXCLUDED.last_user, conversations.last_user),
+       user_key = COALESCE(EXCLUDED.user_key, conversations.user_key)
      RETURNING timer_armed, ended_at IS NOT NULL AS ended,
        (SELECT EXTRACT(EPOCH FROM (now() - last_message_at)) * 1000 FROM before) AS quiet_for_ms`,
-    [c.appId, c.conversationId, c.user ?? null],
+    [c.appId, c.conversationId, c.user ?? null, c.userKey ?? null],
   );
   const row = rows[0]!;
   return {

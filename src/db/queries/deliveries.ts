@@ -10,7 +10,12 @@ export interface DeliveryRow {
   event_type: string;
   conversation_id: string | null;
   workflow_id: string;
-  payload: string;
+  /** Null once purged (payload_purged_at) or erased (erased_at). */
+  payload: string | null;
+  payload_purged_at: Date | null;
+  erased_at: Date | null;
+  /** HMAC of app id and user id (see src/security/user-key.ts); null before it existed or without a user id. */
+  user_key: string | null;
   is_test: boolean;
   /** Empty for an event's own delivery; the condition's id for a custom-condition delivery. */
   condition_id: string;
@@ -50,14 +55,16 @@ export async function upsertDeliveries(
     conversationId: string | null;
     workflowId: string;
     isTest: boolean;
+    /** The event's user, as src/security/user-key.ts keys it; null without a user id. */
+    userKey: string | null;
     /** One delivery per target: a webhook, and for custom conditions the condition and its own payload. */
     targets: Array<{ webhookId: string; conditionId?: string; payload: string }>;
   },
 ): Promise<Array<{ id: string; webhook_id: string; condition_id: string }>> {
   if (d.targets.length === 0) return [];
   const { rows } = await db.query<{ id: string; webhook_id: string; condition_id: string }>(
-    `INSERT INTO deliveries (id, app_id, webhook_id, condition_id, payload, event_id, event_type, conversation_id, workflow_id, is_test)
-     SELECT id, $5, webhook_id, condition_id, payload, $6, $7, $8, $9, $10
+    `INSERT INTO deliveries (id, app_id, webhook_id, condition_id, payload, event_id, event_type, conversation_id, workflow_id, is_test, user_key)
+     SELECT id, $5, webhook_id, condition_id, payload, $6, $7, $8, $9, $10, $11
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (id, webhook_id, condition_id, payload)
      ON CONFLICT (app_id, event_id, webhook_id, condition_id) DO UPDATE SET updated_at = deliveries.updated_at
      RETURNING id, webhook_id, condition_id`,
@@ -72,6 +79,7 @@ export async function upsertDeliveries(
       d.conversationId,
       d.workflowId,
       d.isTest,
+      d.userKey,
     ],
   );
   return rows;
@@ -207,7 +215,8 @@ export async function listAttempts(db: Queryable, deliveryId: string): Promise<A
 
 /**
  * Puts a finished delivery back to pending for a replay, and returns what the replay needs: the number of the next
- * attempt and the webhook's current settings. Undefined when the delivery or its webhook no longer exists.
+ * attempt and the webhook's current settings. Undefined when the delivery or its webhook no longer exists, or its
+ * payload was purged or erased (the replay route refuses those first; this covers a purge in between).
  */
 export async function reopenDelivery(
   db: Queryable,
@@ -226,14 +235,17 @@ export async function reopenDelivery(
   const { rows } = await db.query(
     `UPDATE deliveries d SET status = 'pending', completed_at = NULL, next_attempt_at = NULL, updated_at = now()
      FROM webhooks w
-     WHERE d.app_id = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.app_id = d.app_id
+     WHERE d.app_id = $1 AND d.id = $2 AND w.id = d.webhook_id AND w.app_id = d.app_id AND d.payload IS NOT NULL
      RETURNING d.webhook_id, d.condition_id, d.attempt_count + 1 AS next_attempt, w.retry_schedule_ms, w.timeout_ms`,
     [appId, deliveryId],
   );
   return rows[0];
 }
 
-/** Failed and skipped deliveries of a webhook created in [since, until), oldest first, after a (created_at, id) cursor. */
+/**
+ * Failed and skipped deliveries of a webhook created in [since, until), oldest first, after a (created_at, id) cursor.
+ * Those whose payload was purged or erased are left out (and out of the count): there is nothing to send again.
+ */
 export async function listRecoverableDeliveries(
   db: Queryable,
   q: {
@@ -247,7 +259,7 @@ export async function listRecoverableDeliveries(
 ): Promise<Array<{ id: string; created_at: Date }>> {
   const { rows } = await db.query<{ id: string; created_at: Date }>(
     `SELECT id, created_at FROM deliveries
-     WHERE app_id = $1 AND webhook_id = $2 AND status IN ('failed', 'skipped') AND NOT is_test
+     WHERE app_id = $1 AND webhook_id = $2 AND status IN ('failed', 'skipped') AND NOT is_test AND payload IS NOT NULL
        AND created_at >= $3 AND created_at < $4
        AND ($5::timestamptz IS NULL OR (created_at, id) > ($5::timestamptz, $6::text))
      ORDER BY created_at, id LIMIT $7`,
@@ -262,7 +274,8 @@ export async function countRecoverableDeliveries(
 ): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM deliveries
-     WHERE app_id = $1 AND webhook_id = $2 AND status IN ('failed', 'skipped') AND NOT is_test AND created_at >= $3 AND created_at < $4`,
+     WHERE app_id = $1 AND webhook_id = $2 AND status IN ('failed', 'skipped') AND NOT is_test AND payload IS NOT NULL
+       AND created_at >= $3 AND created_at < $4`,
     [q.appId, q.webhookId, q.since, q.until],
   );
   return rows[0]!.n;
