@@ -160,7 +160,7 @@ export function defineRoute<
     codes.add('database_unavailable').add('forbidden');
   }
   if (inPath.includes('app_id')) codes.add('not_found');
-  if (spec.query || spec.headers) codes.add('validation_failed');
+  if (spec.query || spec.headers || spec.params) codes.add('validation_failed');
   if (spec.method !== 'get') for (const code of BODY_CODES) codes.add(code);
   codes.add('internal');
   const order = Object.keys(API_ERRORS);
@@ -216,7 +216,8 @@ export function mountRoutes(app: express.Express, routes: readonly Route[], deps
     }
     chain.push(async (req, res) => {
       const input = {
-        params: route.params ? route.params.parse(req.params) : undefined,
+        // A path parameter its schema refuses (a user id with a control character) is a 400 naming it, not a fault.
+        params: route.params ? parseOr400(route.params, req.params, 'params') : undefined,
         query: route.query ? parseOr400(route.query, req.query, 'query') : undefined,
         headers: route.headers ? parseOr400(route.headers, readHeaders(route.headers, req), 'header') : undefined,
         body: route.body ? parseOr400(route.body, req.body) : undefined,

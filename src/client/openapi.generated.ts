@@ -1710,6 +1710,27 @@ export interface operations {
           'application/json': components['schemas']['App'];
         };
       };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
@@ -3205,6 +3226,27 @@ export interface operations {
           'application/json': components['schemas']['Webhook'];
         };
       };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
@@ -3769,6 +3811,27 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['WebhookSecret'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
         };
       };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
@@ -4721,6 +4784,27 @@ export interface operations {
           'application/json': components['schemas']['RecoveryProgress'];
         };
       };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
@@ -5552,6 +5636,27 @@ export interface operations {
           'application/json': components['schemas']['EventTypeList'];
         };
       };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
       401: {
         headers: {
@@ -5847,6 +5952,27 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DeliveryDetail'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
         };
       };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
@@ -6205,6 +6331,27 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DeliveryApp'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
         };
       };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
@@ -6576,6 +6723,27 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['Evaluation'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
         };
       };
       /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */

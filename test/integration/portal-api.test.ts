@@ -163,6 +163,10 @@ describe('url checks', () => {
     const missing = await stack.request('POST', `/v1/apps/${app.appId}/url-checks`, {});
     assert.equal(missing.status, 400);
     assert.equal(missing.body.error.details[0].field, 'url');
+    // NUL is the one character no string may hold; the schema says so (Schemathesis found the document silent).
+    const nul = await stack.request('POST', `/v1/apps/${app.appId}/url-checks`, { url: 'https://a\u0000b' });
+    assert.equal(nul.status, 400);
+    assert.match(nul.body.error.message, /url: must not contain NUL/);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 
+import { text } from '../../domain/event-body';
 import { MAX_URL_LENGTH } from '../../domain/webhook-url';
 import { checkDestination } from '../../security/destination';
 import { appParams } from '../fields';
@@ -12,10 +13,10 @@ import { defineRoute } from '../route';
 
 const urlCheckBodySchema = z
   .strictObject({
-    url: z
-      .string()
-      .max(MAX_URL_LENGTH * 2)
-      .describe('What the owner typed, as it is: anything that is not a usable URL gets its reason.'),
+    // Anything storable: NUL is the one character no string in this API may hold.
+    url: text(MAX_URL_LENGTH * 2).describe(
+      'What the owner typed, as it is: anything that is not a usable URL gets its reason.',
+    ),
   })
   .meta({ id: 'UrlCheckBody' });
 
