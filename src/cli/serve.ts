@@ -68,12 +68,18 @@ async function serveMetrics(metrics: Metrics, port: number, host: string): Promi
  * TEMPORAL_PAYLOAD_KEYS is set, or encryption is off), and gives the codec server a key of its own.
  */
 function withDevCodecKeys(config: Config): Config {
-  const payloadKeys = !config.temporal.payloadEncryption
-    ? undefined
-    : (config.temporal.payloadKeys ??
-      (parsePayloadKeys(
-        loadOrCreateDevSecret(config.dataDir, 'temporal-payload-keys', () => generatePayloadKeys()).value,
-      ) as PayloadKey[]));
+  let payloadKeys: PayloadKey[] | undefined;
+  if (config.temporal.payloadEncryption) {
+    const stored = config.temporal.payloadKeys
+      ? undefined
+      : loadOrCreateDevSecret(config.dataDir, 'temporal-payload-keys', () => generatePayloadKeys());
+    const parsed = stored ? parsePayloadKeys(stored.value) : config.temporal.payloadKeys!;
+    if (!Array.isArray(parsed))
+      throw new ConfigError(
+        `${stored!.file}: ${parsed.error} (deleting it makes a new key, and the histories encrypted under the old one unreadable)`,
+      );
+    payloadKeys = parsed;
+  }
   const codecKey =
     config.codec.apiKey ??
     loadOrCreateDevSecret(config.dataDir, 'codec-api-key', () => generateApiKey('cwk_codec_')).value;
