@@ -1,6 +1,7 @@
 /**
- * One workflow per chat event: prepare the deliveries, then carry each out in parallel, attempt by attempt, waiting
- * between attempts on durable timers. A worker restart resumes exactly where the history says.
+ * One workflow per chat event: prepare the deliveries, make each first attempt inside the first workflow task, then
+ * carry on with what needs more, attempt by attempt, waiting between attempts on durable timers. A worker restart
+ * resumes exactly where the history says.
  */
 import {
   ActivityFailure,
@@ -13,10 +14,10 @@ import {
 
 import type { Activities } from '../activities';
 import type { ConditionsSummary } from '../src/domain/conditions';
-import type { ChatEventResult, DeliverySummary } from '../src/domain/delivery';
+import type { ChatEventResult, DeliverySummary, PreparedDelivery } from '../src/domain/delivery';
 import { type ChatEvent, mayNeedJudging, tracksConversation } from '../src/domain/events';
 import { deliveryStateOf, SearchAttributes } from '../src/domain/search-attributes';
-import { carryOut, trackChangedWebhooks } from './deliver';
+import { carryOut, firstAttemptLocally, summaryOf, trackChangedWebhooks } from './deliver';
 
 const { prepareDeliveries, prepareConditionDeliveries, touchConversation } = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -40,6 +41,12 @@ const { prepareEvent } = proxyLocalActivities<Activities>({
  */
 export const PREPARE_EVENT_LOCALLY = 'prepare-event-locally';
 
+/**
+ * Workflows started before first-attempt-locally made every attempt as an activity, and set their search attributes
+ * as they went; their histories replay on that path.
+ */
+export const FIRST_ATTEMPT_LOCALLY = 'first-attempt-locally';
+
 /** The LLM judge's retry limit; the activity records a failed evaluation on the last attempt instead of throwing. */
 const EVALUATION_MAX_ATTEMPTS = 8;
 const { evaluateConditions } = proxyActivities<Activities>({
@@ -62,8 +69,12 @@ const { evaluateConditions } = proxyActivities<Activities>({
  */
 type Judged = { conditions?: ConditionsSummary; deliveries: DeliverySummary[] };
 
-async function judgeAndFire(event: ChatEvent, run: Run): Promise<Judged> {
-  const { workflowId, changed } = run;
+async function judgeConditions(
+  event: ChatEvent,
+  workflowId: string,
+  deliver: (d: PreparedDelivery) => Promise<DeliverySummary>,
+  addWebhookIds: (ids: string[]) => void,
+): Promise<Judged> {
   let evaluation;
   try {
     evaluation = await evaluateConditions({ event, workflowId, maxAttempts: EVALUATION_MAX_ATTEMPTS });
@@ -77,8 +88,13 @@ async function judgeAndFire(event: ChatEvent, run: Run): Promise<Judged> {
   const { matches, ...conditions } = evaluation;
   if (matches.length === 0) return { conditions, deliveries: [] };
   const prepared = await prepareConditionDeliveries({ event, workflowId, matches });
-  run.addWebhookIds(prepared.map((d) => d.webhookId));
-  return { conditions, deliveries: await Promise.all(prepared.map((d) => carryOut(event.appId, d, changed))) };
+  addWebhookIds(prepared.map((d) => d.webhookId));
+  return { conditions, deliveries: await Promise.all(prepared.map(deliver)) };
+}
+
+/** Before first-attempt-locally, every attempt of a condition's delivery was an activity. */
+function judgeAndFire(event: ChatEvent, run: Run): Promise<Judged> {
+  return judgeConditions(event, run.workflowId, (d) => carryOut(event.appId, d, run.changed), run.addWebhookIds);
 }
 
 /** What every run shares: the search attributes operators filter on, and the webhooks changed meanwhile. */
@@ -97,9 +113,74 @@ function startRun() {
 type Run = ReturnType<typeof startRun>;
 
 export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResult> {
+  if (patched(FIRST_ATTEMPT_LOCALLY)) return chatEventFirstAttemptLocally(event);
   const run = startRun();
   if (!patched(PREPARE_EVENT_LOCALLY)) return chatEventBeforePrepareEventLocally(event, run);
+  return chatEventBeforeFirstAttemptLocally(event, run);
+}
 
+/**
+ * The fast path. The event is prepared and every delivery's first attempt is made inside the first workflow task
+ * (local activities), so an event whose deliveries all succeed at once completes in that task: one workflow task, no
+ * activity task. A delivery that needs more (a retry, the endpoint at its in-flight limit, a failed local attempt, a
+ * webhook just disabled) goes on in carryOut with durable timers and activities, as every delivery did before.
+ *
+ * Search attributes: the API starts the workflow with DeliveryState "delivering"; WebhookIds are set once the
+ * workflow outlives its first task (an operator may then look for it) and otherwise with the final state, in one
+ * upsert.
+ */
+async function chatEventFirstAttemptLocally(event: ChatEvent): Promise<ChatEventResult> {
+  const { workflowId } = workflowInfo();
+  const changed = trackChangedWebhooks();
+  const webhookIds = new Set<string>();
+  let outlived = false;
+  let published = 0;
+  const publishWebhookIds = () => {
+    if (webhookIds.size === published) return;
+    published = webhookIds.size;
+    upsertSearchAttributes([{ key: SearchAttributes.WebhookIds, value: [...webhookIds] }]);
+  };
+  const addWebhookIds = (ids: string[]) => {
+    for (const id of ids) webhookIds.add(id);
+    if (outlived) publishWebhookIds();
+  };
+  const outlive = () => {
+    if (outlived) return;
+    outlived = true;
+    publishWebhookIds();
+  };
+  const deliver = async (d: PreparedDelivery): Promise<DeliverySummary> => {
+    const result = await firstAttemptLocally(d);
+    if (result?.kind === 'final' && !result.disabled) return summaryOf(d, result);
+    outlive();
+    return carryOut(event.appId, d, changed, result);
+  };
+
+  const prepared = await prepareEvent({ event, workflowId });
+  addWebhookIds([...prepared.deliveries.map((d) => d.webhookId), ...prepared.skipped.map((d) => d.webhookId)]);
+  const judged = async (): Promise<Judged> => {
+    outlive();
+    return judgeConditions(event, workflowId, deliver, addWebhookIds);
+  };
+  const [direct, conditional] = await Promise.all([
+    Promise.all(prepared.deliveries.map(deliver)),
+    prepared.judge ? judged() : Promise.resolve<Judged>({ deliveries: [] }),
+  ]);
+  const deliveries = [...direct, ...prepared.skipped, ...conditional.deliveries];
+  upsertSearchAttributes([
+    { key: SearchAttributes.DeliveryState, value: deliveryStateOf(deliveries) },
+    ...(webhookIds.size !== published ? [{ key: SearchAttributes.WebhookIds, value: [...webhookIds] }] : []),
+  ]);
+  return {
+    appId: event.appId,
+    eventId: event.eventId,
+    deliveries,
+    ...(conditional.conditions ? { conditions: conditional.conditions } : {}),
+  };
+}
+
+/** The path of workflows started before first-attempt-locally. */
+async function chatEventBeforeFirstAttemptLocally(event: ChatEvent, run: Run): Promise<ChatEventResult> {
   const prepared = await prepareEvent({ event, workflowId: run.workflowId });
   run.addWebhookIds([...prepared.deliveries.map((d) => d.webhookId), ...prepared.skipped.map((d) => d.webhookId)]);
   const [direct, conditional] = await Promise.all([

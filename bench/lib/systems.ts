@@ -1,5 +1,5 @@
 /**
- * Starting and stopping the four systems under test. Each runs as separate processes (ingest API, worker), so that
+ * Starting and stopping the five systems under test. Each runs as separate processes (ingest API, worker), so that
  * the load generator, the receiver and each system's own CPU and memory can be told apart.
  */
 import crypto from 'node:crypto';
@@ -134,14 +134,17 @@ export async function startBullmq(common: Common, redis: { url: string; pids(): 
   };
 }
 
+/** `bare-temporal`, or with `floor` the same processes running `temporal-floor`'s one-task workflow. */
 export async function startBareTemporal(
   common: Common,
   server: { address: string; pids(): number[] },
-  opts: { bundlePath?: string } = {},
+  opts: { bundlePath?: string; floor?: boolean } = {},
 ): Promise<RunningSystem> {
-  const taskQueue = `bare-${crypto.randomBytes(4).toString('hex')}`;
+  const name = opts.floor ? 'temporal-floor' : 'bare-temporal';
+  const taskQueue = `${opts.floor ? 'floor' : 'bare'}-${crypto.randomBytes(4).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
     ...baseEnv(),
+    WORKFLOW_TYPE: opts.floor ? 'floorDeliveryWorkflow' : 'bareDeliveryWorkflow',
     TEMPORAL_ADDRESS: server.address,
     TASK_QUEUE: taskQueue,
     RECEIVER_URL: common.receiverUrl,
@@ -149,13 +152,13 @@ export async function startBareTemporal(
     ...(opts.bundlePath ? { WORKFLOW_BUNDLE_PATH: opts.bundlePath } : {}),
   };
   const t0 = nowMs();
-  const worker = startNode('bare-temporal-worker', path.join(BENCH_DIR, 'systems/bare-temporal-worker.ts'), { env });
-  const api = startNode('bare-temporal-api', path.join(BENCH_DIR, 'systems/bare-temporal-api.ts'), { env });
+  const worker = startNode(`${name}-worker`, path.join(BENCH_DIR, 'systems/bare-temporal-worker.ts'), { env });
+  const api = startNode(`${name}-api`, path.join(BENCH_DIR, 'systems/bare-temporal-api.ts'), { env });
   const workerReady = waitForPoller(server.address, taskQueue, worker).then(() => nowMs() - t0);
   const [{ port }, workerStartMs] = (await Promise.all([api.ready(), workerReady])) as [{ port: number }, number];
   return {
-    name: 'bare-temporal',
-    target: { name: 'bare-temporal', url: `http://127.0.0.1:${port}/events`, headers: {}, deliveriesPerEvent: 1 },
+    name,
+    target: { name, url: `http://127.0.0.1:${port}/events`, headers: {}, deliveriesPerEvent: 1 },
     api,
     worker,
     engines: { temporal: () => server.pids() },

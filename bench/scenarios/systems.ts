@@ -1,5 +1,5 @@
 /**
- * The comparison: direct delivery, BullMQ, bare Temporal and chat-webhooks, each through the same throughput search
+ * The comparison: direct delivery, BullMQ, bare Temporal, the Temporal floor and chat-webhooks, each through the same throughput search
  * and then a latency run at 50% of its maximum with CPU, memory and (for chat-webhooks) Postgres figures.
  * chat-webhooks stays up afterwards, on a dev server of its own, for the fan-out and conditions scenarios.
  */
@@ -23,10 +23,16 @@ import {
 } from '../lib/systems';
 import type { BenchResults, SystemResult } from '../report/results';
 
-export const ALL_SYSTEMS = ['direct', 'bullmq', 'bare-temporal', 'chat-webhooks'];
+export const ALL_SYSTEMS = ['direct', 'bullmq', 'bare-temporal', 'temporal-floor', 'chat-webhooks'];
 
 /** Where each system's throughput search starts: near its maximum, so the search takes few steps. */
-const RAMP_START: Record<string, number> = { direct: 100, bullmq: 50, 'bare-temporal': 25, 'chat-webhooks': 25 };
+const RAMP_START: Record<string, number> = {
+  direct: 100,
+  bullmq: 50,
+  'bare-temporal': 25,
+  'temporal-floor': 40,
+  'chat-webhooks': 40,
+};
 
 /** The throughput search, then a run at 50% of the maximum with CPU figures. */
 async function measureSystem(ctx: Ctx, system: RunningSystem, target: Target): Promise<SystemResult> {
@@ -159,12 +165,21 @@ async function setUpChatApps(ctx: Ctx, chat: RunningChat, results: BenchResults)
   results.meta.chatSetup = { apps: 2 + fanout.size, webhooks: secrets.length - 1 };
 }
 
-/** Measures chat-webhooks and leaves it running; `ctx.temporal` becomes its own fresh dev server. */
-async function measureChat(ctx: Ctx, results: BenchResults): Promise<RunningChat> {
+/**
+ * Each Temporal system after the first gets a fresh dev server: the dev server keeps every history in memory, and the
+ * next system must not pay for the last one's.
+ */
+async function freshTemporal(ctx: Ctx) {
   await ctx.temporal.stop();
   const temporal = await startMainTemporal();
   ctx.temporal = temporal;
   ctx.defer(() => temporal.stop());
+  return temporal;
+}
+
+/** Measures chat-webhooks and leaves it running; `ctx.temporal` becomes its own fresh dev server. */
+async function measureChat(ctx: Ctx, results: BenchResults): Promise<RunningChat> {
+  const temporal = await freshTemporal(ctx);
   ctx.chatBase = chatBaseOn(ctx, temporal);
   ctx.quickServer = temporal;
   const chat = await startChat(ctx.chatBase);
@@ -234,6 +249,22 @@ export async function runSystems(
         );
       },
     );
+  if (!selected.has('temporal-floor')) notSelected('temporal-floor');
+  else {
+    if (selected.has('bare-temporal')) await freshTemporal(ctx);
+    await measureAndStop(
+      ctx,
+      results,
+      await startBareTemporal(ctx.common, ctx.temporal, { bundlePath: ctx.bareBundle, floor: true }),
+      'one workflow whose one local activity POSTs the payload in its first task; no database; prebuilt workflow bundle',
+      async (r) => {
+        r.breakdown = await historyBreakdown(
+          ctx.temporal.address,
+          r.half!.sampleIds.map((id) => `floor:${id}`),
+        );
+      },
+    );
+  }
   if (!selected.has('chat-webhooks')) {
     notSelected('chat-webhooks');
     return undefined;

@@ -1,5 +1,5 @@
 /**
- * `bare-temporal` worker: the workflow in bench/workflows/bare-delivery.ts and its one activity.
+ * `bare-temporal` and `temporal-floor` worker: the workflows in bench/workflows/bare-delivery.ts and their one activity.
  *
  * env: TEMPORAL_ADDRESS, TASK_QUEUE, RECEIVER_URL, WEBHOOK_SECRET, WORKFLOW_BUNDLE_PATH (optional: else bundled at
  * start)

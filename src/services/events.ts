@@ -47,6 +47,9 @@ export async function startChatEventWorkflow(temporal: EventServiceDeps['tempora
       typedSearchAttributes: [
         { key: SearchAttributes.AppId, value: event.appId },
         { key: SearchAttributes.EventType, value: event.type },
+        // Set here rather than by the workflow: on the fast path the workflow upserts its search attributes once, when
+        // it finishes, so until then this says where it stands.
+        { key: SearchAttributes.DeliveryState, value: 'delivering' },
         ...(event.conversationId ? [{ key: SearchAttributes.ConversationId, value: event.conversationId }] : []),
       ],
     }),

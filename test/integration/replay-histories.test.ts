@@ -39,6 +39,8 @@ const LEGACY = [
   },
   // Recorded before the payload codec: clear payloads, which the codec passes through.
   { dir: 'v2', names: NAMES },
+  // Recorded before first-attempt-locally: every attempt an activity, search attributes set as the workflow went.
+  { dir: 'v3', names: NAMES },
 ];
 /**
  * The key the committed histories were encrypted with when recorded (test data, nothing else uses it): replaying them
