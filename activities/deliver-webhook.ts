@@ -100,7 +100,12 @@ function describe(sent: SendOutcome, succeeded: boolean) {
   return { errorClass, errorMessage, error: errorClass ? `${errorClass}: ${errorMessage}` : null };
 }
 
-export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
+/**
+ * One attempt of one delivery, given what the delivery log and the webhook say now: shared by the deliverWebhook
+ * activity, which reads them from the database, and by prepareEvent's first attempts, which have just written them.
+ * One per worker process, so that the endpoint limiter counts every request the process has in flight.
+ */
+export function createDeliveryAttempts(deps: DeliverWebhookDeps) {
   const limiter = createEndpointLimiter(deps.delivery.maxInFlightPerEndpoint);
 
   async function decryptOrFail(deliveryId: string, webhookId: string, sealed: string): Promise<string> {
@@ -151,12 +156,19 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
    * Keeps the endpoint's health: a 410 disables the webhook at once, and failures for longer than DISABLE_AFTER do.
    * Test sends probe an endpoint and do not count; a refused destination says nothing about the endpoint.
    */
-  async function keepHealth(delivery: DeliveryRow, decision: AttemptDecision): Promise<{ reason: string } | undefined> {
+  async function keepHealth(
+    delivery: DeliveryRow,
+    webhook: NonNullable<DeliveryTarget['webhook']>,
+    decision: AttemptDecision,
+  ): Promise<{ reason: string } | undefined> {
     if (delivery.is_test || decision.kind === 'blocked') return undefined;
     if (decision.kind === 'gone') {
       return (await disableWebhook(deps.db, delivery.webhook_id, 'gone')) ? { reason: 'gone' } : undefined;
     }
     const succeeded = decision.kind === 'succeeded';
+    // A success at an endpoint that was not failing when its row was read has nothing to clear. (A failure recorded by
+    // another attempt in between stays until the next success that reads it: one success later, not never.)
+    if (succeeded && webhook.failing_since === null) return undefined;
     const health = await recordEndpointHealth(deps.db, delivery.webhook_id, succeeded, deps.delivery.disableAfterMs);
     return health.disabledNow ? { reason: 'failing' } : undefined;
   }
@@ -177,12 +189,10 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
 
   return {
     /**
-     * Makes attempt number `attempt` of a delivery and records it. Answers and network failures are values, never
-     * exceptions: the result says whether the delivery is finished or when the next attempt is due.
+     * Makes attempt number `attempt` of the delivery in `target` and records it. Answers and network failures are
+     * values, never exceptions: the result says whether the delivery is finished or when the next attempt is due.
      */
-    async deliverWebhook(input: DeliverWebhookInput): Promise<AttemptResult> {
-      const target = await findDeliveryTarget(deps.db, input.deliveryId);
-      if (!target) throw deliveryNotFound(input.deliveryId);
+    async attempt(target: DeliveryTarget, input: DeliverWebhookInput): Promise<AttemptResult> {
       const { delivery, webhook } = target;
       const already = recordedOutcome(delivery, input.attempt);
       if (already) return already;
@@ -220,7 +230,7 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
         Math.random,
       );
       const succeeded = decision.kind === 'succeeded';
-      const disabled = await keepHealth(delivery, decision);
+      const disabled = await keepHealth(delivery, webhook, decision);
       // A webhook disabled by this attempt takes no more attempts.
       const retryInMs = decision.kind === 'retry' && !disabled ? decision.inMs : null;
       const status = succeeded ? 'succeeded' : retryInMs === null ? 'failed' : 'pending';
@@ -273,6 +283,19 @@ export function createDeliverWebhookActivities(deps: DeliverWebhookDeps) {
         };
       }
       return { kind: 'retry', attempt: input.attempt, statusCode: sent.statusCode, error, retryInMs };
+    },
+  };
+}
+
+export type DeliveryAttempts = ReturnType<typeof createDeliveryAttempts>;
+
+export function createDeliverWebhookActivities(deps: DeliverWebhookDeps, attempts: DeliveryAttempts) {
+  return {
+    /** Makes attempt number `attempt` of a delivery, as the delivery log and its webhook stand now, and records it. */
+    async deliverWebhook(input: DeliverWebhookInput): Promise<AttemptResult> {
+      const target = await findDeliveryTarget(deps.db, input.deliveryId);
+      if (!target) throw deliveryNotFound(input.deliveryId);
+      return attempts.attempt(target, input);
     },
 
     /** Ends a delivery the workflow gave up on (its attempts kept failing inside the worker), so the log says so. */

@@ -8,7 +8,7 @@ import {
   createConversationActivities,
   createConversationTracker,
 } from './conversations';
-import { createDeliverWebhookActivities, type DeliverWebhookDeps } from './deliver-webhook';
+import { createDeliverWebhookActivities, createDeliveryAttempts, type DeliverWebhookDeps } from './deliver-webhook';
 import { createOwnerAlertActivities, type OwnerAlertDeps } from './owner-alerts';
 import { createPrepareDeliveryActivities, type PrepareDeliveryDeps } from './prepare-deliveries';
 import { createPrepareEventActivity } from './prepare-event';
@@ -25,13 +25,16 @@ export type ActivityDeps = PrepareDeliveryDeps &
 
 export function createActivities(deps: ActivityDeps) {
   const preparing = createPrepareDeliveryActivities(deps);
+  // One per worker: its endpoint limiter counts both the activities' attempts and prepareEvent's first attempts.
+  const attempts = createDeliveryAttempts(deps);
   return {
     ...preparing,
-    ...createDeliverWebhookActivities(deps),
+    ...createDeliverWebhookActivities(deps, attempts),
     ...createOwnerAlertActivities(deps),
     ...createPrepareEventActivity(deps, {
       prepareDeliveries: preparing.prepareDeliveries,
       tracker: createConversationTracker(deps),
+      attempts,
     }),
     ...createConditionActivities(deps),
     ...createConversationActivities(deps),

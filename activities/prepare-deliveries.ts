@@ -5,7 +5,7 @@
 import type { Db } from '../src/db/pool';
 import { findApp } from '../src/db/queries/apps';
 import { claimConversationEnd, claimFiring } from '../src/db/queries/conditions';
-import { finishDeliveryWithoutAttempt, upsertDeliveries } from '../src/db/queries/deliveries';
+import { type DeliveryTarget, finishDeliveryWithoutAttempt, upsertDeliveries } from '../src/db/queries/deliveries';
 import { findWebhook, listWebhooksForEvent, type WebhookRow } from '../src/db/queries/webhooks';
 import type { ConditionMatch } from '../src/domain/conditions';
 import type { DeliverySummary, PreparedDelivery, PreparedEvent } from '../src/domain/delivery';
@@ -33,14 +33,30 @@ function testSendExtras(webhook: WebhookRow): PayloadExtras {
   };
 }
 
+/** The webhook as an attempt sees it; findDeliveryTarget reads the same from the database. */
+function attemptView(webhook: WebhookRow): NonNullable<DeliveryTarget['webhook']> {
+  const overlap = webhook.previous_secret_expires_at && webhook.previous_secret_expires_at.getTime() > Date.now();
+  return {
+    url: webhook.url,
+    secret_encrypted: webhook.secret_encrypted,
+    previous_secret_encrypted: overlap ? webhook.previous_secret_encrypted : null,
+    enabled: webhook.enabled,
+    failing_since: webhook.failing_since,
+  };
+}
+
 export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
   const userKeyOf = createUserKeyOf(deps.secrets);
 
-  /** Records pending deliveries for an event's targets and says how to carry each out. */
+  /**
+   * Records pending deliveries for an event's targets and says how to carry each out. With `collect`, also gives each
+   * delivery's row and webhook as they stand, for an attempt made at once (prepareEvent's first attempts).
+   */
   async function createDeliveries(
     event: ChatEvent,
     workflowId: string,
     targets: Array<{ webhook: WebhookRow; conditionId?: string; payload: string }>,
+    collect?: Map<string, DeliveryTarget>,
   ): Promise<PreparedDelivery[]> {
     const byId = new Map(targets.map((t) => [t.webhook.id, t.webhook]));
     const rows = await upsertDeliveries(deps.db, {
@@ -55,6 +71,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
     });
     return rows.map((r) => {
       const webhook = byId.get(r.webhook_id)!;
+      collect?.set(r.id, { delivery: r, webhook: attemptView(webhook) });
       return {
         deliveryId: r.id,
         webhookId: r.webhook_id,
@@ -72,7 +89,11 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
      * payload and records one pending delivery per webhook. Safe to retry: a second run returns the deliveries the
      * first one created.
      */
-    async prepareDeliveries(input: { event: ChatEvent; workflowId: string }): Promise<PreparedEvent> {
+    async prepareDeliveries(
+      input: { event: ChatEvent; workflowId: string },
+      /** Not from Temporal, which passes one argument: prepareEvent's, to collect the targets in. */
+      collect?: Map<string, DeliveryTarget>,
+    ): Promise<PreparedEvent> {
       const { event } = input;
       const none: PreparedEvent = { deliveries: [], skipped: [] };
       const app = await findApp(deps.db, event.appId);
@@ -95,6 +116,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
         event,
         input.workflowId,
         webhooks.map((webhook) => ({ webhook, payload })),
+        collect,
       );
       // Events for a disabled webhook are recorded as skipped, never attempted, so they can be recovered later. A test
       // send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for.

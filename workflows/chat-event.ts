@@ -14,7 +14,7 @@ import {
 
 import type { Activities } from '../activities';
 import type { ConditionsSummary } from '../src/domain/conditions';
-import type { ChatEventResult, DeliverySummary, PreparedDelivery } from '../src/domain/delivery';
+import type { AttemptResult, ChatEventResult, DeliverySummary, PreparedDelivery } from '../src/domain/delivery';
 import { type ChatEvent, mayNeedJudging, tracksConversation } from '../src/domain/events';
 import { deliveryStateOf, SearchAttributes } from '../src/domain/search-attributes';
 import { carryOut, firstAttemptLocally, summaryOf, trackChangedWebhooks } from './deliver';
@@ -32,6 +32,15 @@ const { prepareDeliveries, prepareConditionDeliveries, touchConversation } = pro
  */
 const { prepareEvent } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
+});
+
+/**
+ * The same, making each delivery's first attempt as well (first-attempt-locally). Preparing takes well under a second;
+ * the attempts, made in parallel, each end within their delivery timeout (at most two minutes, see src/config.ts).
+ */
+const { prepareEvent: prepareEventAndAttempt } = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '150 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 20 },
 });
 
@@ -120,9 +129,9 @@ export async function chatEventWorkflow(event: ChatEvent): Promise<ChatEventResu
 }
 
 /**
- * The fast path. The event is prepared and every delivery's first attempt is made inside the first workflow task
- * (local activities), so an event whose deliveries all succeed at once completes in that task: one workflow task, no
- * activity task. A delivery that needs more (a retry, the endpoint at its in-flight limit, a failed local attempt, a
+ * The fast path. The event is prepared and every delivery's first attempt is made inside the first workflow task (one
+ * local activity, prepareEvent, does both), so an event whose deliveries all succeed at once completes in that task:
+ * one workflow task, no activity task. A delivery that needs more (a retry, the endpoint at its in-flight limit, a failed local attempt, a
  * webhook just disabled) goes on in carryOut with durable timers and activities, as every delivery did before.
  *
  * Search attributes: the API starts the workflow with DeliveryState "delivering"; WebhookIds are set once the
@@ -149,21 +158,23 @@ async function chatEventFirstAttemptLocally(event: ChatEvent): Promise<ChatEvent
     outlived = true;
     publishWebhookIds();
   };
-  const deliver = async (d: PreparedDelivery): Promise<DeliverySummary> => {
-    const result = await firstAttemptLocally(d);
-    if (result?.kind === 'final' && !result.disabled) return summaryOf(d, result);
+  /** Takes a delivery on from its first attempt (undefined: none was made). */
+  const goOn = (d: PreparedDelivery, first: AttemptResult | undefined): Promise<DeliverySummary> | DeliverySummary => {
+    if (first?.kind === 'final' && !first.disabled) return summaryOf(d, first);
     outlive();
-    return carryOut(event.appId, d, changed, result);
+    return carryOut(event.appId, d, changed, first);
   };
 
-  const prepared = await prepareEvent({ event, workflowId });
+  const prepared = await prepareEventAndAttempt({ event, workflowId, firstAttempts: true });
   addWebhookIds([...prepared.deliveries.map((d) => d.webhookId), ...prepared.skipped.map((d) => d.webhookId)]);
   const judged = async (): Promise<Judged> => {
     outlive();
-    return judgeConditions(event, workflowId, deliver, addWebhookIds);
+    // A condition's delivery is prepared after judging, in a later task; its first attempt is a local activity there.
+    const deliverFired = async (d: PreparedDelivery) => goOn(d, await firstAttemptLocally(d));
+    return judgeConditions(event, workflowId, deliverFired, addWebhookIds);
   };
   const [direct, conditional] = await Promise.all([
-    Promise.all(prepared.deliveries.map(deliver)),
+    Promise.all(prepared.deliveries.map((d) => goOn(d, prepared.firstResults?.[d.deliveryId]))),
     prepared.judge ? judged() : Promise.resolve<Judged>({ deliveries: [] }),
   ]);
   const deliveries = [...direct, ...prepared.skipped, ...conditional.deliveries];

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { createDeliverWebhookActivities } from '../../activities/deliver-webhook';
+import { createDeliverWebhookActivities, createDeliveryAttempts } from '../../activities/deliver-webhook';
 import { findDelivery, listAttempts, listDeliveriesForEvent, recordAttempt } from '../../src/db/queries/deliveries';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
@@ -26,7 +26,7 @@ before(async () => {
   receiver = await startReceiver();
   const destination = { allowHttp: true, allowedCidrs: ['127.0.0.0/8', '::1/128'] };
   agent = createDeliveryAgent({ policy: destination, connectTimeoutMs: 5_000 });
-  activities = createDeliverWebhookActivities({
+  const deps = {
     db: stack.db.pool,
     secrets: stack.secrets,
     http: { dispatcher: agent },
@@ -38,7 +38,8 @@ before(async () => {
     destination,
     logger: createLogger('silent'),
     metrics: createMetrics(),
-  });
+  };
+  activities = createDeliverWebhookActivities(deps, createDeliveryAttempts(deps));
 });
 after(async () => {
   await agent.close();

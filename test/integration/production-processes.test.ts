@@ -278,6 +278,54 @@ test('SIGTERM lets the API finish the request it is serving and the worker finis
   assert.equal(accepted.rows[0].n, 1, 'the event accepted during shutdown is recorded');
 });
 
+test('a worker killed during a first attempt made in its workflow task: another worker sends it again, and the log holds one attempt', async () => {
+  const { env, port, adminKey } = await serviceEnv();
+  const doomed = start('worker', env);
+  const api = start('api', env);
+  await Promise.all([doomed.waitFor(/worker running/), api.waitFor(/api listening/)]);
+  const { api: chat, ok } = builtClient(port, adminKey);
+  const app = ok(await chat.POST('/v1/apps', { body: { name: 'Crash' } }));
+  ok(
+    await chat.POST('/v1/apps/{app_id}/webhooks', {
+      params: { path: { app_id: app.id } },
+      body: { url: receiver.url, events: ['user_signup'] },
+    }),
+  );
+  const before = receiver.requests.length;
+  // The first request is held long enough for the worker to die with it open; the next is answered at once.
+  receiver.answer({ status: 200, delayMs: 5_000 });
+  const posted = await chat.POST('/v1/apps/{app_id}/events', {
+    params: { path: { app_id: app.id } },
+    body: { id: 'crash-1', type: 'user_signup' },
+  });
+  assert.equal(posted.response.status, 202);
+  await receiver.waitForRequests(before + 1);
+  doomed.child.kill('SIGKILL');
+  await doomed.exited;
+  const survivor = start('worker', env);
+  await survivor.waitFor(/worker running/);
+  // The workflow task times out (10 s) and runs again on the survivor, which finds attempt 1 unrecorded and makes it.
+  await receiver.waitForRequests(before + 2, 60_000);
+  let rows: Array<{ status: string; attempt_count: number }> = [];
+  for (let i = 0; i < 100; i++) {
+    rows = (await db.pool.query("SELECT status, attempt_count FROM deliveries WHERE event_id = 'crash-1'")).rows;
+    if (rows[0]?.status !== 'pending') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(rows, [{ status: 'succeeded', attempt_count: 1 }]);
+  const sent = receiver.requests.slice(before);
+  assert.equal(sent.length, 2, 'sent twice: at least once, never lost');
+  assert.equal(sent[0]!.headers['webhook-id'], sent[1]!.headers['webhook-id'], 'the same message, so receivers dedupe it');
+  const attempts = await db.pool.query(
+    "SELECT a.attempt, a.status_code FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = 'crash-1'",
+  );
+  assert.deepEqual(attempts.rows, [{ attempt: 1, status_code: 200 }]);
+  survivor.child.kill('SIGTERM');
+  api.child.kill('SIGTERM');
+  assert.equal(await survivor.exited, 0, survivor.output());
+  assert.equal(await api.exited, 0, api.output());
+});
+
 test('dev runs the API and the worker in one process, and starts event workflows eagerly on its own worker', async () => {
   const { env: prod, port, adminKey } = await serviceEnv();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-dev-'));
