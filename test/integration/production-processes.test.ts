@@ -315,7 +315,11 @@ test('a worker killed during a first attempt made in its workflow task: another 
   assert.deepEqual(rows, [{ status: 'succeeded', attempt_count: 1 }]);
   const sent = receiver.requests.slice(before);
   assert.equal(sent.length, 2, 'sent twice: at least once, never lost');
-  assert.equal(sent[0]!.headers['webhook-id'], sent[1]!.headers['webhook-id'], 'the same message, so receivers dedupe it');
+  assert.equal(
+    sent[0]!.headers['webhook-id'],
+    sent[1]!.headers['webhook-id'],
+    'the same message, so receivers dedupe it',
+  );
   const attempts = await db.pool.query(
     "SELECT a.attempt, a.status_code FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.event_id = 'crash-1'",
   );
