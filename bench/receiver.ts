@@ -6,10 +6,13 @@
  * reports `[event_id, webhook-id, receipt time]` to the parent over IPC in batches, so the parent is not woken per
  * delivery. Receipt times are CLOCK_MONOTONIC milliseconds (see nowMs), comparable with the load generator's send
  * times. One request in VERIFY_EVERY is checked against the secrets the parent sent, so a wrong signature shows.
+ *
+ * On the parent's `failFirst` message, the first attempt of one message in `every` gets a 503 (not reported as a
+ * receipt) and its retry the usual 200: the retry scenario's slow path.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 
-import { type ReceivedRequest, type Receiver, startReceiver } from '../src/receiver/recording-receiver';
+import { type Answer, type ReceivedRequest, type Receiver, startReceiver } from '../src/receiver/recording-receiver';
 import { nowMs } from './lib/common';
 
 const VERIFY_EVERY = 25;
@@ -23,6 +26,21 @@ let connections = 0;
 let verified = 0;
 let invalid = 0;
 let unparsable = 0;
+let failEvery = 0;
+let newMessages = 0;
+let failedFirst = 0;
+/** Messages whose first attempt was refused, by webhook-id; cleared when the mode changes. */
+const refused = new Set<string>();
+
+function decide(request: ReceivedRequest): Answer | undefined {
+  if (failEvery === 0) return undefined;
+  const id = String(request.headers['webhook-id'] ?? '');
+  if (refused.has(id)) return undefined;
+  if (++newMessages % failEvery !== 0) return undefined;
+  refused.add(id);
+  failedFirst++;
+  return { status: 503, body: '{"error":"try again"}' };
+}
 
 // startReceiver keeps its server to itself; the keep-alive figures need the connections every receiver in this
 // process accepted, which Node publishes here.
@@ -38,9 +56,10 @@ function eventKey(body: string): string | undefined {
   }
 }
 
-function onRequest(request: ReceivedRequest): void {
+function onRequest(request: ReceivedRequest, answer: Answer): void {
   const receivedAt = nowMs();
   requests++;
+  if ('status' in answer && answer.status >= 300) return;
   if (request.signature === 'valid') verified++;
   if (request.signature === 'invalid') invalid++;
   const key = eventKey(request.body);
@@ -55,16 +74,22 @@ async function main(): Promise<void> {
   const count = Math.max(1, Number(process.env.BENCH_RECEIVER_PORTS ?? '1'));
   const receivers: Receiver[] = [];
   for (let i = 0; i < count; i++)
-    receivers.push(await startReceiver({ record: false, verifyEvery: VERIFY_EVERY, onRequest }));
+    receivers.push(await startReceiver({ record: false, verifyEvery: VERIFY_EVERY, onRequest, decide }));
   setInterval(() => {
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
     process.send!({ type: 'receipts', items });
   }, FLUSH_MS);
-  process.on('message', (msg: { type: string; secrets?: string[] }) => {
+  process.on('message', (msg: { type: string; secrets?: string[]; every?: number }) => {
     if (msg.type === 'secrets') for (const receiver of receivers) receiver.setSecrets(msg.secrets ?? []);
-    if (msg.type === 'stats') process.send!({ type: 'stats', requests, connections, verified, invalid, unparsable });
+    if (msg.type === 'failFirst') {
+      failEvery = msg.every ?? 0;
+      newMessages = 0;
+      refused.clear();
+    }
+    if (msg.type === 'stats')
+      process.send!({ type: 'stats', requests, connections, verified, invalid, unparsable, failedFirst });
   });
   process.on('disconnect', () => process.exit(0));
   process.stdout.write(`${JSON.stringify({ ready: true, urls: receivers.map((r) => r.url) })}\n`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: chat-webhooks against direct delivery, BullMQ and bare Temporal, in one run on this machine, then
+ * `npm run bench`: chat-webhooks against direct delivery, BullMQ, bare Temporal and the Temporal floor, in one run on this machine, then
  * the effect of each setting that can be changed without touching the product's code. `--help` lists the options.
  *
  * It starts everything it needs (bench/lib/context.ts): a Temporal dev server (in memory), Postgres (a fresh database
@@ -30,6 +30,7 @@ import { runConditions } from './scenarios/conditions';
 import { runFanout } from './scenarios/fanout';
 import { runPragmas } from './scenarios/pragmas';
 import { runProfile } from './scenarios/profile';
+import { runRetries } from './scenarios/retries';
 import { runSettingsLookup } from './scenarios/settings-lookup';
 import { runSingleProcess } from './scenarios/single-process';
 import { ALL_SYSTEMS, runSystems } from './scenarios/systems';
@@ -120,6 +121,7 @@ async function measure(): Promise<void> {
     await runFanout(ctx, chat, results, chatMax);
     await runConditions(ctx, chat, results);
     await chat.stop();
+    await runRetries(ctx, results, chatMax);
     await awaitOptimisationBuilds(ctx, results);
     await runWorkerStart(ctx, results);
     await runChatSettings(ctx, results, chatMax);

@@ -269,6 +269,8 @@ export interface ReceiverStats {
   verified: number;
   invalid: number;
   unparsable: number;
+  /** First attempts refused on purpose (failFirstAttempts). */
+  failedFirst?: number;
 }
 
 export interface ReceiverHandle {
@@ -276,6 +278,8 @@ export interface ReceiverHandle {
   pid: number;
   onReceipts(fn: (items: Array<[string, string, number]>) => void): void;
   setSecrets(secrets: string[]): void;
+  /** Answer 503 to the first attempt of one message in `every` (0: never); its retry gets a 200. */
+  failFirstAttempts(every: number): void;
   stats(): Promise<ReceiverStats>;
   stop(): Promise<void>;
 }
@@ -298,6 +302,7 @@ export async function startReceiverProcess(ports: number): Promise<ReceiverHandl
     pid: child.pid,
     onReceipts: (fn) => void listeners.push(fn),
     setSecrets: (secrets) => void child.child.send({ type: 'secrets', secrets }),
+    failFirstAttempts: (every) => void child.child.send({ type: 'failFirst', every }),
     stats: () =>
       new Promise((resolve) => {
         statsWaiter = resolve;

@@ -11,7 +11,7 @@ import { type Comparison, comparisonSection } from './compare';
 import { makingItFastSection } from './making-it-fast';
 import { recommendations } from './recommendations';
 import type { BenchResults } from './results';
-import { fanoutTable, systemTable, targetsTable } from './tables';
+import { engineWorkTable, fanoutTable, retriesTable, systemTable, targetsTable } from './tables';
 import { whereTimeGoesSection } from './where-time-goes';
 
 function header(r: BenchResults): string[] {
@@ -44,7 +44,7 @@ function resultsSection(r: BenchResults, chartFile: string | undefined): string[
       'Rates rise ×2 until a step fails, then bisect; "+" means the highest rate tried still passed. End-to-end: from the intended start of the ingest call ' +
       'to the receiver having the whole body (CLOCK_MONOTONIC in both processes). CPU: user+system time from /proc during the 50% run, per accepted event; ' +
       'engine = the Temporal dev server, the Postgres backends serving the bench database, Redis. Peak RSS: VmHWM. ' +
-      'All four systems run their TypeScript through tsx, as bin/chat-webhooks.js does in a checkout.',
+      'All five systems run their TypeScript through tsx, as bin/chat-webhooks.js does in a checkout.',
     '',
     ...(chartFile ? [`![Latency against offered load](${path.basename(chartFile)})`, ''] : []),
   ];
@@ -69,6 +69,12 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, c
     ...header(r),
     '',
     ...resultsSection(r, chartFile),
+    '## Engine work per event',
+    '',
+    ...engineWorkTable(r),
+    '',
+    'From the histories of events sampled in each 50% run; CPU over that run, per accepted event (engine: the Temporal dev server).',
+    '',
     '## Targets',
     '',
     ...targetsTable(r),
@@ -81,6 +87,10 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, c
     'One event to N webhooks, each webhook on its own receiver port (a distinct endpoint, as distinct customers are).',
     '',
     ...fanoutTable(r),
+    '',
+    '## chat-webhooks: the slow path (10% of first attempts retried)',
+    '',
+    ...retriesTable(r),
     '',
     '## chat-webhooks: LLM calls per event',
     '',

@@ -85,6 +85,18 @@ export interface BenchResults {
     atMax?: StepResult;
     steps: StepResult[];
   }>;
+  /** The slow path: one first attempt in `every` refused (503), retried after RETRY_SCHEDULE's first delay. */
+  retries?: {
+    every: number;
+    retryScheduleS: number;
+    steps: Array<{
+      step: StepResult;
+      /** First attempts the receiver refused during the step. */
+      failedFirst: number;
+      cpuMsPerEvent: { api: number; worker: number; engines: Record<string, number>; total: number };
+      breakdown?: Breakdown;
+    }>;
+  };
   conditions?: {
     events: number;
     accepted: number;

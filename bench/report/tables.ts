@@ -4,7 +4,7 @@
 import type { Breakdown } from '../lib/history';
 import type { ProfileSummary } from '../lib/profile';
 import { cpuTotal, engineCell, f, mark, maxCell, ms, pct, perWorkflowCounts, throughputVerdict } from './cells';
-import type { BenchResults, ToggleResult } from './results';
+import type { BenchResults, SystemResult, ToggleResult } from './results';
 
 export function systemTable(r: BenchResults): string[] {
   const lines = [
@@ -27,20 +27,82 @@ export function systemTable(r: BenchResults): string[] {
   return lines;
 }
 
+/** The fast-path issue's targets (14), each against the same run's figures. */
 export function targetsTable(r: BenchResults): string[] {
-  const chat = r.systems.find((s) => s.name === 'chat-webhooks');
-  const bare = r.systems.find((s) => s.name === 'bare-temporal');
-  const ratio = chat?.max && bare?.max ? chat.max / bare.max : undefined;
-  const p99 = chat?.half?.e2eMs.p99;
-  const ingest = chat?.half?.ingestMs.p99;
+  const sys = (name: string) => r.systems.find((s) => s.name === name && s.status === 'measured');
+  const chat = sys('chat-webhooks');
+  const bare = sys('bare-temporal');
+  const floor = sys('temporal-floor');
+  const ratio = (a: number | undefined, b: number | undefined) => (a && b ? a / b : undefined);
+  const cpu = (s: SystemResult | undefined) => (s?.resources ? cpuTotal(s.resources.cpuMsPerEvent) : undefined);
+  const cpuRatio = ratio(cpu(chat), cpu(bare));
+  const p50 = [chat?.half?.e2eMs.p50, bare?.half?.e2eMs.p50];
+  const ingest = [chat?.half?.ingestMs.p99, bare?.half?.ingestMs.p99];
+  const fan50 = r.fanout.find((x) => x.webhooks === 50);
+  const rss = chat?.resources?.peakRssMb.worker;
+  const le = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : a <= b;
   const calls = r.conditions?.callsPerEvent;
+  const maxes = (a?: SystemResult, b?: SystemResult) => `${a ? maxCell(a) : '–'} vs ${b ? maxCell(b) : '–'} events/s`;
   return [
-    '| Target (issue 7) | Measured | Verdict |',
+    '| Target (issue 14) | Measured | Verdict |',
     '|---|---|---|',
-    `| chat-webhooks throughput ≥ 0.9 × bare-temporal | ${chat ? maxCell(chat) : '–'} vs ${bare ? maxCell(bare) : '–'} events/s = ${ratio === undefined ? '–' : f(ratio, 2)} × | ${throughputVerdict(chat, bare)} |`,
-    `| End-to-end p99 ≤ 200 ms at 50% load | ${ms(p99)} ms at ${chat?.half?.rate ?? '–'} events/s | ${mark(p99 === undefined ? undefined : p99 <= 200)} |`,
-    `| Ingest p99 ≤ 15 ms | ${ms(ingest)} ms | ${mark(ingest === undefined ? undefined : ingest <= 15)} |`,
-    `| Exactly 1.0 LLM call per event (5 conditions on 3 webhooks) | ${calls === undefined ? '–' : f(calls, 2)} (${r.conditions?.llmCalls ?? '–'} calls for ${r.conditions?.accepted ?? '–'} events) | ${mark(calls === undefined ? undefined : Math.abs(calls - 1) < 1e-9)} |`,
+    `| max sustained events/s, chat-webhooks / bare-temporal ≥ 1.3 × | ${maxes(chat, bare)} = ${f(ratio(chat?.max, bare?.max), 2)} × | ${throughputVerdict(chat, bare, 1.3)} |`,
+    `| max sustained events/s, chat-webhooks / temporal-floor ≥ 0.8 × | ${maxes(chat, floor)} = ${f(ratio(chat?.max, floor?.max), 2)} × | ${throughputVerdict(chat, floor, 0.8)} |`,
+    `| CPU ms per event (all processes), chat-webhooks / bare-temporal ≤ 1.0 × | ${f(cpu(chat), 1)} vs ${f(cpu(bare), 1)} = ${f(cpuRatio, 2)} × | ${mark(cpuRatio === undefined ? undefined : cpuRatio <= 1)} |`,
+    `| e2e p50 at 50% load ≤ bare-temporal's | ${ms(p50[0])} vs ${ms(p50[1])} ms | ${mark(le(p50[0], p50[1]))} |`,
+    `| ingest p99 ≤ bare-temporal's | ${ms(ingest[0])} vs ${ms(ingest[1])} ms | ${mark(le(ingest[0], ingest[1]))} |`,
+    `| fan-out, 50 webhooks: deliveries/s ≥ 400 | ${fan50 ? f(fan50.deliveriesPerS, 0) : '–'} (${fan50 ? `${fan50.maxEventsPerS}${fan50.capped ? '+' : ''}` : '–'} events/s) | ${mark(fan50 ? fan50.deliveriesPerS >= 400 : undefined)} |`,
+    `| worker peak RSS at max load ≤ 400 MB | ${f(rss, 0)} MB | ${mark(rss === undefined ? undefined : rss <= 400)} |`,
+    `| (issue 7) exactly 1.0 LLM call per event (5 conditions on 3 webhooks) | ${calls === undefined ? '–' : f(calls, 2)} (${r.conditions?.llmCalls ?? '–'} calls for ${r.conditions?.accepted ?? '–'} events) | ${mark(calls === undefined ? undefined : Math.abs(calls - 1) < 1e-9)} |`,
+  ];
+}
+
+/**
+ * What each Temporal system costs the engine per event, from the sampled histories: tasks, local activities and
+ * history events, beside the engine's CPU and everything's. chat-webhooks' conversation timers (one workflow per
+ * conversation) are added at their share per event.
+ */
+export function engineWorkTable(r: BenchResults): string[] {
+  const lines = [
+    '| System | Workflow tasks | Activity tasks | Local activities | History events | Engine CPU ms | All processes CPU ms |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const name of ['bare-temporal', 'temporal-floor', 'chat-webhooks']) {
+    const s = r.systems.find((x) => x.name === name && x.status === 'measured');
+    const b = s?.breakdown;
+    if (!s || !b || b.workflows === 0) continue;
+    const c = s.conversationBreakdown && s.conversationBreakdown.workflows > 0 ? s.conversationBreakdown : undefined;
+    const share = c ? 1 / (s.eventsPerConversation ?? 10) : 0;
+    const per = (own: number, conv: number | undefined) => own + (conv ?? 0) * share;
+    const engine = s.resources?.cpuMsPerEvent.engines.temporal;
+    lines.push(
+      `| \`${name}\` | ${f(per(b.workflowTasksPerWorkflow, c?.workflowTasksPerWorkflow), 2)} | ${f(per(b.activitiesPerWorkflow, c?.activitiesPerWorkflow), 2)} | ` +
+        `${f(per(b.localActivitiesPerWorkflow ?? 0, c?.localActivitiesPerWorkflow), 2)} | ${f(per(b.historyEventsPerWorkflow, c?.historyEventsPerWorkflow), 1)} | ` +
+        `${f(engine, 1)} | ${s.resources ? f(cpuTotal(s.resources.cpuMsPerEvent), 1) : '–'} |`,
+    );
+  }
+  return lines;
+}
+
+/** The slow-path scenario: one first attempt in ten refused and retried. */
+export function retriesTable(r: BenchResults): string[] {
+  const x = r.retries;
+  if (!x) return ['not run'];
+  return [
+    `The receiver refused the first attempt of one message in ${x.every} (503); RETRY_SCHEDULE's first delay was ${x.retryScheduleS} s, so those deliveries arrive about a second late by design (the p95 and p99 columns).`,
+    '',
+    '| Rate (events/s) | First attempts refused | Delivered / accepted | e2e p50 / p95 / p99 (ms) | Ingest p99 (ms) | CPU ms per event: API / worker / engine | Per event: workflow tasks, activity tasks, history events |',
+    '|---:|---:|---|---|---:|---|---|',
+    ...x.steps.map((s) => {
+      const st = s.step;
+      const b = s.breakdown;
+      return (
+        `| ${st.rate} | ${s.failedFirst} | ${st.accepted - st.undelivered} / ${st.accepted} | ${ms(st.e2eMs.p50)} / ${ms(st.e2eMs.p95)} / ${ms(st.e2eMs.p99)} | ${ms(st.ingestMs.p99)} | ` +
+        `${f(s.cpuMsPerEvent.api, 1)} / ${f(s.cpuMsPerEvent.worker, 1)} / ${engineCell(s.cpuMsPerEvent.engines)} | ` +
+        `${b && b.workflows ? `${f(b.workflowTasksPerWorkflow, 2)}, ${f(b.activitiesPerWorkflow, 2)}, ${f(b.historyEventsPerWorkflow, 1)} (${b.workflows} sampled)` : '–'} |`
+      );
+    }),
   ];
 }
 

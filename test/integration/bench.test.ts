@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- --quick` runs end to end: it starts everything it needs, measures the four systems and writes the
+ * `npm run bench -- --quick` runs end to end: it starts everything it needs, measures the five systems and writes the
  * report, the JSON and the chart. Timing belongs in the benchmark, not in tests: this asserts that the report is
  * produced and complete, never a figure in it.
  */
@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { runScript } from '../helpers/run-script';
 
 const TIMEOUT_MS = 5 * 60_000;
-const SYSTEMS = ['direct', 'bullmq', 'bare-temporal', 'chat-webhooks'];
+const SYSTEMS = ['direct', 'bullmq', 'bare-temporal', 'temporal-floor', 'chat-webhooks'];
 
 test(
   'npm run bench -- --quick writes the results table, the JSON and the chart',
@@ -56,8 +56,10 @@ test(
       else assert.doesNotMatch(row!, /skipped/, `${system} was measured`);
     }
     for (const section of [
+      '## Engine work per event',
       '## Targets',
       '## chat-webhooks: fan-out',
+      '## chat-webhooks: the slow path (10% of first attempts retried)',
       '## chat-webhooks: LLM calls per event',
       '## Making it fast',
       '## Where the time goes',
@@ -76,6 +78,11 @@ test(
       [1, 10, 50],
     );
     assert.ok(json.conditions, 'the conditions scenario ran');
+    assert.equal(json.retries?.steps.length, 2, 'the slow-path scenario ran at two rates');
+    assert.ok(
+      json.retries.steps.every((s: { failedFirst: number }) => s.failedFirst > 0),
+      'first attempts were refused',
+    );
     assert.ok(json.profile?.api && json.profile?.worker, 'both processes were profiled');
   },
 );
