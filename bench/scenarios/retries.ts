@@ -34,7 +34,9 @@ export async function runRetries(ctx: Ctx, results: BenchResults, chatMax: numbe
         ctx.receiver.failFirstAttempts(EVERY);
         const refusedBefore = (await ctx.receiver.stats()).failedFirst ?? 0;
         const before = systemCpu(chat, ctx.receiver.pid);
-        const step = await runStep(target, ctx.tracker, { rate, durationS: ctx.sizes.halfS, drainS: 30 });
+        // At least twenty events, so that even a quick run refuses some first attempts.
+        const durationS = Math.max(ctx.sizes.halfS, Math.ceil((2 * EVERY) / rate));
+        const step = await runStep(target, ctx.tracker, { rate, durationS, drainS: 30 });
         const after = systemCpu(chat, ctx.receiver.pid);
         const refused = ((await ctx.receiver.stats()).failedFirst ?? 0) - refusedBefore;
         ctx.receiver.failFirstAttempts(0);
