@@ -22,6 +22,7 @@ import type { Logger } from '../src/logger';
 import type { SecretBox } from '../src/security/secret-box';
 import { createUserKeyOf } from '../src/security/user-key';
 import {
+  appPriority,
   conversationEnded,
   type ConversationInput,
   type ConversationWorkflow,
@@ -63,6 +64,7 @@ function timerStart(
     workflowId: conversationWorkflowId(event.appId, event.conversationId),
     taskQueue: conversations.taskQueue,
     args: [input] as [ConversationInput],
+    priority: appPriority(event.appId, 'event'),
     staticSummary: `Conversation ${event.conversationId} · app ${event.appId} (ends after ${Math.round(conversations.idleTimeoutMs / 1000)} s idle)`,
     typedSearchAttributes: [
       { key: SearchAttributes.AppId, value: event.appId },

@@ -13,7 +13,7 @@ import { type ChatEvent, EVENT_LABELS, isTestSend } from '../domain/events';
 import { SearchAttributes } from '../domain/search-attributes';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { type ChatEventWorkflow, chatEventWorkflowId, WorkflowType } from '../temporal/contracts';
+import { appPriority, type ChatEventWorkflow, chatEventWorkflowId, WorkflowType } from '../temporal/contracts';
 
 export interface EventServiceDeps {
   db: Db;
@@ -42,6 +42,7 @@ export async function startChatEventWorkflow(temporal: EventServiceDeps['tempora
       args: [event],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       workflowIdConflictPolicy: 'FAIL',
+      priority: appPriority(event.appId, isTestSend(event) ? 'ownerWaiting' : 'event'),
       ...(temporal.eagerStart ? { requestEagerStart: true } : {}),
       staticSummary: `${what} · app ${event.appId}${event.conversationId ? ` · conversation ${event.conversationId}` : ''}`,
       typedSearchAttributes: [

@@ -10,6 +10,7 @@ import { findDelivery } from '../db/queries/deliveries';
 import { findWebhook } from '../db/queries/webhooks';
 import { SearchAttributes } from '../domain/search-attributes';
 import {
+  appPriority,
   type RecoverWebhookWorkflow,
   type RecoveryProgress,
   recoveryProgress,
@@ -64,6 +65,7 @@ export async function startReplay(
         taskQueue: deps.temporal.taskQueue,
         args: [{ appId, deliveryId }],
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        priority: appPriority(appId, 'ownerWaiting'),
         staticSummary: `Replay of ${deliveryId} · app ${appId}`,
         typedSearchAttributes: [
           { key: SearchAttributes.AppId, value: appId },
@@ -102,6 +104,7 @@ export async function startRecovery(
       workflowId,
       taskQueue: deps.temporal.taskQueue,
       args: [{ appId, webhookId, since: since.toISOString(), until: until.toISOString() }],
+      priority: appPriority(appId, 'bulk'),
       staticSummary: `Recovery of webhook ${webhookId} · ${since.toISOString()} to ${until.toISOString()}`,
       typedSearchAttributes: [
         { key: SearchAttributes.AppId, value: appId },

@@ -6,7 +6,7 @@
  * Loaded into the workflow bundle: only types and `@temporalio/common` here (no zod, no I/O), since the bundle loads
  * its modules again for every workflow.
  */
-import type { QueryDefinition, SignalDefinition } from '@temporalio/common';
+import type { Priority, QueryDefinition, SignalDefinition } from '@temporalio/common';
 
 import type { ChatEventResult, DeliverySummary } from '../domain/delivery';
 import type { ChatEvent } from '../domain/events';
@@ -20,6 +20,22 @@ export const WorkflowType = {
   recoverWebhook: 'recoverWebhookWorkflow',
   purge: 'purgeWorkflow',
 } as const satisfies Record<string, keyof WorkflowContracts>;
+
+/**
+ * How soon an app's work runs when the task queue has a backlog: Temporal's priority keys, 1 first (the server's
+ * default range is 1 to 5, and unset means 3). An owner waiting on a test send or a replay goes ahead of live events,
+ * and a bulk recovery behind them.
+ */
+export const Urgency = { ownerWaiting: 2, event: 3, bulk: 4 } as const;
+
+/**
+ * The priority every workflow working for an app starts with; its activities inherit it. The fairness key is the app,
+ * so a server with fairness on (matching.enableFairness) shares dispatch among apps instead of serving one app's
+ * backlog first.
+ */
+export function appPriority(appId: string, urgency: keyof typeof Urgency): Priority {
+  return { fairnessKey: appId, priorityKey: Urgency[urgency] };
+}
 
 export interface ConversationInput {
   appId: string;

@@ -85,8 +85,18 @@ export interface DevServerOptions {
   sqlitePragmas?: string[];
   /** Where the server's own output goes (appended); default: discarded. */
   logFile?: string;
+  /**
+   * Task-queue fairness (matching.enableFairness, off by default in server 1.32): tasks are dispatched fairly among
+   * the apps' fairness keys instead of first come, first served. Default true.
+   */
+  fairness?: boolean;
   /** More `temporal server start-dev` flags, such as `--dynamic-config-value`. */
   extraArgs?: string[];
+}
+
+/** The dynamic config that turns fairness on, as `--dynamic-config-value` flags. */
+function fairnessArgs(opts: DevServerOptions): string[] {
+  return opts.fairness === false ? [] : ['--dynamic-config-value', 'matching.enableFairness=true'];
 }
 
 export interface DevServer {
@@ -189,6 +199,7 @@ async function startCliServer(cli: string, opts: DevServerOptions): Promise<DevS
     // No call home at start: CI machines and air-gapped hosts have no way out.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
+    ...fairnessArgs(opts),
     ...(opts.extraArgs ?? []),
   ];
   let child: ChildProcess | undefined;
@@ -298,6 +309,7 @@ async function startDownloadedServer(opts: DevServerOptions): Promise<DevServer>
         extraArgs: [
           ...(opts.uiPort !== undefined ? ['--ui-disable-news-fetch'] : []),
           ...(opts.sqlitePragmas ?? defaultPragmas(opts.dbFilename)).flatMap((p) => ['--sqlite-pragma', p]),
+          ...fairnessArgs(opts),
           ...(opts.extraArgs ?? []),
         ],
       },
