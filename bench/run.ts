@@ -27,6 +27,7 @@ import { writeReport } from './report/index';
 import { type BenchResults, newResults } from './report/results';
 import { runChatSettings } from './scenarios/chat-settings';
 import { runConditions } from './scenarios/conditions';
+import { runFairness } from './scenarios/fairness';
 import { runFanout } from './scenarios/fanout';
 import { runPragmas } from './scenarios/pragmas';
 import { runProfile } from './scenarios/profile';
@@ -122,6 +123,7 @@ async function measure(): Promise<void> {
     await runConditions(ctx, chat, results);
     await chat.stop();
     await runRetries(ctx, results, chatMax);
+    await runFairness(ctx, results);
     await awaitOptimisationBuilds(ctx, results);
     await runWorkerStart(ctx, results);
     await runChatSettings(ctx, results, chatMax);

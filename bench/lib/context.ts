@@ -61,7 +61,7 @@ export interface Ctx {
   /** What only the optimisation scenarios need; see `awaitOptimisationBuilds`. */
   optimisationBuilds: Promise<{ compiled: CompiledBuild; zodFreeBundle?: string }>;
   /** Created by the systems scenario once chat-webhooks runs. */
-  apps: { main?: BenchApp; fanout: Map<number, BenchApp>; conditions?: BenchApp };
+  apps: { main?: BenchApp; fanout: Map<number, BenchApp>; conditions?: BenchApp; burst?: BenchApp };
   /** --quick: the dev server every Temporal measurement shares (see withTemporal). */
   quickServer?: TemporalServer;
 }
@@ -182,9 +182,13 @@ export async function awaitOptimisationBuilds(ctx: Ctx, results: BenchResults): 
  * workflows from earlier measurements is slower, which would favour whichever system ran first. --quick reuses the
  * running one.
  */
-export async function withTemporal<T>(ctx: Ctx, fn: (server: TemporalServer) => Promise<T>): Promise<T> {
-  if (ctx.quick && ctx.quickServer) return fn(ctx.quickServer);
-  const server = await startMainTemporal();
+export async function withTemporal<T>(
+  ctx: Ctx,
+  fn: (server: TemporalServer) => Promise<T>,
+  opts: { fairness?: boolean } = {},
+): Promise<T> {
+  if (ctx.quick && ctx.quickServer && opts.fairness !== false) return fn(ctx.quickServer);
+  const server = await startMainTemporal(opts);
   try {
     return await fn(server);
   } finally {

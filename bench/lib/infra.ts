@@ -41,8 +41,11 @@ async function startTemporal(label: string, opts: Partial<DevServerOptions>): Pr
 }
 
 /** The dev server as chat-webhooks runs it (src/temporal/dev-server.ts): in memory, WAL and synchronous=OFF. */
-export function startMainTemporal(): Promise<TemporalServer> {
-  return startTemporal('in memory, WAL + synchronous=OFF', {});
+export function startMainTemporal(opts: { fairness?: boolean } = {}): Promise<TemporalServer> {
+  return startTemporal(
+    `in memory, WAL + synchronous=OFF${opts.fairness === false ? ', fairness off' : ''}`,
+    opts.fairness === false ? { fairness: false } : {},
+  );
 }
 
 /** A dev server on a SQLite file with exactly these pragmas (none: SQLite's defaults), for the pragma comparison. */

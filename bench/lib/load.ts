@@ -125,6 +125,8 @@ export interface StepOptions {
   eventsPerConversation?: number;
   /** Extra wait after the drain, for deliveries that are not counted in `deliveriesPerEvent` (condition deliveries). */
   extraWaitMs?: number;
+  /** The drain ends once the receiver has been quiet this long for this step's events; default 2 s. */
+  quietMs?: number;
 }
 
 /** Sends `rate` events/s for `durationS` seconds to the target, then waits for their deliveries. */
@@ -187,7 +189,8 @@ export async function runStep(target: Target, tracker: Tracker, opts: StepOption
   const expected = target.deliveriesPerEvent;
   const complete = () => records.every((r) => r.status < 200 || r.status >= 300 || r.receipts.length >= expected);
   const drainUntil = nowMs() + opts.drainS * 1000;
-  while (!complete() && nowMs() < drainUntil && nowMs() - Math.max(tracker.lastReceiptAt, sendEnd) < 2_000)
+  const quietMs = opts.quietMs ?? 2_000;
+  while (!complete() && nowMs() < drainUntil && nowMs() - Math.max(tracker.lastReceiptAt, sendEnd) < quietMs)
     await sleep(25);
   if (opts.extraWaitMs) await sleep(opts.extraWaitMs);
   tracker.forget(ids);
@@ -231,6 +234,45 @@ export async function runStep(target: Target, tracker: Tracker, opts: StepOption
     reason: problems.join('; ') || 'ok',
     sampleIds,
   };
+}
+
+/**
+ * A burst: `count` events posted as fast as the API takes them (`concurrency` requests in flight, each sent when one
+ * is answered), their deliveries not tracked. Resolves when every request was answered.
+ */
+export async function sendBurst(
+  target: Target,
+  count: number,
+  concurrency: number,
+): Promise<{ accepted: number; errors: number; seconds: number }> {
+  const pool = poolFor(target.url);
+  const path = new URL(target.url).pathname;
+  const run = `burst${(++sequence).toString(36)}${Date.now().toString(36).slice(-4)}`;
+  let next = 0;
+  let accepted = 0;
+  let errors = 0;
+  const t0 = nowMs();
+  const lane = async () => {
+    while (next < count) {
+      const id = `${run}-${next++}`;
+      const body = JSON.stringify(chatEventBody(id, conversationIdOf(id)));
+      try {
+        const res = await pool.request({
+          path,
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...target.headers },
+          body,
+        });
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) accepted++;
+        else errors++;
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
+  return { accepted, errors, seconds: (nowMs() - t0) / 1000 };
 }
 
 export interface RampOptions {

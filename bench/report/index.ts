@@ -11,7 +11,7 @@ import { type Comparison, comparisonSection } from './compare';
 import { makingItFastSection } from './making-it-fast';
 import { recommendations } from './recommendations';
 import type { BenchResults } from './results';
-import { engineWorkTable, fanoutTable, retriesTable, systemTable, targetsTable } from './tables';
+import { engineWorkTable, fairnessTable, fanoutTable, retriesTable, systemTable, targetsTable } from './tables';
 import { whereTimeGoesSection } from './where-time-goes';
 
 function header(r: BenchResults): string[] {
@@ -91,6 +91,10 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, c
     '## chat-webhooks: the slow path (10% of first attempts retried)',
     '',
     ...retriesTable(r),
+    '',
+    '## Tenants: one app floods, another waits (task-queue fairness)',
+    '',
+    ...fairnessTable(r),
     '',
     '## chat-webhooks: LLM calls per event',
     '',

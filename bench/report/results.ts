@@ -85,6 +85,16 @@ export interface BenchResults {
     atMax?: StepResult;
     steps: StepResult[];
   }>;
+  /** Tenants: app B's latency alone, and during app A's burst with task-queue fairness off and on. */
+  fairness?: {
+    burstEvents: number;
+    bRate: number;
+    runs: Array<{
+      variant: 'alone' | 'fairness off' | 'fairness on';
+      step: StepResult;
+      burst?: { accepted: number; errors: number; seconds: number };
+    }>;
+  };
   /** The slow path: one first attempt in `every` refused (503), retried after RETRY_SCHEDULE's first delay. */
   retries?: {
     every: number;

@@ -85,6 +85,27 @@ export function engineWorkTable(r: BenchResults): string[] {
   return lines;
 }
 
+/** The tenants scenario: B's latency alone and during A's burst, fairness off and on; the target is on's p99 ≤ 2 × alone's. */
+export function fairnessTable(r: BenchResults): string[] {
+  const x = r.fairness;
+  if (!x) return ['not run'];
+  const alone = x.runs.find((run) => run.variant === 'alone')?.step.e2eMs.p99;
+  const on = x.runs.find((run) => run.variant === 'fairness on')?.step.e2eMs.p99;
+  return [
+    `App A posts ${x.burstEvents} events as fast as the API takes them (32 requests in flight) while app B posts ${x.bRate} events/s; each row is a fresh dev server and fresh processes.`,
+    '',
+    "| App B | B's events | B e2e p50 / p99 (ms) | B undelivered | A's burst: accepted in (s) |",
+    '|---|---:|---|---:|---|',
+    ...x.runs.map(
+      (run) =>
+        `| ${run.variant === 'alone' ? 'alone' : `during A's burst, ${run.variant}`} | ${run.step.accepted} | ${ms(run.step.e2eMs.p50)} / ${ms(run.step.e2eMs.p99)} | ${run.step.undelivered} | ` +
+        `${run.burst ? `${run.burst.accepted} in ${f(run.burst.seconds, 1)}${run.burst.errors ? ` (${run.burst.errors} refused)` : ''}` : '–'} |`,
+    ),
+    '',
+    `Target: with fairness on, B's p99 within 2 × its p99 alone: ${ms(on)} against ${ms(alone === undefined ? undefined : alone * 2)} ms, ${mark(on === undefined || alone === undefined ? undefined : on <= 2 * alone)}.`,
+  ];
+}
+
 /** The slow-path scenario: one first attempt in ten refused and retried. */
 export function retriesTable(r: BenchResults): string[] {
   const x = r.retries;

@@ -161,8 +161,10 @@ async function setUpChatApps(ctx: Ctx, chat: RunningChat, results: BenchResults)
     { url: urls[1]!, events, conditions: conditions(['cond_b1', 'cond_b2']) },
     { url: urls[2]!, events, conditions: conditions(['cond_c1']) },
   ]);
+  // The fairness scenario's flooding tenant: its own app, and its own endpoint, as another customer's would be.
+  ctx.apps.burst = await makeApp('Burst', [{ url: urls[1]!, events: ['message_sent'] }]);
   ctx.receiver.setSecrets(secrets);
-  results.meta.chatSetup = { apps: 2 + fanout.size, webhooks: secrets.length - 1 };
+  results.meta.chatSetup = { apps: 3 + fanout.size, webhooks: secrets.length - 1 };
 }
 
 /**

@@ -60,6 +60,7 @@ test(
       '## Targets',
       '## chat-webhooks: fan-out',
       '## chat-webhooks: the slow path (10% of first attempts retried)',
+      '## Tenants: one app floods, another waits (task-queue fairness)',
       '## chat-webhooks: LLM calls per event',
       '## Making it fast',
       '## Where the time goes',
@@ -79,6 +80,10 @@ test(
     );
     assert.ok(json.conditions, 'the conditions scenario ran');
     assert.equal(json.retries?.steps.length, 2, 'the slow-path scenario ran at two rates');
+    assert.deepEqual(
+      json.fairness?.runs.map((r: { variant: string }) => r.variant),
+      ['alone', 'fairness off', 'fairness on'],
+    );
     assert.ok(
       json.retries.steps.every((s: { failedFirst: number }) => s.failedFirst > 0),
       'first attempts were refused',
