@@ -124,7 +124,7 @@ export interface paths {
     put?: never;
     /**
      * Create a webhook
-     * @description `conditions` are required with the `custom_condition` event and refused without it; `events` must not repeat. The URL must be https (http only where the service allows it) and must not point at a private address. Answers with the webhook and its signing `secret`.
+     * @description `conditions` are required with the `custom_condition` event and refused without it; `events` must not repeat. The URL must be https (http only where the service allows it) and must not point at an address that is not globally reachable (the IANA special-purpose registries; the refusal names the range). Answers with the webhook and its signing `secret`.
      */
     post: operations['createWebhook'];
     delete?: never;
@@ -226,7 +226,7 @@ export interface paths {
     put?: never;
     /**
      * Check a destination URL before saving it
-     * @description Answers whether the service would accept this URL for a webhook or an alert_url, and why not, with the same rules as saving (absolute https, or http where the service allows it; no private, loopback or link-local address, literal or resolved). Saves nothing.
+     * @description Answers whether the service would accept this URL for a webhook or an alert_url, and why not, with the same rules as saving (absolute https, or http where the service allows it; no address that is not globally reachable, literal or resolved, and the reason names its special-purpose range). Saves nothing.
      */
     post: operations['checkUrl'];
     delete?: never;
