@@ -383,6 +383,47 @@ test('a quota holds across two API processes: a burst gets 429s with Retry-After
   }
 });
 
+test('ENDPOINT_MAX_IN_FLIGHT is per worker process: two workers with a cap of 3 have up to 6 requests open to one endpoint', async () => {
+  const { env, port, adminKey } = await serviceEnv();
+  const capped = { ...env, ENDPOINT_MAX_IN_FLIGHT: '3' };
+  const workers = [
+    start('worker', capped),
+    start('worker', { ...capped, METRICS_PORT: String(await freePortForChild()) }),
+  ];
+  const api = start('api', capped);
+  await Promise.all([...workers.map((w) => w.waitFor(/worker running/)), api.waitFor(/api listening/)]);
+  const slow = await startReceiver();
+  // Every answer takes 3 s, so deliveries pile up against the cap.
+  slow.setDefault({ status: 200, body: '{"ok":true}', delayMs: 3_000 });
+  try {
+    const { api: chat, ok } = builtClient(port, adminKey);
+    const app = ok(await chat.POST('/v1/apps', { body: { name: 'In flight' } }));
+    ok(
+      await chat.POST('/v1/apps/{app_id}/webhooks', {
+        params: { path: { app_id: app.id } },
+        body: { url: slow.url, events: ['user_signup'] },
+      }),
+    );
+    const posts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        chat.POST('/v1/apps/{app_id}/events', {
+          params: { path: { app_id: app.id } },
+          body: { id: `inflight-${i}`, type: 'user_signup' },
+        }),
+      ),
+    );
+    assert.ok(posts.every((p) => p.response.status === 202));
+    await slow.waitForRequests(20, 120_000);
+    // Each worker holds its own cap: more than one worker's 3 open at once, never more than both workers' 6.
+    console.log(`ENDPOINT_MAX_IN_FLIGHT=3 with 2 workers: at most ${slow.maxOpen()} requests open to one endpoint`);
+    assert.ok(slow.maxOpen() > 3 && slow.maxOpen() <= 6, `max open ${slow.maxOpen()}`);
+  } finally {
+    await slow.close();
+    for (const proc of [api, ...workers]) proc.child.kill('SIGTERM');
+    for (const proc of [api, ...workers]) assert.equal(await proc.exited, 0, proc.output());
+  }
+});
+
 test('dev runs the API and the worker in one process, and starts event workflows eagerly on its own worker', async () => {
   const { env: prod, port, adminKey } = await serviceEnv();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cw-dev-'));
