@@ -97,6 +97,9 @@ export async function startApi(
     adminApiKey: parts.adminApiKey,
     destination: destinationPolicy(parts),
     secretRotationOverlapMs: config.secrets.rotationOverlapMs,
+    ...(config.quotas.appMaxEventsPerSecond !== undefined
+      ? { appMaxEventsPerSecond: config.quotas.appMaxEventsPerSecond }
+      : {}),
     llm: configuredLlm(config),
     temporalUi: { baseUrl: config.temporal.uiUrl, namespace: config.temporal.namespace },
     portalBaseUrl: config.http.publicUrl,

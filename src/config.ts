@@ -141,7 +141,15 @@ const envSchema = z.object({
   RETRY_SCHEDULE: retrySchedule.prefault(['5s', '5m', '30m', '2h', '5h', '10h', '10h'].join(',')),
   /** A webhook whose every attempt has failed for this long, with no success between, is disabled. */
   ENDPOINT_DISABLE_AFTER: duration.prefault('5d'),
-  /** Requests one endpoint (scheme, host and port) may have in flight from one worker. */
+  /**
+   * Events per second the events API accepts from one app that has no max_events_per_second of its own; unset: no
+   * limit. Above it the API answers 429 rate_limited with Retry-After and writes nothing.
+   */
+  APP_MAX_EVENTS_PER_SECOND: positiveInt.max(1_000_000).optional(),
+  /**
+   * Requests one endpoint (scheme, host and port) may have in flight from one worker process: N workers allow N times
+   * this to one endpoint.
+   */
   ENDPOINT_MAX_IN_FLIGHT: positiveInt.max(1_000).default(10),
   /** Allow plain-http webhook URLs. Dev: true; production: false. */
   ALLOW_HTTP_WEBHOOKS: bool.optional(),
@@ -197,6 +205,8 @@ export interface Config {
   metricsPort: number;
   auth: { adminApiKey: string | undefined };
   secrets: { key: string | undefined; rotationOverlapMs: number };
+  /** The default per-app event quota (APP_MAX_EVENTS_PER_SECOND); undefined: none. */
+  quotas: { appMaxEventsPerSecond: number | undefined };
   db: { url: string | undefined; poolMax: number };
   dataDir: string;
   temporal: {
@@ -305,6 +315,7 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
     metricsPort: e.METRICS_PORT,
     auth: { adminApiKey: e.ADMIN_API_KEY },
     secrets: { key: e.SECRETS_KEY, rotationOverlapMs: e.SECRET_ROTATION_OVERLAP },
+    quotas: { appMaxEventsPerSecond: e.APP_MAX_EVENTS_PER_SECOND },
     db: { url: e.DATABASE_URL, poolMax: e.PG_POOL_MAX },
     dataDir: e.DATA_DIR,
     temporal: {

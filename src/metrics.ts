@@ -15,6 +15,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}) {
       labelNames: ['type'] as const,
       registers: [registry],
     }),
+    eventsRateLimited: new Counter({
+      name: 'chat_webhooks_events_rate_limited_total',
+      help: 'Chat events refused with 429 because their app was over its quota (nothing was written for them).',
+      registers: [registry],
+    }),
     deliveries: new Counter({
       name: 'chat_webhooks_deliveries_total',
       help: 'Deliveries that ended, by outcome (succeeded, failed, skipped).',

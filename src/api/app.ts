@@ -31,6 +31,8 @@ export interface ApiDeps {
   /** Where webhooks may point; `resolver` is injectable so tests need no outside DNS. */
   destination: DestinationPolicy & { resolver?: Resolver };
   secretRotationOverlapMs: number;
+  /** Events per second for apps without max_events_per_second of their own (APP_MAX_EVENTS_PER_SECOND); default none. */
+  appMaxEventsPerSecond?: number;
   /** The condition judge, for "try this prompt" and for warnings; undefined when no LLM is configured. */
   llm: LlmClient | undefined;
   /** How long `POST .../test` waits for the outcome before answering 202; default 10 s. */

@@ -34,6 +34,12 @@ export const API_ERRORS = {
     meaning:
       "The delivery's payload was deleted (PAYLOAD_RETENTION passed, or its user was erased): it cannot be sent again.",
   },
+  rate_limited: {
+    status: 429,
+    meaning:
+      "The app posts events faster than its max_events_per_second (or the server's APP_MAX_EVENTS_PER_SECOND): " +
+      'nothing was written and nothing started. Retry after Retry-After seconds, with the same event id.',
+  },
   body_too_large: { status: 413, meaning: `The body is larger than ${BODY_LIMIT_TEXT}.` },
   invalid_url: {
     status: 422,

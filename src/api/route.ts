@@ -302,6 +302,9 @@ function errorBodySchema(codes: readonly ApiErrorCode[]) {
 const RETRY_AFTER = z.object({
   'Retry-After': z.string().describe(`Seconds to wait before retrying (usually ${DEFAULT_RETRY_AFTER_S}).`),
 });
+const RETRY_AFTER_QUOTA = z.object({
+  'Retry-After': z.string().describe("Whole seconds until the app's quota has room for another event (at least 1)."),
+});
 
 /** The error answers of one route: one response per status, naming the codes that status can carry. */
 export function errorResponses(codes: readonly ApiErrorCode[]): RouteConfig['responses'] {
@@ -315,7 +318,7 @@ export function errorResponses(codes: readonly ApiErrorCode[]): RouteConfig['res
       status,
       {
         description: group.map((code) => `\`${code}\`: ${API_ERRORS[code].meaning}`).join(' '),
-        ...(status === 503 ? { headers: RETRY_AFTER } : {}),
+        ...(status === 503 ? { headers: RETRY_AFTER } : status === 429 ? { headers: RETRY_AFTER_QUOTA } : {}),
         content: { 'application/json': { schema: errorBodySchema(group) } },
       },
     ]),

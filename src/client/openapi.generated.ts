@@ -47,7 +47,7 @@ export interface paths {
     head?: never;
     /**
      * Change an app
-     * @description Send `name`, `privacy`, `alert_url` or several. Privacy fields not sent keep their value.
+     * @description Send `name`, `privacy`, `alert_url`, `max_events_per_second` or several. Privacy fields not sent keep their value. `max_events_per_second` is the operator's to set: only the admin key may send it (403 `forbidden`).
      */
     patch: operations['updateApp'];
     trace?: never;
@@ -124,7 +124,7 @@ export interface paths {
     put?: never;
     /**
      * Create a webhook
-     * @description `conditions` are required with the `custom_condition` event and refused without it; `events` must not repeat. The URL must be https (http only where the service allows it) and must not point at a private address. Answers with the webhook and its signing `secret`.
+     * @description `conditions` are required with the `custom_condition` event and refused without it; `events` must not repeat. The URL must be https (http only where the service allows it) and must not point at an address that is not globally reachable (the IANA special-purpose registries; the refusal names the range). Answers with the webhook and its signing `secret`.
      */
     post: operations['createWebhook'];
     delete?: never;
@@ -226,7 +226,7 @@ export interface paths {
     put?: never;
     /**
      * Check a destination URL before saving it
-     * @description Answers whether the service would accept this URL for a webhook or an alert_url, and why not, with the same rules as saving (absolute https, or http where the service allows it; no private, loopback or link-local address, literal or resolved). Saves nothing.
+     * @description Answers whether the service would accept this URL for a webhook or an alert_url, and why not, with the same rules as saving (absolute https, or http where the service allows it; no address that is not globally reachable, literal or resolved, and the reason names its special-purpose range). Saves nothing.
      */
     post: operations['checkUrl'];
     delete?: never;
@@ -588,6 +588,8 @@ export interface components {
       api_key_prefix: string | null;
       /** @description Where "Webhook disabled" notifications go. */
       alert_url: string | null;
+      /** @description The app's own event quota; null: the server's APP_MAX_EVENTS_PER_SECOND, or no limit. */
+      max_events_per_second: number | null;
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -619,6 +621,8 @@ export interface components {
        * @description Where "Webhook disabled" notifications go, signed with the disabled webhook's secret; null: nowhere. The same rules as a webhook url.
        */
       alert_url?: string | null;
+      /** @description Events per second the events API accepts for this app (a token bucket of that size, shared by every API process); above it, POST .../events answers 429 `rate_limited` with Retry-After and writes nothing. null: the server's APP_MAX_EVENTS_PER_SECOND, or no limit when that is unset. Set with the admin key only. */
+      max_events_per_second?: number | null;
     };
     AppList: {
       data: components['schemas']['App'][];
@@ -640,6 +644,8 @@ export interface components {
       api_key_prefix: string | null;
       /** @description Where "Webhook disabled" notifications go. */
       alert_url: string | null;
+      /** @description The app's own event quota; null: the server's APP_MAX_EVENTS_PER_SECOND, or no limit. */
+      max_events_per_second: number | null;
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -666,6 +672,8 @@ export interface components {
       api_key_prefix: string | null;
       /** @description Where "Webhook disabled" notifications go. */
       alert_url: string | null;
+      /** @description The app's own event quota; null: the server's APP_MAX_EVENTS_PER_SECOND, or no limit. */
+      max_events_per_second: number | null;
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -695,6 +703,8 @@ export interface components {
        * @description Where "Webhook disabled" notifications go, signed with the disabled webhook's secret; null: nowhere. The same rules as a webhook url.
        */
       alert_url?: string | null;
+      /** @description Events per second the events API accepts for this app (a token bucket of that size, shared by every API process); above it, POST .../events answers 429 `rate_limited` with Retry-After and writes nothing. null: the server's APP_MAX_EVENTS_PER_SECOND, or no limit when that is unset. Set with the admin key only. */
+      max_events_per_second?: number | null;
     };
     PortalSession: {
       /** @description Open it, or put it in an iframe: the token is in the fragment. */
@@ -5558,6 +5568,29 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `rate_limited`: The app posts events faster than its max_events_per_second (or the server's APP_MAX_EVENTS_PER_SECOND): nothing was written and nothing started. Retry after Retry-After seconds, with the same event id. */
+      429: {
+        headers: {
+          /** @description Whole seconds until the app's quota has room for another event (at least 1). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'rate_limited';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed: one entry per bad field. */

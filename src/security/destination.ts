@@ -1,8 +1,10 @@
 /**
  * Where a webhook may point (SSRF protection). A receiver URL is customer input, and the worker that POSTs to it sits
  * inside our network, so a URL must not reach loopback, private networks, link-local (cloud metadata at
- * 169.254.169.254) or any other special-purpose range, unless an operator allowed that range in
- * DELIVERY_ALLOWED_CIDRS. By default only addresses ipaddr.js classifies as 'unicast' (public) are allowed.
+ * 169.254.169.254) or any other address that is not globally reachable, unless an operator allowed that range in
+ * DELIVERY_ALLOWED_CIDRS. What is globally reachable is the table in special-purpose-addresses.ts (the IANA
+ * special-purpose registries, every row); a refusal names the row, e.g. "in 192.0.0.0/24, IETF Protocol Assignments
+ * (RFC 6890), not globally reachable".
  *
  * Two checks, both needed:
  * - `checkDestination` when a webhook is saved and before each delivery: format, then the host (an IP literal, or every
@@ -21,6 +23,13 @@ import ipaddr from 'ipaddr.js';
 import { buildConnector } from 'undici';
 
 import { checkWebhookUrlFormat } from '../domain/webhook-url';
+import {
+  carriedIPv4,
+  describeRange,
+  inIPv6GlobalUnicast,
+  IPV6_GLOBAL_UNICAST,
+  specialPurposeRangeOf,
+} from './special-purpose-addresses';
 
 export interface DestinationPolicy {
   /** Allow plain-http URLs (dev); https is required otherwise. */
@@ -202,39 +211,59 @@ function inAllowed(addr: ipaddr.IPv4 | ipaddr.IPv6, allowed: Cidr[]): boolean {
   return allowed.some((cidr) => cidr[0].kind() === addr.kind() && addr.match(cidr));
 }
 
-/** Why an address is blocked (a phrase like 'a private address'), or null when it may be reached. */
+/**
+ * Why an address is blocked (a phrase like 'in 10.0.0.0/8, Private-Use (RFC 1918), not globally reachable'), or null
+ * when it may be reached. The ranges and their verdicts are the table in special-purpose-addresses.ts.
+ */
 function blockedBecause(ip: string, allowed: Cidr[]): string | null {
   // net.isIP accepts only canonical dotted-quad IPv4 and IPv6 text; ipaddr.parse alone would also take '0x7f.1'.
   if (net.isIP(ip) === 0) return 'not an IP address';
-  const addr = ipaddr.parse(ip);
-  if (inAllowed(addr, allowed)) return null;
-  const range = addr.range();
-  if (addr.kind() === 'ipv6' && range === 'ipv4Mapped') {
-    // Refused outright unless the IPv4 address it carries is allowed: it reaches that IPv4 address.
-    const v4 = (addr as ipaddr.IPv6).toIPv4Address();
-    return inAllowed(v4, allowed) ? null : `an IPv4-mapped IPv6 address (of ${v4.toString()})`;
-  }
-  if (range === 'unicast') return null;
-  return RANGE_PHRASES[range] ?? `a special-purpose address (range '${range}')`;
+  return judge(parseCanonical(ip), allowed);
 }
 
-const RANGE_PHRASES: Record<string, string> = {
-  loopback: 'a loopback address',
-  private: 'a private address',
-  linkLocal: 'a link-local address (cloud metadata services live here)',
-  carrierGradeNat: 'a carrier-grade NAT address',
-  uniqueLocal: 'a unique-local (private) IPv6 address',
-  unspecified: 'an unspecified address',
-  multicast: 'a multicast address',
-  broadcast: 'the broadcast address',
-  reserved: 'a reserved address',
-  benchmarking: 'a benchmarking address',
-  rfc6052: 'a NAT64 (RFC 6052) address',
-  rfc6145: 'an IPv4-translated (RFC 6145) address',
-  '6to4': 'a 6to4 address',
-  teredo: 'a Teredo address',
-  deprecatedSiteLocal: 'a site-local IPv6 address',
-};
+function judge(addr: ipaddr.IPv4 | ipaddr.IPv6, allowed: Cidr[]): string | null {
+  if (inAllowed(addr, allowed)) return null;
+  const range = specialPurposeRangeOf(addr);
+  if (range === undefined) {
+    if (addr.kind() === 'ipv6' && !inIPv6GlobalUnicast(addr as ipaddr.IPv6)) {
+      return `outside ${describeRange(IPV6_GLOBAL_UNICAST)}, reserved by the IETF, not globally reachable`;
+    }
+    return null;
+  }
+  const where = `in ${describeRange(range)}`;
+  if (range.carriesIPv4 !== undefined) {
+    const carried = carriedIPv4(addr as ipaddr.IPv6, range.carriesIPv4);
+    if (range.judgedBy === 'carried') {
+      for (const inner of carried) {
+        const blocked = judge(inner, allowed);
+        if (blocked !== null) return `${where}, carrying ${inner.toString()}, ${blocked}`;
+      }
+      return null;
+    }
+    // The row decides, but an IPv4-mapped address reaches the IPv4 address it carries, so that address's allowance
+    // counts (dev mode's 127.0.0.0/8 covers ::ffff:127.0.0.1).
+    if (carried.every((inner) => inAllowed(inner, allowed))) return null;
+    if (range.globallyReachable !== true) {
+      return `${where}, carrying ${carried.map(String).join(' and ')}, not globally reachable`;
+    }
+    return null;
+  }
+  if (range.globallyReachable === true) return null;
+  if (range.source === 'multicast') return `${where}, not a unicast destination`;
+  if (range.globallyReachable === null) return `${where}, no longer assigned, not globally reachable`;
+  return `${where}, not globally reachable`;
+}
+
+/**
+ * Parses an address net.isIP accepted. IPv6 text goes through the WHATWG URL parser first, which writes it in
+ * canonical hex: ipaddr.js 2.5.0 reads the deprecated IPv4-compatible spelling `::127.0.0.1` as IPv4-mapped
+ * `::ffff:127.0.0.1`, which is another address. A zone index (`fe80::1%eth0`) is dropped; the address is judged alone.
+ */
+function parseCanonical(ip: string): ipaddr.IPv4 | ipaddr.IPv6 {
+  if (net.isIPv4(ip)) return ipaddr.IPv4.parse(ip);
+  const bare = ip.replace(/%.*$/, '');
+  return ipaddr.IPv6.parse(new URL(`http://[${bare}]/`).hostname.slice(1, -1));
+}
 
 /** `localhost` and `*.localhost` (RFC 6761) are this machine, whatever DNS says; refused without asking it. */
 function localNameProblem(hostname: string): string | null {

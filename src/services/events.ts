@@ -8,6 +8,7 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 
 import type { Db } from '../db/pool';
+import { takeEventToken } from '../db/queries/event-quotas';
 import { findEvent, recordEvent } from '../db/queries/events';
 import { type ChatEvent, EVENT_LABELS, isTestSend } from '../domain/events';
 import { SearchAttributes } from '../domain/search-attributes';
@@ -26,6 +27,7 @@ export interface EventServiceDeps {
 export type AcceptOutcome =
   | { outcome: 'accepted'; workflowId: string }
   | { outcome: 'duplicate'; workflowId: string }
+  | { outcome: 'rate_limited'; retryAfterSeconds: number }
   | { outcome: 'temporal_unavailable' };
 
 /**
@@ -57,12 +59,28 @@ export async function startChatEventWorkflow(temporal: EventServiceDeps['tempora
   );
 }
 
-/** Accepts an event for an app the caller has already found (the route's scopeToApp did). */
-export async function acceptEvent(deps: EventServiceDeps, event: ChatEvent): Promise<AcceptOutcome> {
+/**
+ * Accepts an event for an app the caller has already found (the route's scopeToApp did). `maxPerSecond`: the app's
+ * quota, when it has one; a duplicate is answered before the quota is asked (it starts nothing), and a refused event
+ * writes nothing, so its retry with the same id is a first delivery. Without a quota this costs no query.
+ */
+export async function acceptEvent(
+  deps: EventServiceDeps,
+  event: ChatEvent,
+  maxPerSecond?: number,
+): Promise<AcceptOutcome> {
   const { db, temporal, logger } = deps;
 
   const known = await findEvent(db, event.appId, event.eventId);
   if (known) return { outcome: 'duplicate', workflowId: known.workflow_id };
+
+  if (maxPerSecond !== undefined) {
+    const take = await takeEventToken(db, event.appId, maxPerSecond);
+    if (!take.granted) {
+      deps.metrics?.eventsRateLimited.inc();
+      return { outcome: 'rate_limited', retryAfterSeconds: take.retryAfterSeconds };
+    }
+  }
 
   const workflowId = chatEventWorkflowId(event.appId, event.eventId);
   const record = () =>

@@ -47,6 +47,8 @@ export interface StackOptions {
   payloadKeys?: string;
   /** PORTAL_FRAME_ANCESTORS; default 'self'. */
   portalFrameAncestors?: string;
+  /** APP_MAX_EVENTS_PER_SECOND; default unset (no quota for apps without their own). */
+  appMaxEventsPerSecond?: number;
 }
 
 export interface Stack {
@@ -119,6 +121,7 @@ function stackConfig(opts: StackOptions, taskQueue: string, adminKey: string): C
       WORKFLOW_BUNDLE_PATH: process.env.WORKFLOW_BUNDLE_PATH,
       SHUTDOWN_GRACE: '5s',
       PORTAL_FRAME_ANCESTORS: opts.portalFrameAncestors ?? "'self'",
+      ...(opts.appMaxEventsPerSecond ? { APP_MAX_EVENTS_PER_SECOND: String(opts.appMaxEventsPerSecond) } : {}),
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'debug',
     },
     'dev',

@@ -20,7 +20,9 @@ import { freePortForChild } from '../../src/net/free-port';
 import { PACKAGE_ROOT } from '../../src/package-root';
 import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { generateSecretsKey } from '../../src/security/secret-box';
-import { generatePayloadKeys } from '../../src/temporal/codec';
+import { createTemporalClient } from '../../src/temporal/client';
+import { generatePayloadKeys, parsePayloadKeys } from '../../src/temporal/codec';
+import { chatEventWorkflowId } from '../../src/temporal/contracts';
 import { findLeaks, payloadKeyMaterial } from '../../support/log-leaks';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { temporalAddress } from '../helpers/stack';
@@ -328,6 +330,150 @@ test('a worker killed during a first attempt made in its workflow task: another 
   api.child.kill('SIGTERM');
   assert.equal(await survivor.exited, 0, survivor.output());
   assert.equal(await api.exited, 0, api.output());
+});
+
+test('a quota holds across two API processes: a burst gets 429s with Retry-After, nothing is written for them, and retries with the same ids deliver every event once', async () => {
+  // The schema exists from the tests above. Two APIs on their own ports, one worker, one database and task queue.
+  const { env, port, adminKey } = await serviceEnv();
+  const secondPort = await freePortForChild();
+  const worker = start('worker', env);
+  const apis = [start('api', env), start('api', { ...env, PORT: String(secondPort) })];
+  await Promise.all([worker.waitFor(/worker running/), ...apis.map((a) => a.waitFor(/api listening/))]);
+  const ports = [port, secondPort];
+  const own = await startReceiver();
+  const payloadKeys = parsePayloadKeys(String(env.TEMPORAL_PAYLOAD_KEYS));
+  assert.ok(Array.isArray(payloadKeys));
+  // With the processes' payload keys, so workflow results can be read.
+  const { client: temporal, close: closeTemporal } = createTemporalClient({
+    address: temporalAddress(),
+    namespace: 'default',
+    payloadKeys,
+  });
+  try {
+    const { api: chat, ok } = builtClient(port, adminKey);
+    const perSecond = 5;
+    const app = ok(await chat.POST('/v1/apps', { body: { name: 'Quota', max_events_per_second: perSecond } }));
+    ok(
+      await chat.POST('/v1/apps/{app_id}/webhooks', {
+        params: { path: { app_id: app.id } },
+        body: { url: own.url, events: ['user_signup'] },
+      }),
+    );
+    const post = (i: number, id: string) =>
+      fetch(`http://127.0.0.1:${ports[i % 2]}/v1/apps/${app.id}/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${app.api_key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ id, type: 'user_signup' }),
+      });
+
+    // The burst: 30 events at once, half through each API.
+    const ids = Array.from({ length: 30 }, (_, i) => `quota-${i}`);
+    const startedAt = Date.now();
+    const burst = await Promise.all(ids.map((id, i) => post(i, id)));
+    const burstSeconds = (Date.now() - startedAt) / 1000;
+    const refused = ids.filter((_, i) => burst[i]!.status === 429);
+    const accepted = ids.filter((_, i) => burst[i]!.status === 202);
+    assert.equal(refused.length + accepted.length, ids.length, `statuses ${burst.map((r) => r.status).join()}`);
+    // One bucket for both processes: its 5 tokens plus what refilled during the burst. Two buckets would grant 10.
+    assert.ok(accepted.length >= perSecond, `accepted ${accepted.length}`);
+    assert.ok(
+      accepted.length <= perSecond + Math.ceil(burstSeconds * perSecond),
+      `accepted ${accepted.length} in ${burstSeconds} s`,
+    );
+    for (const apiIndex of [0, 1]) {
+      assert.ok(
+        ids.some((_, i) => i % 2 === apiIndex && burst[i]!.status === 429),
+        `API ${apiIndex + 1} refused some too`,
+      );
+    }
+    for (const [i, res] of burst.entries()) {
+      if (res.status !== 429) continue;
+      assert.equal(res.headers.get('retry-after'), '1');
+      const body = (await res.json()) as { error: { code: string } };
+      assert.equal(body.error.code, 'rate_limited');
+      const written = await db.pool.query(
+        'SELECT (SELECT count(*)::int FROM events WHERE app_id = $1 AND event_id = $2) AS events, ' +
+          '(SELECT count(*)::int FROM deliveries WHERE app_id = $1 AND event_id = $2) AS deliveries',
+        [app.id, ids[i]],
+      );
+      assert.deepEqual(written.rows[0], { events: 0, deliveries: 0 }, `nothing written for ${ids[i]}`);
+      await assert.rejects(temporal.workflow.getHandle(chatEventWorkflowId(app.id, ids[i]!)).describe(), {
+        name: 'WorkflowNotFoundError',
+      });
+    }
+
+    // The backend retries what was refused, with the same ids, after Retry-After, through either API.
+    let pending = refused;
+    let round = 0;
+    while (pending.length > 0) {
+      assert.ok(round++ < 30, `still refused after 30 rounds: ${pending.join()}`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const answers = await Promise.all(pending.map((id, i) => post(i + round, id)));
+      for (const res of answers) assert.ok([202, 429].includes(res.status), `status ${res.status}`);
+      pending = pending.filter((_, i) => answers[i]!.status === 429);
+    }
+
+    const requests = await own.waitForRequests(ids.length, 60_000);
+    const delivered = requests.map((r) => (JSON.parse(r.body) as { event_id: string }).event_id).sort();
+    assert.deepEqual(delivered, [...ids].sort(), 'every event delivered exactly once');
+    for (const id of ids) await temporal.workflow.getHandle(chatEventWorkflowId(app.id, id)).result();
+    const log = await db.pool.query(
+      'SELECT event_id, count(*)::int AS n, min(status) AS status FROM deliveries WHERE app_id = $1 GROUP BY event_id',
+      [app.id],
+    );
+    assert.equal(log.rows.length, ids.length);
+    assert.ok(
+      log.rows.every((row) => row.n === 1 && row.status === 'succeeded'),
+      JSON.stringify(log.rows.filter((row) => row.n !== 1 || row.status !== 'succeeded')),
+    );
+    assert.equal(own.requests.length, ids.length, 'no second delivery of any event');
+  } finally {
+    await closeTemporal();
+    await own.close();
+    for (const proc of [...apis, worker]) proc.child.kill('SIGTERM');
+    for (const proc of [...apis, worker]) assert.equal(await proc.exited, 0, proc.output());
+  }
+});
+
+test('ENDPOINT_MAX_IN_FLIGHT is per worker process: two workers with a cap of 3 have up to 6 requests open to one endpoint', async () => {
+  const { env, port, adminKey } = await serviceEnv();
+  const capped = { ...env, ENDPOINT_MAX_IN_FLIGHT: '3' };
+  const workers = [
+    start('worker', capped),
+    start('worker', { ...capped, METRICS_PORT: String(await freePortForChild()) }),
+  ];
+  const api = start('api', capped);
+  await Promise.all([...workers.map((w) => w.waitFor(/worker running/)), api.waitFor(/api listening/)]);
+  const slow = await startReceiver();
+  // Every answer takes 3 s, so deliveries pile up against the cap.
+  slow.setDefault({ status: 200, body: '{"ok":true}', delayMs: 3_000 });
+  try {
+    const { api: chat, ok } = builtClient(port, adminKey);
+    const app = ok(await chat.POST('/v1/apps', { body: { name: 'In flight' } }));
+    ok(
+      await chat.POST('/v1/apps/{app_id}/webhooks', {
+        params: { path: { app_id: app.id } },
+        body: { url: slow.url, events: ['user_signup'] },
+      }),
+    );
+    const posts = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        chat.POST('/v1/apps/{app_id}/events', {
+          params: { path: { app_id: app.id } },
+          body: { id: `inflight-${i}`, type: 'user_signup' },
+        }),
+      ),
+    );
+    assert.ok(posts.every((p) => p.response.status === 202));
+    await slow.waitForRequests(20, 120_000);
+    // Each worker holds its own cap: more than one worker's 3 open at once, never more than both workers' 6.
+    console.log(`ENDPOINT_MAX_IN_FLIGHT=3 with 2 workers: at most ${slow.maxOpen()} requests open to one endpoint`);
+    assert.ok(slow.maxOpen() > 3 && slow.maxOpen() <= 6, `max open ${slow.maxOpen()}`);
+  } finally {
+    await slow.close();
+    for (const proc of [api, ...workers]) proc.child.kill('SIGTERM');
+    for (const proc of [api, ...workers]) assert.equal(await proc.exited, 0, proc.output());
+  }
 });
 
 test('dev runs the API and the worker in one process, and starts event workflows eagerly on its own worker', async () => {

@@ -7,6 +7,8 @@ import { Webhook } from 'standardwebhooks';
 import { listAttempts, listDeliveriesForEvent } from '../../src/db/queries/deliveries';
 import type { ChatEventResult } from '../../src/domain/delivery';
 import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
+import { describeRange } from '../../src/security/special-purpose-addresses';
+import { bracketed, rows as specialPurposeRows } from '../helpers/special-purpose-samples';
 import { messageEvent, type Stack, startStack } from '../helpers/stack';
 
 // Names the tests resolve without outside DNS: public-looking ones for saving, and one that later rebinds.
@@ -272,11 +274,18 @@ describe('webhooks', () => {
     const base = `/v1/apps/${app.body.id}/webhooks`;
     // Schema-valid URLs whose destination the service does not call.
     const refused: Array<[string, RegExp]> = [
-      ['http://169.254.169.254/latest/meta-data', /link-local/],
-      ['http://[::ffff:10.0.0.1]/', /IPv4-mapped/], // (loopback itself is allowed in this stack)
-      ['http://10.0.0.1/hook', /private/],
+      ['http://169.254.169.254/latest/meta-data', /in 169\.254\.0\.0\/16, Link Local \(RFC 3927\)/],
+      ['http://[::ffff:10.0.0.1]/', /IPv4-mapped Address \(RFC 4291\), carrying 10\.0\.0\.1/], // (loopback itself is allowed in this stack)
+      ['http://10.0.0.1/hook', /in 10\.0\.0\.0\/8, Private-Use \(RFC 1918\)/],
       ['http://localhost/hook', /localhost/],
-      ['https://internal.example-receiver.test/', /resolves to 10\.1\.2\.3, a private address/],
+      [
+        'https://internal.example-receiver.test/',
+        /resolves to 10\.1\.2\.3, in 10\.0\.0\.0\/8, Private-Use \(RFC 1918\)/,
+      ],
+      [
+        'http://[::127.0.0.1]/',
+        /^Invalid url: host ::7f00:1 is in ::\/96, Deprecated \(IPv4-Compatible IPv6 Address\)/,
+      ],
     ];
     for (const [url, reason] of refused) {
       const res = await stack.request('POST', base, { url, events: ['message_sent'] });
@@ -424,6 +433,37 @@ describe('secrets', () => {
   });
 });
 
+describe('special-purpose addresses', () => {
+  test('every special-purpose row is refused when saved and by url-checks, and the globally reachable ones are kept', async () => {
+    const app = await stack.request('POST', '/v1/apps', { name: 'Special-purpose rows' });
+    const base = `/v1/apps/${app.body.id}`;
+    // This stack allows loopback (dev mode's DELIVERY_ALLOWED_CIDRS): those rows are the allowance at work.
+    const allowedHere = new Set(['127.0.0.0/8', '::1/128']);
+    let refusedCount = 0;
+    for (const { range, address, refused } of specialPurposeRows) {
+      const url = `http://${bracketed(address)}/hook`;
+      const saved = await stack.request('POST', `${base}/webhooks`, { url, events: ['message_sent'] });
+      const checked = await stack.request('POST', `${base}/url-checks`, { url });
+      assert.equal(checked.status, 200, url);
+      const phrase = `in ${describeRange(range)}`;
+      if (refused && !allowedHere.has(range.cidr)) {
+        refusedCount++;
+        assert.equal(saved.status, 422, url);
+        assert.equal(saved.body.error.code, 'invalid_url', url);
+        assert.ok(saved.body.error.message.includes(phrase), `${saved.body.error.message} lacks ${phrase}`);
+        assert.equal(checked.body.allowed, false, url);
+        assert.ok(checked.body.reason.includes(phrase), `${checked.body.reason} lacks ${phrase}`);
+      } else {
+        assert.equal(saved.status, 201, `${url}: ${JSON.stringify(saved.body)}`);
+        assert.deepEqual(checked.body, { allowed: true, url: saved.body.url, reason: null, warning: null });
+      }
+    }
+    assert.equal(refusedCount, specialPurposeRows.filter((r) => r.refused).length - allowedHere.size);
+    const list = await stack.request('GET', `${base}/webhooks?limit=100`);
+    assert.equal(list.body.data.length, specialPurposeRows.length - refusedCount, 'nothing refused was saved');
+  });
+});
+
 describe('delivery safety', () => {
   test('a name that resolves to a private address at delivery time is refused, recorded as blocked_destination, and not retried', async () => {
     const app = await stack.request('POST', '/v1/apps', { name: 'Rebind' });
@@ -438,12 +478,38 @@ describe('delivery safety', () => {
     const result: ChatEventResult = await stack.client.workflow.getHandle(res.body.workflow_id).result();
     assert.equal(result.deliveries[0]!.status, 'failed');
     assert.equal(result.deliveries[0]!.attempts, 1, 'not retried although the schedule allows another attempt');
-    assert.match(result.deliveries[0]!.error ?? '', /^blocked_destination: .*10\.9\.8\.7.*private/);
+    assert.match(
+      result.deliveries[0]!.error ?? '',
+      /^blocked_destination: .*resolves to 10\.9\.8\.7, in 10\.0\.0\.0\/8, Private-Use \(RFC 1918\), not globally reachable/,
+    );
     const [delivery] = await listDeliveriesForEvent(stack.db.pool, app.body.id, String(event.id));
     const attempts = await listAttempts(stack.db.pool, delivery!.id);
     assert.equal(attempts.length, 1);
     assert.equal(attempts[0]!.error_class, 'blocked_destination');
     assert.equal(attempts[0]!.status_code, null);
+  });
+
+  test('a name that resolves to an IETF protocol assignment at delivery time is blocked, and the log names the row', async () => {
+    const app = await stack.request('POST', '/v1/apps', { name: 'Protocol assignment' });
+    dnsAnswers.set('protocol.example-receiver.test', ['93.184.216.34']);
+    const hook = await stack.request('POST', `/v1/apps/${app.body.id}/webhooks`, {
+      url: 'http://protocol.example-receiver.test/hook',
+      events: ['message_sent'],
+    });
+    assert.equal(hook.status, 201);
+    dnsAnswers.set('protocol.example-receiver.test', ['192.0.0.100']);
+    const event = messageEvent();
+    const res = await stack.request('POST', `/v1/apps/${app.body.id}/events`, event);
+    const result: ChatEventResult = await stack.client.workflow.getHandle(res.body.workflow_id).result();
+    assert.equal(result.deliveries[0]!.status, 'failed');
+    const [delivery] = await listDeliveriesForEvent(stack.db.pool, app.body.id, String(event.id));
+    const attempts = await listAttempts(stack.db.pool, delivery!.id);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0]!.error_class, 'blocked_destination');
+    assert.equal(
+      attempts[0]!.error_message,
+      'host protocol.example-receiver.test resolves to 192.0.0.100, in 192.0.0.0/24, IETF Protocol Assignments (RFC 6890), not globally reachable',
+    );
   });
 
   for (const what of ['webhook', 'app'] as const) {

@@ -33,16 +33,25 @@ function tableResolver(table: Record<string, string[]>): Resolver & { calls: str
 
 /** [url, expected reason substring, and for literal hosts and local names: the resolver must not be asked]. */
 const REFUSED: Array<[string, string]> = [
-  ['http://169.254.169.254/latest/meta-data', 'host 169.254.169.254 is a link-local address'],
-  ['http://[::ffff:127.0.0.1]/', 'host ::ffff:7f00:1 is an IPv4-mapped IPv6 address (of 127.0.0.1)'],
-  ['http://[::ffff:7f00:1]/', 'IPv4-mapped IPv6 address (of 127.0.0.1)'],
-  ['http://[::ffff:a9fe:a9fe]/', 'IPv4-mapped IPv6 address (of 169.254.169.254)'],
-  ['http://2130706433/', 'host 127.0.0.1 is a loopback address'],
-  ['http://0x7f.1/', 'host 127.0.0.1 is a loopback address'],
-  ['http://0177.0.0.1/', 'host 127.0.0.1 is a loopback address'],
-  ['http://127.1/', 'host 127.0.0.1 is a loopback address'],
-  ['http://127.0.0.1./', 'host 127.0.0.1 is a loopback address'],
-  ['http://127.255.255.254:8080/x', 'host 127.255.255.254 is a loopback address'],
+  [
+    'http://169.254.169.254/latest/meta-data',
+    'host 169.254.169.254 is in 169.254.0.0/16, Link Local (RFC 3927), not globally reachable',
+  ],
+  [
+    'http://[::ffff:127.0.0.1]/',
+    'host ::ffff:7f00:1 is in ::ffff:0:0/96, IPv4-mapped Address (RFC 4291), carrying 127.0.0.1, not globally reachable',
+  ],
+  ['http://[::ffff:7f00:1]/', 'IPv4-mapped Address (RFC 4291), carrying 127.0.0.1, not globally reachable'],
+  ['http://[::ffff:a9fe:a9fe]/', 'IPv4-mapped Address (RFC 4291), carrying 169.254.169.254, not globally reachable'],
+  ['http://2130706433/', 'host 127.0.0.1 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable'],
+  ['http://0x7f.1/', 'host 127.0.0.1 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable'],
+  ['http://0177.0.0.1/', 'host 127.0.0.1 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable'],
+  ['http://127.1/', 'host 127.0.0.1 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable'],
+  ['http://127.0.0.1./', 'host 127.0.0.1 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable'],
+  [
+    'http://127.255.255.254:8080/x',
+    'host 127.255.255.254 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable',
+  ],
   ['http://localhost/', 'host localhost is a localhost name'],
   ['http://foo.localhost/', 'host foo.localhost is a localhost name'],
   ['http://LOCALHOST./', 'host localhost. is a localhost name'],
@@ -51,34 +60,64 @@ const REFUSED: Array<[string, string]> = [
   ['file:///etc/passwd', 'scheme file is not allowed'],
   ['https://user:pass@example.com/', 'must not contain a user name or password'],
   ['https://user@example.com/', 'must not contain a user name or password'],
-  ['http://10.0.0.1/', 'host 10.0.0.1 is a private address'],
-  ['http://172.16.5.4/', 'host 172.16.5.4 is a private address'],
-  ['http://192.168.1.1/', 'host 192.168.1.1 is a private address'],
-  ['http://100.64.0.1/', 'host 100.64.0.1 is a carrier-grade NAT address'],
-  ['http://[fd00::1]/', 'host fd00::1 is a unique-local (private) IPv6 address'],
-  ['http://[::1]/', 'host ::1 is a loopback address'],
-  ['http://0.0.0.0/', 'host 0.0.0.0 is an unspecified address'],
-  ['http://0/', 'host 0.0.0.0 is an unspecified address'],
-  ['http://0.1.2.3/', 'host 0.1.2.3 is an unspecified address'],
-  ['http://[::]/', 'host :: is an unspecified address'],
-  ['http://224.0.0.1/', 'host 224.0.0.1 is a multicast address'],
-  ['http://[ff02::1]/', 'host ff02::1 is a multicast address'],
-  ['http://255.255.255.255/', 'host 255.255.255.255 is the broadcast address'],
-  ['http://[fe80::1]/', 'host fe80::1 is a link-local address'],
-  ['http://[64:ff9b::7f00:1]/', 'host 64:ff9b::7f00:1 is a NAT64 (RFC 6052) address'],
-  ['http://[2002:7f00:1::]/', 'host 2002:7f00:1:: is a 6to4 address'],
-  ['http://[2001:db8::1]/', 'host 2001:db8::1 is a reserved address'],
-  ['http://192.0.2.1/', 'host 192.0.2.1 is a reserved address'],
-  ['http://240.0.0.1/', 'host 240.0.0.1 is a reserved address'],
+  ['http://10.0.0.1/', 'host 10.0.0.1 is in 10.0.0.0/8, Private-Use (RFC 1918), not globally reachable'],
+  ['http://172.16.5.4/', 'host 172.16.5.4 is in 172.16.0.0/12, Private-Use (RFC 1918), not globally reachable'],
+  ['http://192.168.1.1/', 'host 192.168.1.1 is in 192.168.0.0/16, Private-Use (RFC 1918), not globally reachable'],
+  [
+    'http://100.64.0.1/',
+    'host 100.64.0.1 is in 100.64.0.0/10, Shared Address Space (RFC 6598), not globally reachable',
+  ],
+  ['http://[fd00::1]/', 'host fd00::1 is in fc00::/7, Unique-Local (RFC 4193, RFC 8190), not globally reachable'],
+  ['http://[::1]/', 'host ::1 is in ::1/128, Loopback Address (RFC 4291), not globally reachable'],
+  ['http://0.0.0.0/', 'host 0.0.0.0 is in 0.0.0.0/32, "This host on this network" (RFC 1122), not globally reachable'],
+  ['http://0/', 'host 0.0.0.0 is in 0.0.0.0/32, "This host on this network" (RFC 1122), not globally reachable'],
+  ['http://0.1.2.3/', 'host 0.1.2.3 is in 0.0.0.0/8, "This network" (RFC 791), not globally reachable'],
+  ['http://[::]/', 'host :: is in ::/128, Unspecified Address (RFC 4291), not globally reachable'],
+  ['http://224.0.0.1/', 'host 224.0.0.1 is in 224.0.0.0/4, Multicast (RFC 5771), not a unicast destination'],
+  ['http://[ff02::1]/', 'host ff02::1 is in ff00::/8, Multicast (RFC 4291), not a unicast destination'],
+  [
+    'http://255.255.255.255/',
+    'host 255.255.255.255 is in 255.255.255.255/32, Limited Broadcast (RFC 8190, RFC 919), not globally reachable',
+  ],
+  ['http://[fe80::1]/', 'host fe80::1 is in fe80::/10, Link-Local Unicast (RFC 4291), not globally reachable'],
+  [
+    'http://[64:ff9b::7f00:1]/',
+    'host 64:ff9b::7f00:1 is in 64:ff9b::/96, IPv4-IPv6 Translat. (RFC 6052), carrying 127.0.0.1, in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable',
+  ],
+  [
+    'http://[2002:7f00:1::]/',
+    'host 2002:7f00:1:: is in 2002::/16, 6to4 (RFC 3056), carrying 127.0.0.1, in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable',
+  ],
+  ['http://[2001:db8::1]/', 'host 2001:db8::1 is in 2001:db8::/32, Documentation (RFC 3849), not globally reachable'],
+  [
+    'http://192.0.2.1/',
+    'host 192.0.2.1 is in 192.0.2.0/24, Documentation (TEST-NET-1) (RFC 5737), not globally reachable',
+  ],
+  ['http://240.0.0.1/', 'host 240.0.0.1 is in 240.0.0.0/4, Reserved (RFC 1112), not globally reachable'],
   [`https://example.com/${'a'.repeat(2049)}`, 'longer than 2048 characters'],
   ['not a url', 'not an absolute URL'],
   ['//example.com/x', 'not an absolute URL'],
   ['https://', 'not an absolute URL'],
-  ['https://internal.test/hook', 'host internal.test resolves to 10.0.0.5, a private address'],
-  ['https://mixed.test/hook', 'host mixed.test resolves to 192.168.0.7, a private address'],
-  ['https://metadata.test/', 'host metadata.test resolves to 169.254.169.254, a link-local address'],
-  ['https://mapped.test/', 'host mapped.test resolves to ::ffff:10.0.0.1, an IPv4-mapped IPv6 address (of 10.0.0.1)'],
-  ['https://v6-loopback.test/', 'host v6-loopback.test resolves to ::1, a loopback address'],
+  [
+    'https://internal.test/hook',
+    'host internal.test resolves to 10.0.0.5, in 10.0.0.0/8, Private-Use (RFC 1918), not globally reachable',
+  ],
+  [
+    'https://mixed.test/hook',
+    'host mixed.test resolves to 192.168.0.7, in 192.168.0.0/16, Private-Use (RFC 1918), not globally reachable',
+  ],
+  [
+    'https://metadata.test/',
+    'host metadata.test resolves to 169.254.169.254, in 169.254.0.0/16, Link Local (RFC 3927), not globally reachable',
+  ],
+  [
+    'https://mapped.test/',
+    'host mapped.test resolves to ::ffff:10.0.0.1, in ::ffff:0:0/96, IPv4-mapped Address (RFC 4291), carrying 10.0.0.1, not globally reachable',
+  ],
+  [
+    'https://v6-loopback.test/',
+    'host v6-loopback.test resolves to ::1, in ::1/128, Loopback Address (RFC 4291), not globally reachable',
+  ],
   ['https://nowhere.test/', 'host nowhere.test does not resolve (ENOTFOUND)'],
   ['https://empty.test/', 'host empty.test does not resolve'],
 ];
@@ -122,9 +161,16 @@ describe('checkDestination refuses', () => {
   test('an allowed CIDR opens only its own range', async () => {
     const policy = { allowHttp: true, allowedCidrs: ['10.0.0.0/8'] };
     const loopback = await checkDestination('http://127.0.0.1/', policy, tableResolver({}));
-    assert.deepEqual(loopback, { ok: false, reason: 'host 127.0.0.1 is a loopback address' });
+    assert.deepEqual(loopback, {
+      ok: false,
+      reason: 'host 127.0.0.1 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable',
+    });
     const mapped = await checkDestination('http://[::ffff:127.0.0.1]/', policy, tableResolver({}));
-    assert.deepEqual(mapped, { ok: false, reason: 'host ::ffff:7f00:1 is an IPv4-mapped IPv6 address (of 127.0.0.1)' });
+    assert.deepEqual(mapped, {
+      ok: false,
+      reason:
+        'host ::ffff:7f00:1 is in ::ffff:0:0/96, IPv4-mapped Address (RFC 4291), carrying 127.0.0.1, not globally reachable',
+    });
   });
 
   test('localhost names stay refused even when loopback is allowed', async () => {
@@ -205,11 +251,14 @@ describe('checkDestination allows', () => {
 
 test('checkAddress classifies one address and refuses what is not a canonical IP', () => {
   assert.deepEqual(checkAddress('52.0.0.1', OPEN_HTTP), { ok: true });
-  assert.deepEqual(checkAddress('10.0.0.5', OPEN_HTTP), { ok: false, reason: '10.0.0.5 is a private address' });
+  assert.deepEqual(checkAddress('10.0.0.5', OPEN_HTTP), {
+    ok: false,
+    reason: '10.0.0.5 is in 10.0.0.0/8, Private-Use (RFC 1918), not globally reachable',
+  });
   assert.deepEqual(checkAddress('10.0.0.5', { allowHttp: true, allowedCidrs: ['10.0.0.0/24'] }), { ok: true });
   assert.deepEqual(checkAddress('10.0.1.5', { allowHttp: true, allowedCidrs: ['10.0.0.0/24'] }), {
     ok: false,
-    reason: '10.0.1.5 is a private address',
+    reason: '10.0.1.5 is in 10.0.0.0/8, Private-Use (RFC 1918), not globally reachable',
   });
   // ipaddr.js alone would parse these as 127.0.0.1; a resolver never returns them, so they are refused.
   assert.deepEqual(checkAddress('0x7f.1', OPEN_HTTP), { ok: false, reason: '0x7f.1 is not an IP address' });
@@ -250,7 +299,10 @@ describe('createGuardedLookup', () => {
     await assert.rejects(lookupWith(lookup, 'mixed.test', { family: 6 }), (err: unknown) => {
       assert.ok(err instanceof BlockedDestinationError);
       assert.equal(err.code, 'ERR_BLOCKED_DESTINATION');
-      assert.equal(err.reason, 'host mixed.test resolves to 192.168.0.7, a private address');
+      assert.equal(
+        err.reason,
+        'host mixed.test resolves to 192.168.0.7, in 192.168.0.0/16, Private-Use (RFC 1918), not globally reachable',
+      );
       return true;
     });
   });
@@ -309,7 +361,10 @@ describe('connecting through the guarded lookup (real HTTP)', () => {
         // undici rejects with the lookup's own error object: no wrapping, no `cause`.
         assert.ok(err instanceof BlockedDestinationError, `got ${String(err)}`);
         assert.equal(err.code, 'ERR_BLOCKED_DESTINATION');
-        assert.equal(err.reason, 'host rebind.test resolves to 127.0.0.1, a loopback address');
+        assert.equal(
+          err.reason,
+          'host rebind.test resolves to 127.0.0.1, in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable',
+        );
         return true;
       });
       assert.deepEqual(resolver.calls, ['rebind.test', 'rebind.test']);
@@ -366,8 +421,8 @@ describe('connecting through the guarded lookup (real HTTP)', () => {
       assert.equal(server.seen.length, 1);
 
       for (const [host, reason] of [
-        ['127.0.0.1', 'host 127.0.0.1 is a loopback address'],
-        ['[::1]', 'host ::1 is a loopback address'],
+        ['127.0.0.1', 'host 127.0.0.1 is in 127.0.0.0/8, Loopback (RFC 1122), not globally reachable'],
+        ['[::1]', 'host ::1 is in ::1/128, Loopback Address (RFC 4291), not globally reachable'],
       ] as const) {
         await assert.rejects(
           request(`http://${host}:${server.port}/blocked`, { dispatcher: guarded }),

@@ -150,6 +150,7 @@ describe('OpenAPI document', () => {
       '404',
       '413',
       '415',
+      '429',
       '500',
       '503',
     ]);
@@ -165,6 +166,8 @@ describe('OpenAPI document', () => {
     assert.deepEqual(codesOf('404'), ['not_found']);
     assert.deepEqual(codesOf('401'), ['unauthorized', 'portal_session_expired', 'portal_session_revoked']);
     assert.ok((op.responses?.['503'] as { headers?: Record<string, unknown> }).headers?.['Retry-After']);
+    assert.deepEqual(codesOf('429'), ['rate_limited']);
+    assert.ok((op.responses?.['429'] as { headers?: Record<string, unknown> }).headers?.['Retry-After']);
     const header = ((op.parameters ?? []) as { in: string; name: string; required?: boolean }[]).find(
       (p) => p.in === 'header',
     );

@@ -6,7 +6,7 @@ import { listWebhookIds } from '../../db/queries/webhooks';
 import { nonBlankText } from '../../domain/event-body';
 import { apiKeyPrefix, generateApiKey, hashApiKey } from '../../security/api-keys';
 import { notifyWebhooksChanged } from '../../services/webhooks';
-import { notFound } from '../errors';
+import { ApiError, notFound } from '../errors';
 import { appParams, checkedUrl, destinationUrlField, timestamp, warningsField } from '../fields';
 import { listOf, page, pageQuerySchema } from '../pagination';
 import { defineRoute, type RouteContext } from '../route';
@@ -22,11 +22,24 @@ const alertUrlField = destinationUrlField.describe(
     'rules as a webhook url.',
 );
 
+const maxEventsPerSecondField = z
+  .number()
+  .int()
+  .min(1)
+  .max(1_000_000)
+  .nullable()
+  .describe(
+    'Events per second the events API accepts for this app (a token bucket of that size, shared by every API ' +
+      'process); above it, POST .../events answers 429 `rate_limited` with Retry-After and writes nothing. null: the ' +
+      "server's APP_MAX_EVENTS_PER_SECOND, or no limit when that is unset. Set with the admin key only.",
+  );
+
 export const createAppBodySchema = z
   .strictObject({
     name: nonBlankText(200),
     privacy: privacySchema.optional(),
     alert_url: alertUrlField.nullable().optional(),
+    max_events_per_second: maxEventsPerSecondField.optional(),
   })
   .meta({ id: 'CreateAppBody' });
 
@@ -35,8 +48,9 @@ export const updateAppBodySchema = z
     name: nonBlankText(200).optional(),
     privacy: privacySchema.optional(),
     alert_url: alertUrlField.nullable().optional(),
+    max_events_per_second: maxEventsPerSecondField.optional(),
   })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, privacy, alert_url')
+  .refine((b) => Object.keys(b).length > 0, 'send at least one of name, privacy, alert_url, max_events_per_second')
   // The refine has no JSON Schema form of its own: minProperties says it.
   .meta({ id: 'UpdateAppBody', minProperties: 1 });
 
@@ -53,6 +67,11 @@ export const appSchema = z
     privacy: privacySettingsSchema,
     api_key_prefix: z.string().nullable().describe('The first characters of the app key, to tell keys apart.'),
     alert_url: z.string().nullable().describe('Where "Webhook disabled" notifications go.'),
+    max_events_per_second: z
+      .number()
+      .int()
+      .nullable()
+      .describe("The app's own event quota; null: the server's APP_MAX_EVENTS_PER_SECOND, or no limit."),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -77,6 +96,7 @@ export function appJson(app: AppRow): z.input<typeof appSchema> {
     privacy: app.privacy,
     api_key_prefix: app.api_key_prefix,
     alert_url: app.alert_url,
+    max_events_per_second: app.max_events_per_second,
     created_at: app.created_at.toISOString(),
     updated_at: app.updated_at.toISOString(),
   };
@@ -131,6 +151,7 @@ export const appRoutes = [
     const app = await insertApp(ctx.deps.db, {
       ...body,
       alertUrl: alertUrl ?? null,
+      maxEventsPerSecond: body.max_events_per_second ?? null,
       apiKeyHash: key.hash,
       apiKeyPrefix: key.prefix,
     });
@@ -177,18 +198,25 @@ export const appRoutes = [
     operationId: 'updateApp',
     tags: ['Apps'],
     summary: 'Change an app',
-    description: 'Send `name`, `privacy`, `alert_url` or several. Privacy fields not sent keep their value.',
+    description:
+      'Send `name`, `privacy`, `alert_url`, `max_events_per_second` or several. Privacy fields not sent keep their ' +
+      "value. `max_events_per_second` is the operator's to set: only the admin key may send it (403 `forbidden`).",
     access: 'key',
     params: appParams,
     body: updateAppBodySchema,
     responses: { 200: { description: 'The changed app.', schema: appUpdatedSchema } },
     errors: ['invalid_url'],
   }).handle(async ({ body }, ctx) => {
+    // A quota protects the other apps: the app's own key (or its portal) may not lift it.
+    if (body.max_events_per_second !== undefined && ctx.principal.kind !== 'admin') {
+      throw new ApiError('forbidden', 'Only the admin key can change max_events_per_second');
+    }
     const { alertUrl, warnings } = await checkedAlertUrl(ctx, body.alert_url);
     const app = await updateApp(ctx.deps.db, ctx.app.id, {
       name: body.name,
       privacy: body.privacy,
       ...(alertUrl !== undefined ? { alertUrl } : {}),
+      ...(body.max_events_per_second !== undefined ? { maxEventsPerSecond: body.max_events_per_second } : {}),
     });
     // Deleted since scopeToApp read it: as gone as an unknown app.
     if (!app) throw notFound(`App ${ctx.app.id}`);

@@ -63,18 +63,28 @@ export const eventRoutes = [
         links: eventLinks,
       },
     },
-    errors: ['temporal_unavailable'],
+    errors: ['rate_limited', 'temporal_unavailable'],
   }).handle(async ({ headers, body }, ctx) => {
     // An id is what makes a retry safe, but an event without one is still an event: it is delivered, not refused.
     // Some HTTP clients add an Idempotency-Key of their own to every POST, so the body's id comes first.
     const eventId = body.id ?? headers['Idempotency-Key'] ?? `evt_${crypto.randomUUID().replaceAll('-', '')}`;
 
-    const result = await acceptEvent(ctx.deps, toChatEvent(ctx.app.id, eventId, body, new Date()));
+    // The quota comes with the app row the key lookup already read: an app without one costs no query for it.
+    const quota = ctx.app.max_events_per_second ?? ctx.deps.appMaxEventsPerSecond;
+    const result = await acceptEvent(ctx.deps, toChatEvent(ctx.app.id, eventId, body, new Date()), quota);
     switch (result.outcome) {
       case 'accepted':
         return { status: 202, body: { event_id: eventId, workflow_id: result.workflowId, status: 'accepted' } };
       case 'duplicate':
         return { status: 200, body: { event_id: eventId, workflow_id: result.workflowId, status: 'duplicate' } };
+      case 'rate_limited':
+        throw new ApiError(
+          'rate_limited',
+          `This app posts events faster than its quota of ${quota} per second: the event was not accepted and ` +
+            `nothing was written. Retry after ${result.retryAfterSeconds} s with the same id.`,
+          undefined,
+          { 'Retry-After': String(result.retryAfterSeconds) },
+        );
       case 'temporal_unavailable':
         throw new ApiError(
           'temporal_unavailable',

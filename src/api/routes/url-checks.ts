@@ -43,8 +43,8 @@ export const urlCheckRoutes = [
     summary: 'Check a destination URL before saving it',
     description:
       'Answers whether the service would accept this URL for a webhook or an alert_url, and why not, with the same ' +
-      'rules as saving (absolute https, or http where the service allows it; no private, loopback or link-local ' +
-      'address, literal or resolved). Saves nothing.',
+      'rules as saving (absolute https, or http where the service allows it; no address that is not globally ' +
+      'reachable, literal or resolved, and the reason names its special-purpose range). Saves nothing.',
     access: 'key',
     params: appParams,
     body: urlCheckBodySchema,

@@ -101,7 +101,8 @@ export const webhookRoutes = [
     summary: 'Create a webhook',
     description:
       '`conditions` are required with the `custom_condition` event and refused without it; `events` must not repeat. ' +
-      'The URL must be https (http only where the service allows it) and must not point at a private address. ' +
+      'The URL must be https (http only where the service allows it) and must not point at an address that is not ' +
+      'globally reachable (the IANA special-purpose registries; the refusal names the range). ' +
       'Answers with the webhook and its signing `secret`.',
     access: 'key',
     params: webhookParams.pick({ app_id: true }),

@@ -13,6 +13,8 @@ export interface AppRow {
   alert_url: string | null;
   /** Portal sessions issued under an earlier epoch are revoked. */
   portal_epoch: number;
+  /** Events per second the events API accepts for this app; null: APP_MAX_EVENTS_PER_SECOND, or no limit. */
+  max_events_per_second: number | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -23,14 +25,24 @@ export async function insertApp(
     name: string;
     privacy?: Partial<PrivacySettings>;
     alertUrl?: string | null;
+    maxEventsPerSecond?: number | null;
     apiKeyHash: string;
     apiKeyPrefix: string;
   },
 ): Promise<AppRow> {
   const privacy = { ...DEFAULT_PRIVACY, ...input.privacy };
   const { rows } = await db.query<AppRow>(
-    'INSERT INTO apps (id, name, privacy, alert_url, api_key_hash, api_key_prefix) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
-    [newId('app'), input.name, privacy, input.alertUrl ?? null, input.apiKeyHash, input.apiKeyPrefix],
+    `INSERT INTO apps (id, name, privacy, alert_url, api_key_hash, api_key_prefix, max_events_per_second)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [
+      newId('app'),
+      input.name,
+      privacy,
+      input.alertUrl ?? null,
+      input.apiKeyHash,
+      input.apiKeyPrefix,
+      input.maxEventsPerSecond ?? null,
+    ],
   );
   return rows[0]!;
 }
@@ -63,13 +75,28 @@ export async function listApps(
 export async function updateApp(
   db: Queryable,
   id: string,
-  patch: { name?: string; privacy?: Partial<PrivacySettings>; alertUrl?: string | null },
+  patch: {
+    name?: string;
+    privacy?: Partial<PrivacySettings>;
+    alertUrl?: string | null;
+    maxEventsPerSecond?: number | null;
+  },
 ): Promise<AppRow | undefined> {
   const { rows } = await db.query<AppRow>(
     `UPDATE apps SET name = COALESCE($2, name), privacy = privacy || $3::jsonb,
-       alert_url = CASE WHEN $4::boolean THEN $5 ELSE alert_url END, updated_at = now()
+       alert_url = CASE WHEN $4::boolean THEN $5 ELSE alert_url END,
+       max_events_per_second = CASE WHEN $6::boolean THEN $7::integer ELSE max_events_per_second END,
+       updated_at = now()
      WHERE id = $1 RETURNING *`,
-    [id, patch.name ?? null, patch.privacy ?? {}, 'alertUrl' in patch, patch.alertUrl ?? null],
+    [
+      id,
+      patch.name ?? null,
+      patch.privacy ?? {},
+      'alertUrl' in patch,
+      patch.alertUrl ?? null,
+      patch.maxEventsPerSecond !== undefined,
+      patch.maxEventsPerSecond ?? null,
+    ],
   );
   return rows[0];
 }
