@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 
 import { payloadDataConverter, type PayloadKey } from './codec';
+import { sdkConnectionOptions, type TemporalSecurity } from './connection-options';
 
 export interface TemporalClientHandle {
   client: Client;
@@ -17,8 +18,10 @@ export function createTemporalClient(opts: {
   namespace: string;
   /** Encrypt payloads with these (TEMPORAL_PAYLOAD_KEYS); undefined: in the clear. */
   payloadKeys: PayloadKey[] | undefined;
+  /** TLS, mTLS and API key (the config's `temporal.security`); undefined: plain text. */
+  security?: TemporalSecurity;
 }): TemporalClientHandle {
-  const connection = Connection.lazy({ address: opts.address });
+  const connection = Connection.lazy(sdkConnectionOptions(opts.address, opts.security));
   const client = new Client({
     connection,
     namespace: opts.namespace,
