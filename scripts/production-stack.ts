@@ -8,6 +8,7 @@
  *   npm run stack -- --apis 1 --workers 3    other counts
  *   npm run stack -- --no-fairness           matching.enableFairness off on the server
  *   npm run stack -- --keep                  keep the data and logs folder after stopping
+ *   npm run stack -- --build-only            build (or find) the Go binaries and the production build, then exit
  *
  * The first run builds the Temporal server, temporal-sql-tool and the UI server with Go (a few minutes); they are
  * cached in ~/.cache/chat-webhooks/go/, so later runs start in seconds. Ports: compose's (API 3000, 3001…, UI 8233,
@@ -17,9 +18,9 @@ import net from 'node:net';
 import { parseArgs } from 'node:util';
 
 import { freePortForChild } from '../src/net/free-port';
-import { STACK_VERSIONS, startProductionStack } from '../support/production-stack';
+import { ensureGoBinaries, ensureRelease, STACK_VERSIONS, startProductionStack } from '../support/production-stack';
 
-const USAGE = 'usage: npm run stack -- [--apis N] [--workers N] [--no-ui] [--no-fairness] [--keep]';
+const USAGE = 'usage: npm run stack -- [--apis N] [--workers N] [--no-ui] [--no-fairness] [--keep] [--build-only]';
 
 async function portOr(preferred: number): Promise<number> {
   const free = await new Promise<boolean>((resolve) => {
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
         'no-ui': { type: 'boolean', default: false },
         'no-fairness': { type: 'boolean', default: false },
         keep: { type: 'boolean', default: false },
+        'build-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -60,6 +62,13 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const log = (line: string) => process.stderr.write(`[stack] ${line}\n`);
+  if (values['build-only']) {
+    const t = Date.now();
+    const [bins] = await Promise.all([ensureGoBinaries(log), ensureRelease(log)]);
+    log(`built or found in ${Math.round((Date.now() - t) / 1000)} s: ${bins.server}, ${bins.sqlTool}, ${bins.ui}`);
     return;
   }
   const apis = count('apis', values.apis, 2);
@@ -76,7 +85,7 @@ async function main(): Promise<void> {
     apiPorts,
     temporalPort: await portOr(7233),
     uiPort: await portOr(8233),
-    log: (line) => process.stderr.write(`[stack] ${line}\n`),
+    log,
   });
   let stopping = false;
   const stop = async () => {

@@ -159,6 +159,47 @@ async function schemaDir(): Promise<string> {
  * other (the second reuses the first's compiled packages); the UI server builds beside them.
  */
 export async function ensureGoBinaries(log: (line: string) => void = () => undefined): Promise<GoBinaries> {
+  return withBuildLock(path.join(cacheDir(), 'go', '.build-lock'), log, () => buildGoBinaries(log));
+}
+
+/**
+ * One build at a time per cache: stacks started at once (test files in parallel) wait for the first to finish its
+ * build, then find the binaries. A lock left by a process that died is taken over.
+ */
+async function withBuildLock<T>(lock: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  let told = false;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch {
+      const holder = Number(fs.readFileSync(path.join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
+      let alive: boolean;
+      try {
+        if (holder > 0) process.kill(holder, 0);
+        alive = holder > 0;
+      } catch {
+        alive = false;
+      }
+      if (!alive && holder > 0) {
+        fs.rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (!told) log(`waiting for another process's build (${lock})`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 2_000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+async function buildGoBinaries(log: (line: string) => void): Promise<GoBinaries> {
   const [[server, sqlTool], ui] = await Promise.all([
     (async () => {
       const server = await goInstall(GO_BINARIES.server, log);
@@ -197,35 +238,39 @@ function sourceHash(): string {
 export async function ensureRelease(log: (line: string) => void = () => undefined): Promise<string> {
   const dir = path.join(cacheDir(), 'release', sourceHash());
   const marker = path.join(dir, '.complete');
-  if (!fs.existsSync(marker)) {
-    const started = Date.now();
-    log('building chat-webhooks for production (tsc and the workflow bundle)');
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-    const tsc = require.resolve('typescript/bin/tsc', { paths: [PACKAGE_ROOT] });
-    await execFileAsync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')], {
-      cwd: PACKAGE_ROOT,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const { bundleWorkflowCode } = await import('@temporalio/worker');
-    const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-    const bundle = await bundleWorkflowCode({
-      workflowsPath: path.join(PACKAGE_ROOT, 'workflows'),
-      logger: silent as never,
-    });
-    fs.writeFileSync(path.join(dir, 'dist', 'workflow-bundle.js'), bundle.code);
-    fs.mkdirSync(path.join(dir, 'bin'));
-    fs.copyFileSync(path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js'), path.join(dir, 'bin', 'chat-webhooks.js'));
-    fs.copyFileSync(path.join(PACKAGE_ROOT, 'package.json'), path.join(dir, 'package.json'));
-    fs.cpSync(path.join(PACKAGE_ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
-    fs.symlinkSync(path.join(PACKAGE_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-    fs.mkdirSync(path.join(dir, 'portal'));
-    // The portal is built by `npm run build` (setup.sh); linked, so a rebuild shows without a new release.
-    fs.symlinkSync(path.join(PACKAGE_ROOT, 'portal', 'dist'), path.join(dir, 'portal', 'dist'));
-    fs.writeFileSync(marker, new Date().toISOString());
-    log(`built chat-webhooks in ${Math.round((Date.now() - started) / 1000)} s`);
-  }
+  if (!fs.existsSync(marker)) await withBuildLock(`${dir}.lock`, log, () => buildRelease(dir, marker, log));
   return dir;
+}
+
+async function buildRelease(dir: string, marker: string, log: (line: string) => void): Promise<void> {
+  // Another process may have finished it while this one waited for the lock.
+  if (fs.existsSync(marker)) return;
+  const started = Date.now();
+  log('building chat-webhooks for production (tsc and the workflow bundle)');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [PACKAGE_ROOT] });
+  await execFileAsync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')], {
+    cwd: PACKAGE_ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const { bundleWorkflowCode } = await import('@temporalio/worker');
+  const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: path.join(PACKAGE_ROOT, 'workflows'),
+    logger: silent as never,
+  });
+  fs.writeFileSync(path.join(dir, 'dist', 'workflow-bundle.js'), bundle.code);
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.copyFileSync(path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js'), path.join(dir, 'bin', 'chat-webhooks.js'));
+  fs.copyFileSync(path.join(PACKAGE_ROOT, 'package.json'), path.join(dir, 'package.json'));
+  fs.cpSync(path.join(PACKAGE_ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
+  fs.symlinkSync(path.join(PACKAGE_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  fs.mkdirSync(path.join(dir, 'portal'));
+  // The portal is built by `npm run build` (setup.sh); linked, so a rebuild shows without a new release.
+  fs.symlinkSync(path.join(PACKAGE_ROOT, 'portal', 'dist'), path.join(dir, 'portal', 'dist'));
+  fs.writeFileSync(marker, new Date().toISOString());
+  log(`built chat-webhooks in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
