@@ -8,8 +8,11 @@
  * The first run on a machine builds the Go binaries (minutes); later runs take them from ~/.cache/chat-webhooks/go.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
@@ -18,7 +21,12 @@ import { createChatWebhooksClient, ok } from '../../src/client';
 import { type Receiver, startReceiver } from '../../src/receiver/recording-receiver';
 import { WorkflowType } from '../../src/temporal/contracts';
 import { findLeaks, payloadKeyMaterial } from '../../support/log-leaks';
-import { type ProductionStack, startProductionStack } from '../../support/production-stack';
+import {
+  DEPLOY_DIR,
+  ensureGoBinaries,
+  type ProductionStack,
+  startProductionStack,
+} from '../../support/production-stack';
 
 let stack: ProductionStack;
 let receiver: Receiver;
@@ -143,3 +151,13 @@ test(
     assert.deepEqual(stack.unexpectedExits(), []);
   },
 );
+
+test('the server knows every dynamic config key the stack and docker-compose set (fairness included)', async () => {
+  const { server } = await ensureGoBinaries();
+  const { stdout, stderr } = await promisify(execFile)(server, [
+    'validate-dynamic-config',
+    path.join(DEPLOY_DIR, 'dynamic-config.yaml'),
+  ]);
+  // A misspelled or unknown key is only a warning to the server, which would then ignore it.
+  assert.doesNotMatch(stdout + stderr, /warning|error/i, stdout + stderr);
+});
