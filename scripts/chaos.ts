@@ -5,6 +5,7 @@
  *   npm run chaos                          2000 events, 3 webhooks
  *   npm run chaos -- --events 200          (or --quick) the size the test suite runs
  *   npm run chaos -- --json                a machine-readable summary as the last line of stdout
+ *   npm run chaos -- --stack production    on `npm run stack`'s topology (Temporal server on Postgres, 2 api, 2 worker)
  *
  * Other flags: --webhooks N (default 3), --concurrency N (events in flight, default 8), --send-seconds S (how long
  * sending is spread over), --drain-timeout S, --no-postgres-restart, --keep-logs (keep the processes' logs).
@@ -20,8 +21,13 @@
  *   request is answered at random: 30% 500, 10% hang past the delivery timeout, 5% connection reset, the rest 200.
  *   Every request is recorded and its signature checked with the standardwebhooks library.
  *
+ * With `--stack production` (scripts/chaos/stacks.ts) it runs instead on support/production-stack.ts: its own Postgres
+ * cluster (Temporal's databases and ours), the Temporal server built from its Go module, two api and two worker
+ * processes from the production build; the sender alternates between the apis and sends a refused event to the other.
+ *
  * While the events are sent (same event id again after any refusal), the worker is SIGKILLed 3 times, the Temporal
- * server restarted once and Postgres restarted once (`pg_ctlcluster`). Then the receivers answer 200 to everything, the
+ * server restarted once and Postgres restarted once (`pg_ctlcluster`; the production stack's own cluster by a fast
+ * shutdown and start), and on the production stack one api process is SIGKILLed for 10 s while the other takes the load. Then the receivers answer 200 to everything, the
  * run waits until no delivery is pending and every chat-event workflow is closed, and checks the receivers' records
  * against the delivery log. Progress goes to stderr; the report (a markdown table) to stdout. Exit code 1 when a check
  * fails.

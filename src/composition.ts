@@ -87,6 +87,7 @@ export async function startApi(
             address: parts.temporal.address,
             namespace: config.temporal.namespace,
             payloadKeys: config.temporal.payloadKeys,
+            security: config.temporal.security,
           }),
           eagerStart: false,
         };
@@ -155,6 +156,7 @@ export async function startConfiguredWorker(
         address: parts.temporalAddress,
         namespace: config.temporal.namespace,
         payloadKeys: config.temporal.payloadKeys,
+        security: config.temporal.security,
       });
   const conversationsClient = parts.conversationsClient ?? own!.client;
   const handle = await startWorker({
@@ -182,6 +184,7 @@ export async function startConfiguredWorker(
     },
     workflowBundlePath: config.temporal.workflowBundlePath,
     payloadKeys: config.temporal.payloadKeys,
+    security: config.temporal.security,
     shutdownGraceMs: config.shutdownGraceMs,
     tuning: { ...config.worker.tuning, ...parts.tuning },
   });

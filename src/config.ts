@@ -6,11 +6,14 @@
  * - production (`NODE_ENV=production`, or the `api`, `worker` and `migrate` subcommands): the values each role needs
  *   (see PRODUCTION_REQUIREMENTS) must be set, and start-up names every one that is missing.
  */
+import fs from 'node:fs';
+
 import { z } from 'zod';
 
 import { parseDuration, parseRetrySchedule } from './domain/durations';
 import { invalidCidrs } from './security/destination';
 import { parsePayloadKeys, type PayloadKey } from './temporal/codec';
+import type { TemporalSecurity } from './temporal/connection-options';
 
 export type Role = 'dev' | 'api' | 'worker' | 'migrate' | 'tool';
 
@@ -107,6 +110,21 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().optional(),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_TASK_QUEUE: z.string().default('chat-webhooks'),
+  /**
+   * Connect to Temporal over TLS. Default: on when any TEMPORAL_TLS_* variable or TEMPORAL_API_KEY is set (Temporal
+   * Cloud with an API key needs TLS and nothing else: the system's CAs trust it).
+   */
+  TEMPORAL_TLS: bool.optional(),
+  /** Client certificate for mutual TLS (Temporal Cloud's mTLS auth, a cluster with requireClientAuth): a PEM or its file's path. */
+  TEMPORAL_TLS_CERT: z.string().optional(),
+  /** The client certificate's private key: a PEM or its file's path. Needed with TEMPORAL_TLS_CERT. */
+  TEMPORAL_TLS_KEY: z.string().optional(),
+  /** CA that signed the server's certificate, when the system does not trust it: a PEM or its file's path. */
+  TEMPORAL_TLS_CA: z.string().optional(),
+  /** Name the server's certificate is checked against, when it differs from TEMPORAL_ADDRESS's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  /** Temporal Cloud API key (sent as a bearer token on every call): the key or its file's path. Implies TLS. */
+  TEMPORAL_API_KEY: z.string().optional(),
   /** Path of the `temporal` CLI used for the dev server. Unset: PATH, then Python's scripts folder. */
   TEMPORAL_CLI_PATH: z.string().optional(),
   /** gRPC port of the dev server that dev mode starts. */
@@ -221,6 +239,8 @@ export interface Config {
     /** Encrypt payloads with these; undefined with encryption on: dev mode generates them. */
     payloadKeys: PayloadKey[] | undefined;
     payloadEncryption: boolean;
+    /** TLS, mTLS and API key of every connection to TEMPORAL_ADDRESS. */
+    security: TemporalSecurity;
   };
   delivery: {
     timeoutMs: number;
@@ -330,6 +350,7 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
       // undefined: dev generates keys (serve.ts); production has them, or has encryption turned off.
       payloadKeys: e.TEMPORAL_PAYLOAD_ENCRYPTION === 'off' ? undefined : e.TEMPORAL_PAYLOAD_KEYS,
       payloadEncryption: e.TEMPORAL_PAYLOAD_ENCRYPTION === 'on',
+      security: temporalSecurity(e),
     },
     codec: {
       apiKey: e.CODEC_API_KEY,
@@ -367,6 +388,71 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
         maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       }),
     },
+  };
+}
+
+/**
+ * A PEM given inline, or the path of a file holding one. Read once at start-up, so a wrong path or a file that is no
+ * PEM stops the process with its variable's name instead of failing at the first connection.
+ */
+function pemOrFile(name: string, value: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
+  let text = value;
+  if (!value.includes('-----BEGIN')) {
+    try {
+      text = fs.readFileSync(value, 'utf8');
+    } catch (error) {
+      throw new ConfigError(
+        `${name}: not a PEM, and not a readable file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give the PEM itself or its file's path`,
+      );
+    }
+  }
+  // "PRIVATE KEY" also matches "RSA PRIVATE KEY" and "EC PRIVATE KEY".
+  if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(text))
+    throw new ConfigError(`${name}: holds no PEM ${kind.toLowerCase()} (-----BEGIN …${kind}-----)`);
+  return Buffer.from(text);
+}
+
+/** An inline value, or a file holding it (a path: starts with / or .), trimmed. */
+function valueOrFile(name: string, value: string): string {
+  if (!value.startsWith('/') && !value.startsWith('.')) return value;
+  try {
+    const text = fs.readFileSync(value, 'utf8').trim();
+    if (!text) throw new ConfigError(`${name}: ${value} is empty`);
+    return text;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${name}: cannot read ${value} (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+}
+
+function temporalSecurity(e: z.infer<typeof envSchema>): TemporalSecurity {
+  const { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_CA: ca } = e;
+  const serverName = e.TEMPORAL_TLS_SERVER_NAME;
+  if (cert !== undefined && key === undefined)
+    throw new ConfigError('TEMPORAL_TLS_CERT is set without TEMPORAL_TLS_KEY: mutual TLS needs both');
+  if (key !== undefined && cert === undefined)
+    throw new ConfigError('TEMPORAL_TLS_KEY is set without TEMPORAL_TLS_CERT: mutual TLS needs both');
+  const anyTls = cert !== undefined || ca !== undefined || serverName !== undefined;
+  if (e.TEMPORAL_TLS === false && anyTls)
+    throw new ConfigError('TEMPORAL_TLS=false, but TEMPORAL_TLS_CERT, _KEY, _CA or _SERVER_NAME is set: remove one');
+  const apiKey = e.TEMPORAL_API_KEY === undefined ? undefined : valueOrFile('TEMPORAL_API_KEY', e.TEMPORAL_API_KEY);
+  const tlsOn = e.TEMPORAL_TLS ?? (anyTls || apiKey !== undefined);
+  return {
+    tls: tlsOn
+      ? {
+          ...(ca !== undefined ? { ca: pemOrFile('TEMPORAL_TLS_CA', ca, 'CERTIFICATE') } : {}),
+          ...(cert !== undefined && key !== undefined
+            ? {
+                clientCert: {
+                  cert: pemOrFile('TEMPORAL_TLS_CERT', cert, 'CERTIFICATE'),
+                  key: pemOrFile('TEMPORAL_TLS_KEY', key, 'PRIVATE KEY'),
+                },
+              }
+            : {}),
+          ...(serverName !== undefined ? { serverName } : {}),
+        }
+      : undefined,
+    apiKey,
   };
 }
 

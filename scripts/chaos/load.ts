@@ -19,6 +19,8 @@ export interface SendStats {
   /** Events whose sending ended without a 202 or a duplicate 200. */
   rejected: Array<{ eventId: string; status: number; body: unknown }>;
   maxTriesForOneEvent: number;
+  /** Events each api accepted (202 or duplicate 200), by its URL. */
+  acceptedBy: Record<string, number>;
   done: number;
   outcomes: Map<string, 'accepted' | 'duplicate' | 'rejected'>;
 }
@@ -33,6 +35,7 @@ export function newSendStats(): SendStats {
     connectionErrors: 0,
     rejected: [],
     maxTriesForOneEvent: 0,
+    acceptedBy: {},
     done: 0,
     outcomes: new Map(),
   };
@@ -54,9 +57,12 @@ function eventBody(i: number): EventBody {
   };
 }
 
-/** Sends every event, spread over `sendMs`, with at most `concurrency` in flight; retries refusals with the same id. */
+/**
+ * Sends every event, spread over `sendMs`, with at most `concurrency` in flight; retries refusals with the same id.
+ * With several APIs (a load balancer's view), events take turns, and a try after a refusal goes to the next one.
+ */
 export async function sendEvents(opts: {
-  apiUrl: string;
+  apiUrls: string[];
   key: string;
   appId: string;
   count: number;
@@ -66,7 +72,10 @@ export async function sendEvents(opts: {
   stopped: () => boolean;
 }): Promise<void> {
   const { stats } = opts;
-  const api = createChatWebhooksClient({ baseUrl: opts.apiUrl, apiKey: opts.key });
+  const apis = opts.apiUrls.map((baseUrl) => ({
+    baseUrl,
+    client: createChatWebhooksClient({ baseUrl, apiKey: opts.key }),
+  }));
   const start = Date.now();
   let next = 0;
   const sendOne = async (i: number) => {
@@ -80,8 +89,10 @@ export async function sendEvents(opts: {
       stats.maxTriesForOneEvent = Math.max(stats.maxTriesForOneEvent, tries);
       stats.requests++;
       let answer: ApiAnswer | undefined;
+      const api = apis[(i + tries - 1) % apis.length]!;
+      const accepted = () => (stats.acceptedBy[api.baseUrl] = (stats.acceptedBy[api.baseUrl] ?? 0) + 1);
       try {
-        const { data, error, response } = await api.POST('/v1/apps/{app_id}/events', {
+        const { data, error, response } = await api.client.POST('/v1/apps/{app_id}/events', {
           params: { path: { app_id: opts.appId } },
           body,
           signal: AbortSignal.timeout(15_000),
@@ -92,11 +103,13 @@ export async function sendEvents(opts: {
       }
       if (answer?.status === 202) {
         stats.accepted++;
+        accepted();
         stats.outcomes.set(id, 'accepted');
         return;
       }
       if (answer?.status === 200 && answer.body?.status === 'duplicate') {
         stats.duplicates++;
+        accepted();
         stats.outcomes.set(id, 'duplicate');
         return;
       }
@@ -112,7 +125,8 @@ export async function sendEvents(opts: {
         stats.outcomes.set(id, 'rejected');
         return;
       }
-      await sleep(Math.min(250 * 2 ** Math.min(tries - 1, 3), 2_000));
+      // A refusal by one of several APIs is retried at once on the next; by all of them, after a backoff.
+      if (tries % apis.length === 0) await sleep(Math.min(250 * 2 ** Math.min(tries / apis.length - 1, 3), 2_000));
     }
   };
   const lanes = Array.from({ length: opts.concurrency }, async () => {

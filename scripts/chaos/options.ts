@@ -22,10 +22,13 @@ export interface Options {
   drainTimeoutMs: number;
   postgresRestart: boolean;
   keepLogs: boolean;
+  /** dev: the CLI's dev server (SQLite) and one api and worker; production: `npm run stack`'s topology. */
+  stack: 'dev' | 'production';
 }
 
 export const USAGE = `usage: npm run chaos -- [--events N | --quick] [--webhooks N] [--json] [--concurrency N] [--send-seconds S]
-                        [--drain-timeout S] [--no-postgres-restart] [--keep-logs]`;
+                        [--drain-timeout S] [--no-postgres-restart] [--keep-logs]
+                        [--stack dev|production]`;
 
 export class UsageError extends Error {}
 
@@ -50,6 +53,7 @@ function parseFlags(argv: string[]) {
         'drain-timeout': { type: 'string' },
         'no-postgres-restart': { type: 'boolean', default: false },
         'keep-logs': { type: 'boolean', default: false },
+        stack: { type: 'string', default: 'dev' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -65,6 +69,8 @@ export function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
+  if (values.stack !== 'dev' && values.stack !== 'production')
+    throw new UsageError(`--stack must be dev or production, not ${values.stack}`);
   const events = positive('events', values.events, values.quick ? 200 : 2000);
   return {
     events,
@@ -79,5 +85,6 @@ export function parseOptions(argv: string[]): Options {
     drainTimeoutMs: positive('drain-timeout', values['drain-timeout'], Math.max(240, Math.round(events * 0.3))) * 1000,
     postgresRestart: !values['no-postgres-restart'],
     keepLogs: values['keep-logs'],
+    stack: values.stack,
   };
 }

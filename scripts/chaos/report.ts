@@ -8,7 +8,6 @@ import type { Drained } from './drain';
 import type { Fault } from './faults';
 import type { SendStats } from './load';
 import { DELIVERY_TIMEOUT_MS, type Options } from './options';
-import type { Service } from './stack';
 
 export interface UnexpectedExit {
   process: string;
@@ -22,7 +21,8 @@ export interface UnexpectedExit {
 
 export interface RunRecord {
   opts: Options;
-  database: 'postgres' | 'pglite';
+  /** What ran: the dev server and which database, or the production stack. */
+  stack: { kind: 'dev' | 'production'; database: 'postgres' | 'pglite'; description: string };
   postgresRestart: string;
   analysis: Analysis;
   faults: Fault[];
@@ -33,8 +33,8 @@ export interface RunRecord {
   sendStart: number;
   /** When the sender finished; 0 if it never did. */
   sendEnd: number;
-  /** The api and worker, whose last output goes to stderr when something failed. */
-  services: Service[];
+  /** The api and worker processes, whose last output goes to stderr when something failed. */
+  services: Array<{ name: string; outputTail(): string }>;
 }
 
 /** Writes the report; returns whether every check passed. */
@@ -49,7 +49,8 @@ export function report(record: RunRecord): boolean {
     ok,
     events: opts.events,
     webhooks: opts.webhooks,
-    database: record.database,
+    stack: record.stack.kind,
+    database: record.stack.database,
     postgres_restart: postgresRestart,
     checks: analysis.checks,
     faults: faults.map((x) => ({
@@ -75,6 +76,7 @@ export function report(record: RunRecord): boolean {
       refused_other_5xx: stats.refused5xx,
       connection_errors: stats.connectionErrors,
       max_tries_for_one_event: stats.maxTriesForOneEvent,
+      accepted_by_api: Object.values(stats.acceptedBy),
     },
     figures: f,
     elapsed_s: {
@@ -96,7 +98,7 @@ export function report(record: RunRecord): boolean {
 
   // The report.
   const rows: Array<[string, string]> = [
-    ['Database', record.database === 'postgres' ? 'real Postgres (fresh database on DATABASE_URL)' : 'embedded PGlite'],
+    ['Stack', record.stack.description],
     ['Events sent / webhooks', `${opts.events} / ${opts.webhooks}`],
     ['Deliveries (log) / by status', `${f.deliveries} / ${JSON.stringify(f.deliveriesByStatus)}`],
     ['Faults', faults.map((x) => `${x.kind} @${seconds(x.start)}s (${seconds(x.end - x.start)}s)`).join(', ')],
@@ -112,6 +114,9 @@ export function report(record: RunRecord): boolean {
       'API refusals (503 / other 5xx / connection)',
       `${refusals} (${stats.refused503} / ${stats.refused5xx} / ${stats.connectionErrors}); max tries for one event ${stats.maxTriesForOneEvent}`,
     ],
+    ...(Object.keys(stats.acceptedBy).length > 1
+      ? ([['Events accepted by each api', Object.values(stats.acceptedBy).join(' / ')]] as Array<[string, string]>)
+      : []),
     ['Receipts at receivers (chaos / calm phase)', `${f.receipts} (${f.receiptsChaosPhase} / ${f.receiptsCalmPhase})`],
     ['Receipts by answer', JSON.stringify(f.receiptsByAnswer)],
     [
@@ -163,7 +168,7 @@ export function report(record: RunRecord): boolean {
   process.stdout.write(lines.join('\n') + '\n');
   if (!ok || unexpectedExits.length > 0) {
     for (const service of record.services) {
-      process.stderr.write(`--- last output of ${service.role} ---\n${service.outputTail()}\n`);
+      process.stderr.write(`--- last output of ${service.name} ---\n${service.outputTail()}\n`);
     }
     for (const e of unexpectedExits)
       if (e.tail) process.stderr.write(`--- ${e.process} before its unexpected exit ---\n${e.tail}\n`);

@@ -2,32 +2,21 @@
  * One chaos run: set up the stack and the receivers, send every event while the faults happen, let everything drain,
  * then check and report.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { bundleWorkflowCode } from '@temporalio/worker';
-
 import { createChatWebhooksClient, ok } from '../../src/client';
-import { migrate } from '../../src/db/migrate';
-import { createPool, type Db } from '../../src/db/pool';
-// Ports below the ephemeral range: the API gets its port back when it restarts, even while other tests run.
-import { freePortForChild } from '../../src/net/free-port';
-import { generateSecretsKey } from '../../src/security/secret-box';
-import { generatePayloadKeys } from '../../src/temporal/codec';
-import { findTemporalCli, TEMPORAL_CLI_INSTALL_HELP } from '../../src/temporal/dev-server';
-import { WORKFLOWS_PATH } from '../../src/temporal/worker';
 import { findLeaks, payloadKeyMaterial } from '../../support/log-leaks';
 import { analyse } from './analysis';
-import { type Cleanup, log, RUN_START, seconds } from './common';
+import { type Cleanup, log, seconds } from './common';
 import { drainAndGather } from './drain';
 import { injectFaults } from './faults';
 import { newSendStats, sendEvents } from './load';
-import { DELIVERY_TIMEOUT_MS, type Options, RETRY_SCHEDULE } from './options';
+import type { Options } from './options';
 import { startReceivers } from './receivers';
 import { report } from './report';
-import { createDatabase, Service, startTemporal, stopTemporal } from './stack';
+import { setUpDevStack, setUpProductionStack } from './stacks';
 
 export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'chat-webhooks-chaos-'));
@@ -37,81 +26,18 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   });
   log(`${opts.events} events, ${opts.webhooks} webhooks, sending over ~${opts.sendSeconds}s; work folder ${tmp}`);
 
-  // The SDK's downloaded server cannot be restarted, so the launcher's fallback to it is no use here.
-  const cli = findTemporalCli(process.env.TEMPORAL_CLI_PATH);
-  if (!cli)
-    throw new Error(`${TEMPORAL_CLI_INSTALL_HELP}\n(the chaos run needs the CLI itself: it restarts the server)`);
-
-  // Setup: database, Temporal and the workflow bundle at once.
   const setupStart = Date.now();
-  const serverUrl = process.env.DATABASE_URL || undefined;
-  const [db, temporal, bundlePath] = await Promise.all([
-    (async () => {
-      const created = await createDatabase(serverUrl);
-      cleanup.add('database', async () => {
-        await created.stop();
-        log(created.kind === 'postgres' ? 'chaos database dropped' : 'PGlite stopped');
-      });
-      await migrate(created.url);
-      return created;
-    })(),
-    (async () => {
-      const server = await startTemporal(cli, tmp);
-      cleanup.add('Temporal dev server', () => stopTemporal(server));
-      return server;
-    })(),
-    (async () => {
-      const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-      const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: silent as never });
-      const file = path.join(tmp, 'workflow-bundle.js');
-      fs.writeFileSync(file, bundle.code);
-      return file;
-    })(),
-  ]);
-  log(`database ready (${db.kind}), Temporal dev server on ${temporal.address}, workflows bundled`);
-
-  const pool: Db = createPool(db.url, 3);
-  cleanup.add('pool', () => pool.end());
+  const chaos =
+    opts.stack === 'production'
+      ? await setUpProductionStack(opts, cleanup, tmp)
+      : await setUpDevStack(opts, cleanup, tmp);
+  const { pool, adminKey, env } = chaos;
 
   const receivers = await startReceivers(opts.webhooks);
   cleanup.add('receivers', () => receivers.close());
 
-  const adminKey = `cwk_admin_chaos_${crypto.randomBytes(16).toString('hex')}`;
-  const apiPort = await freePortForChild();
-  const taskQueue = `chaos-${crypto.randomBytes(4).toString('hex')}`;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    NODE_ENV: 'production',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: db.url,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    ADMIN_API_KEY: adminKey,
-    SECRETS_KEY: generateSecretsKey(),
-    TEMPORAL_PAYLOAD_KEYS: generatePayloadKeys(),
-    PORT: String(apiPort),
-    // The worker's own /metrics is not needed here, and its default port may be taken on a developer's machine.
-    METRICS_PORT: '0',
-    HOST: '127.0.0.1',
-    ALLOW_HTTP_WEBHOOKS: 'true',
-    DELIVERY_ALLOWED_CIDRS: '127.0.0.0/8',
-    DELIVERY_TIMEOUT_MS: String(DELIVERY_TIMEOUT_MS),
-    RETRY_SCHEDULE,
-    CONVERSATION_IDLE_TIMEOUT: '0',
-    WORKFLOW_BUNDLE_PATH: bundlePath,
-    SHUTDOWN_GRACE: '5s',
-  };
-  const api = new Service('api', env, path.join(tmp, 'api.log'), cleanup);
-  const worker = new Service('worker', env, path.join(tmp, 'worker.log'), cleanup);
-  cleanup.add('api and worker', async () => {
-    await Promise.all([api.stop(), worker.stop()]);
-  });
-  await Promise.all([api.start(), worker.start()]);
-  const apiUrl = `http://127.0.0.1:${apiPort}`;
-  log(`api on ${apiUrl} and worker on task queue ${taskQueue} are running`);
-
   // One app, one webhook per receiver.
-  const chatApi = createChatWebhooksClient({ baseUrl: apiUrl, apiKey: adminKey });
+  const chatApi = createChatWebhooksClient({ baseUrl: chaos.apiUrls[0]!, apiKey: adminKey });
   const app = ok(await chatApi.POST('/v1/apps', { body: { name: 'Chaos App' } }));
   const appId = app.id;
   const webhookIds: string[] = [];
@@ -142,7 +68,7 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
   cleanup.add('progress', () => clearInterval(progress));
 
   const sending = sendEvents({
-    apiUrl,
+    apiUrls: chaos.apiUrls,
     key: adminKey,
     appId,
     count: opts.events,
@@ -154,12 +80,12 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     sendEnd = Date.now();
     if (!cleanup.stopping) log(`all ${opts.events} events sent in ${seconds(sendEnd - sendStart)}s`);
   });
-  const faulting = injectFaults({ opts, cleanup, worker, temporal, db, pool, sent: () => stats.done });
+  const faulting = injectFaults({ opts, cleanup, ...chaos.faults, sent: () => stats.done });
   const [, { faults, postgresRestart }] = await Promise.all([sending, faulting]);
   clearInterval(progress);
   if (cleanup.stopping) throw new Error('interrupted');
 
-  const drain = await drainAndGather({ opts, cleanup, pool, temporalAddress: temporal.address, appId, receivers });
+  const drain = await drainAndGather({ opts, cleanup, pool, temporalAddress: chaos.temporalAddress, appId, receivers });
 
   const analysis = analyse({
     events: opts.events,
@@ -174,7 +100,7 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     workflows: drain.workflows,
   });
   // Every line the api and the worker printed, through faults and restarts: no chat content, no secret.
-  const logLines = [api, worker].flatMap((s) =>
+  const logLines = chaos.services.flatMap((s) =>
     fs.existsSync(s.logFile) ? fs.readFileSync(s.logFile, 'utf8').split('\n') : [],
   );
   const leaks = findLeaks(logLines, [
@@ -187,6 +113,17 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
     ...payloadKeyMaterial(String(env.TEMPORAL_PAYLOAD_KEYS)).map((k) => ({ what: 'a payload key', value: k })),
     ...webhookSecrets.map((secret) => ({ what: 'a signing secret', value: secret.slice('whsec_'.length) })),
   ]);
+  if (chaos.apiUrls.length > 1) {
+    // A load balancer's view: events take turns, a refused one goes to the next api; while one was killed, the others
+    // took every event (check e says none was lost).
+    const byApi = chaos.apiUrls.map((url) => stats.acceptedBy[url] ?? 0);
+    analysis.checks.push({
+      id: 'apis',
+      name: 'every api process accepted events',
+      ok: byApi.every((n) => n > 0),
+      detail: byApi.join(' / '),
+    });
+  }
   analysis.checks.push({
     id: 'logs',
     name: 'no log line holds a message, response, email, name, key or signing secret',
@@ -203,21 +140,16 @@ export async function run(opts: Options, cleanup: Cleanup): Promise<boolean> {
 
   return report({
     opts,
-    database: db.kind,
+    stack: chaos.stack,
     postgresRestart,
     analysis,
     faults,
     drain,
     stats,
-    unexpectedExits: [
-      ...api.unexpectedExits.map((e) => ({ process: 'api', ...e })),
-      ...worker.unexpectedExits.map((e) => ({ process: 'worker', ...e })),
-      // The launcher stamps a Date; the report counts ms since the run started, like everything else.
-      ...temporal.unexpectedExits.map((e) => ({ process: 'temporal', ...e, at: e.at.getTime() - RUN_START, tail: '' })),
-    ],
+    unexpectedExits: chaos.unexpectedExits(),
     setupMs,
     sendStart,
     sendEnd,
-    services: [api, worker],
+    services: chaos.services,
   });
 }

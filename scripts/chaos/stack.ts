@@ -11,11 +11,14 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 import { startEmbeddedPostgres } from '../../src/db/embedded';
+import type { Db } from '../../src/db/pool';
 // Ports below the ephemeral range: the restarted Temporal server gets its port back even while other tests run.
 import { freePortForChild } from '../../src/net/free-port';
 import { PACKAGE_ROOT } from '../../src/package-root';
 import { type DevServer, startDevServer } from '../../src/temporal/dev-server';
 import { type Cleanup, GiveUp, log, sinceStart, sleep, waitUntil } from './common';
+import type { PostgresOutcome } from './faults';
+import type { Options } from './options';
 
 export const execFileAsync = promisify(execFile);
 const BIN = path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js');
@@ -70,6 +73,10 @@ export class Service {
 
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  get name(): string {
+    return this.role;
   }
 
   outputTail(): string {
@@ -240,4 +247,35 @@ export async function findPostgresCluster(
     if (version === major && clusterPort === port && name) return { version, name };
   }
   return { skip: `no cluster of version ${major} on port ${port} in pg_lsclusters` };
+}
+
+/** The dev stack's Postgres restart: DATABASE_URL's local cluster, through pg_ctlcluster. */
+export async function restartClusterPostgres(db: ChaosDatabase, opts: Options, pool: Db): Promise<PostgresOutcome> {
+  if (db.kind === 'pglite')
+    return { done: false, status: 'skipped: embedded PGlite (no DATABASE_URL) runs inside this process' };
+  if (!opts.postgresRestart) return { done: false, status: 'skipped: --no-postgres-restart' };
+  const cluster = await findPostgresCluster(db.serverUrl!);
+  if ('skip' in cluster) return { done: false, status: `skipped: ${cluster.skip}` };
+  try {
+    await execFileAsync('pg_ctlcluster', [cluster.version, cluster.name, 'restart'], { timeout: 120_000 });
+  } catch (error) {
+    const message = ((error as { stderr?: string }).stderr || (error as Error).message).trim().split('\n')[0];
+    // Never leave the server down.
+    await execFileAsync('pg_ctlcluster', [cluster.version, cluster.name, 'start'], { timeout: 60_000 }).catch(
+      () => undefined,
+    );
+    return {
+      done: false,
+      status: `skipped: pg_ctlcluster ${cluster.version} ${cluster.name} restart failed: ${message}`,
+    };
+  }
+  await waitUntil('Postgres back', 60_000, async () => {
+    await pool.query('SELECT 1');
+    return true;
+  });
+  return {
+    done: true,
+    status: `done: pg_ctlcluster ${cluster.version} ${cluster.name} restart`,
+    detail: `pg_ctlcluster ${cluster.version} ${cluster.name} restart`,
+  };
 }

@@ -16,6 +16,7 @@
  * src/composition.ts.
  */
 import { ConfigError } from '../config';
+import { TemporalConnectError } from '../temporal/connection-options';
 import { runApi, runDev, runMigrate, runWorker } from './serve';
 import { runReceiver, runRecover, runReplay, runTryCondition } from './tools';
 
@@ -44,6 +45,10 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(2);
+    }
+    if (error instanceof TemporalConnectError) {
+      process.stderr.write(`chat-webhooks ${command}: ${error.message}\n`);
+      process.exit(1);
     }
     process.stderr.write(`chat-webhooks ${command} failed: ${(error as Error).stack ?? error}\n`);
     process.exit(1);

@@ -18,6 +18,7 @@ import { generateApiKey } from '../security/api-keys';
 import { createSecretBox, generateSecretsKey, parseSecretsKey } from '../security/secret-box';
 import { createTemporalClient } from '../temporal/client';
 import { generatePayloadKeys, parsePayloadKeys, payloadDataConverter, type PayloadKey } from '../temporal/codec';
+import { TemporalConnectError } from '../temporal/connection-options';
 import { startDevServer } from '../temporal/dev-server';
 import { setUpRetentionSchedule } from '../temporal/retention-schedule';
 import { registerSearchAttributes } from '../temporal/search-attribute-setup';
@@ -27,6 +28,11 @@ import { ensurePortalBuilt } from './portal-build';
 import { startPortalExample } from './portal-example';
 
 type Stop = () => Promise<void>;
+
+/** gRPC status codes of a connection that failed, or was refused. */
+const UNAVAILABLE = 14;
+const UNAUTHENTICATED = 16;
+const PERMISSION_DENIED = 7;
 
 /** Runs the stops in order when SIGTERM or SIGINT arrives; a second signal exits at once. */
 function onShutdown(logger: Logger, stops: Stop[]): void {
@@ -229,9 +235,17 @@ export async function runMigrate(env: NodeJS.ProcessEnv): Promise<void> {
       address: config.temporal.address,
       namespace: config.temporal.namespace,
       payloadKeys: config.temporal.payloadKeys,
+      security: config.temporal.security,
     });
     try {
-      const added = await registerSearchAttributes(temporal.connection, config.temporal.namespace);
+      const added = await registerSearchAttributes(temporal.connection, config.temporal.namespace).catch(
+        (error: unknown) => {
+          // Unreachable, refused by TLS or by the API key: say where and how the connection was made.
+          if ([UNAVAILABLE, UNAUTHENTICATED, PERMISSION_DENIED].includes((error as { code?: number }).code ?? -1))
+            throw new TemporalConnectError(config.temporal.address!, config.temporal.security, error);
+          throw error;
+        },
+      );
       logger.info(
         { namespace: config.temporal.namespace, added },
         added.length ? 'search attributes registered' : 'search attributes are up to date',

@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 
 import { type ActivityDeps, createActivities } from '../../activities';
 import { payloadDataConverter, type PayloadKey } from './codec';
+import { sdkConnectionOptions, TemporalConnectError, type TemporalSecurity } from './connection-options';
 import { installTemporalRuntime } from './runtime';
 
 export const WORKFLOWS_PATH = require.resolve(path.resolve(__dirname, '../../workflows'));
@@ -41,9 +42,15 @@ export async function startWorker(opts: {
   tuning?: WorkerTuning;
   /** Encrypt payloads with these (TEMPORAL_PAYLOAD_KEYS); undefined: in the clear. */
   payloadKeys: PayloadKey[] | undefined;
+  /** TLS, mTLS and API key (the config's `temporal.security`); undefined: plain text. */
+  security?: TemporalSecurity;
 }): Promise<WorkerHandle> {
   installTemporalRuntime();
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await NativeConnection.connect(sdkConnectionOptions(opts.address, opts.security)).catch(
+    (error: unknown) => {
+      throw new TemporalConnectError(opts.address, opts.security ?? { tls: undefined, apiKey: undefined }, error);
+    },
+  );
   const worker = await Worker.create({
     connection,
     namespace: opts.namespace,

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 
 import { ConfigError, loadConfig, PRODUCTION_REQUIREMENTS } from '../../src/config';
@@ -133,5 +136,77 @@ describe('config', () => {
         value,
       );
     }
+  });
+});
+
+describe('Temporal TLS, mTLS and API key', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-tls-'));
+  const CERT = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const KEY = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
+  const certFile = path.join(dir, 'client.pem');
+  const keyFile = path.join(dir, 'client.key');
+  const apiKeyFile = path.join(dir, 'api-key');
+  fs.writeFileSync(certFile, CERT);
+  fs.writeFileSync(keyFile, KEY);
+  fs.writeFileSync(apiKeyFile, 'cloud-key-from-file\n');
+  const security = (env: Record<string, string>) => loadConfig(env, 'tool').temporal.security;
+  const productionWorker = {
+    NODE_ENV: 'production',
+    DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
+    TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233',
+    SECRETS_KEY: Buffer.alloc(32, 1).toString('base64'),
+    TEMPORAL_PAYLOAD_ENCRYPTION: 'off',
+  };
+
+  test('plain text unless something asks for TLS', () => {
+    assert.deepEqual(security({}), { tls: undefined, apiKey: undefined });
+    assert.deepEqual(security({ TEMPORAL_TLS: 'true' }).tls, {});
+  });
+
+  test('certificates, keys and CAs are PEMs given inline or as files', () => {
+    const fromFiles = security({ TEMPORAL_TLS_CERT: certFile, TEMPORAL_TLS_KEY: keyFile, TEMPORAL_TLS_CA: certFile });
+    assert.equal(fromFiles.tls?.clientCert?.cert.toString(), CERT);
+    assert.equal(fromFiles.tls?.clientCert?.key.toString(), KEY);
+    assert.equal(fromFiles.tls?.ca?.toString(), CERT);
+    const inline = security({ TEMPORAL_TLS_CERT: CERT, TEMPORAL_TLS_KEY: KEY, TEMPORAL_TLS_SERVER_NAME: 'tmprl.test' });
+    assert.equal(inline.tls?.clientCert?.cert.toString(), CERT);
+    assert.equal(inline.tls?.serverName, 'tmprl.test');
+  });
+
+  test('an API key turns TLS on with the system CAs; it may come from a file', () => {
+    assert.deepEqual(security({ TEMPORAL_API_KEY: 'cloud-key' }), { tls: {}, apiKey: 'cloud-key' });
+    assert.equal(security({ TEMPORAL_API_KEY: apiKeyFile }).apiKey, 'cloud-key-from-file');
+    // Explicitly off stays off (a local proxy that terminates TLS).
+    assert.equal(security({ TEMPORAL_API_KEY: 'cloud-key', TEMPORAL_TLS: 'false' }).tls, undefined);
+  });
+
+  test('half a pair, a missing file, a file that is no PEM, or TLS off with TLS settings are start-up errors', () => {
+    const fails = (env: Record<string, string>, message: RegExp) =>
+      assert.throws(
+        () => loadConfig({ ...productionWorker, ...env }, 'worker'),
+        (e: Error) => {
+          assert.ok(e instanceof ConfigError);
+          assert.match(e.message, message);
+          return true;
+        },
+      );
+    fails({ TEMPORAL_TLS_CERT: certFile }, /TEMPORAL_TLS_CERT is set without TEMPORAL_TLS_KEY/);
+    fails({ TEMPORAL_TLS_KEY: keyFile }, /TEMPORAL_TLS_KEY is set without TEMPORAL_TLS_CERT/);
+    fails(
+      { TEMPORAL_TLS_CERT: path.join(dir, 'missing.pem'), TEMPORAL_TLS_KEY: keyFile },
+      /TEMPORAL_TLS_CERT: not a PEM, and not a readable file \(ENOENT\)/,
+    );
+    fails({ TEMPORAL_TLS_CA: apiKeyFile }, /TEMPORAL_TLS_CA: holds no PEM certificate/);
+    // A certificate where the key belongs.
+    fails({ TEMPORAL_TLS_CERT: certFile, TEMPORAL_TLS_KEY: certFile }, /TEMPORAL_TLS_KEY: holds no PEM private key/);
+    fails({ TEMPORAL_TLS: 'false', TEMPORAL_TLS_CA: certFile }, /TEMPORAL_TLS=false, but/);
+    fails({ TEMPORAL_API_KEY: path.join(dir, 'nope') }, /TEMPORAL_API_KEY: cannot read/);
+  });
+
+  test('the error never holds the PEM itself', () => {
+    assert.throws(
+      () => loadConfig({ TEMPORAL_TLS_CERT: CERT.replace('CERTIFICATE', 'PUBLIC KEY'), TEMPORAL_TLS_KEY: KEY }, 'tool'),
+      (e: Error) => !e.message.includes('MIIB') && /TEMPORAL_TLS_CERT/.test(e.message),
+    );
   });
 });

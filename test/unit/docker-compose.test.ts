@@ -37,7 +37,13 @@ type Service = {
 };
 type Compose = { services: Record<string, Service> };
 
-const SECRETS = ['ADMIN_API_KEY', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS', 'CODEC_API_KEY', 'POSTGRES_PASSWORD'] as const;
+const SECRETS = [
+  'ADMIN_API_KEY',
+  'SECRETS_KEY',
+  'TEMPORAL_PAYLOAD_KEYS',
+  'CODEC_API_KEY',
+  'POSTGRES_PASSWORD',
+] as const;
 
 // --- Compose-style interpolation ------------------------------------------------------------------------------------
 
@@ -163,7 +169,16 @@ const APP_ROLES = Object.keys(PRODUCTION_REQUIREMENTS) as (keyof typeof PRODUCTI
 // --- Tests ----------------------------------------------------------------------------------------------------------
 
 test('docker-compose.yml has every service of the stack', () => {
-  for (const name of ['postgres', 'temporal', 'temporal-setup', 'temporal-ui', 'migrate', 'api', 'worker']) {
+  for (const name of [
+    'postgres',
+    'temporal-schema',
+    'temporal',
+    'temporal-setup',
+    'temporal-ui',
+    'migrate',
+    'api',
+    'worker',
+  ]) {
     service(name);
   }
 });
@@ -213,12 +228,13 @@ test('the app image is built from the Dockerfile', () => {
 });
 
 test('Temporal images are the official temporalio ones, pinned', () => {
-  for (const name of ['temporal', 'temporal-setup', 'temporal-ui']) {
+  for (const name of ['temporal-schema', 'temporal', 'temporal-setup', 'temporal-ui']) {
     const image = service(name).image ?? '';
     assert.ok(image.startsWith('temporalio/'), `${name}: ${image}`);
     assert.match(image, /:\d+\.\d+/, `${name}: pin a version tag, not ${image}`);
   }
-  assert.match(service('temporal').image ?? '', /^temporalio\/auto-setup:/);
+  assert.match(service('temporal').image ?? '', /^temporalio\/server:/);
+  assert.match(service('temporal-schema').image ?? '', /^temporalio\/admin-tools:/);
   assert.match(service('postgres').image ?? '', /^postgres:\d+/);
 });
 
@@ -235,10 +251,12 @@ test('DATABASE_URL of api, worker and migrate points at the postgres service wit
     assert.equal(decodeURIComponent(url.password), pgEnv.POSTGRES_PASSWORD, `${name}: DATABASE_URL password`);
   }
   // Temporal uses the same server and account.
-  const temporalEnv = environment(service('temporal'), 'temporal');
-  assert.equal(temporalEnv.POSTGRES_SEEDS, 'postgres');
-  assert.equal(temporalEnv.POSTGRES_USER, pgEnv.POSTGRES_USER);
-  assert.equal(temporalEnv.POSTGRES_PWD, pgEnv.POSTGRES_PASSWORD);
+  for (const name of ['temporal', 'temporal-schema']) {
+    const temporalEnv = environment(service(name), name);
+    assert.equal(temporalEnv.POSTGRES_HOST, 'postgres', name);
+    assert.equal(temporalEnv.POSTGRES_USER, pgEnv.POSTGRES_USER, name);
+    assert.equal(temporalEnv.POSTGRES_PASSWORD, pgEnv.POSTGRES_PASSWORD, name);
+  }
 });
 
 test('TEMPORAL_ADDRESS everywhere points at the temporal service', () => {
@@ -258,12 +276,11 @@ test('TEMPORAL_ADDRESS everywhere points at the temporal service', () => {
   }
 });
 
-test('api and worker agree on the Temporal namespace and task queue, and the namespace is the one Temporal creates', () => {
+test('api and worker agree on the Temporal namespace and task queue, and the namespace is the one temporal-setup creates', () => {
   const api = loadConfig(environment(service('api'), 'api'), 'api');
   const worker = loadConfig(environment(service('worker'), 'worker'), 'worker');
   assert.equal(api.temporal.namespace, worker.temporal.namespace);
   assert.equal(api.temporal.taskQueue, worker.temporal.taskQueue);
-  assert.equal(environment(service('temporal'), 'temporal').DEFAULT_NAMESPACE ?? 'default', api.temporal.namespace);
   assert.equal(environment(service('temporal-setup'), 'temporal-setup').TEMPORAL_NAMESPACE, api.temporal.namespace);
 });
 
@@ -295,7 +312,12 @@ test('start order: schema and search attributes before api and worker, postgres 
     assert.equal(deps.migrate, 'service_completed_successfully', `${name} must wait for migrate`);
     assert.equal(deps['temporal-setup'], 'service_completed_successfully', `${name} must wait for temporal-setup`);
   }
-  for (const name of ['migrate', 'temporal']) {
+  assert.equal(
+    dependsOn(service('temporal'), 'temporal')['temporal-schema'],
+    'service_completed_successfully',
+    'temporal must wait for its schema',
+  );
+  for (const name of ['migrate', 'temporal-schema']) {
     assert.equal(
       dependsOn(service(name), name).postgres,
       'service_healthy',
@@ -350,7 +372,14 @@ test('secrets come from the environment, are required, and have no real value in
   // No service hard-codes a secret.
   for (const [name, svc] of Object.entries(RAW.services)) {
     const env = svc.environment && !Array.isArray(svc.environment) ? svc.environment : {};
-    for (const secret of ['ADMIN_API_KEY', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS', 'CODEC_API_KEY', 'POSTGRES_PASSWORD', 'POSTGRES_PWD']) {
+    for (const secret of [
+      'ADMIN_API_KEY',
+      'SECRETS_KEY',
+      'TEMPORAL_PAYLOAD_KEYS',
+      'CODEC_API_KEY',
+      'POSTGRES_PASSWORD',
+      'POSTGRES_PWD',
+    ]) {
       if (env[secret] !== undefined)
         assert.match(String(env[secret]), /^\$\{[A-Z_]+:\?/, `${name}: ${secret} must be interpolated`);
     }
