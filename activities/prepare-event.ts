@@ -7,11 +7,12 @@
 import { listActiveConditions } from '../src/db/queries/conditions';
 import type { PreparedEvent } from '../src/domain/delivery';
 import { type ChatEvent, mayNeedJudging } from '../src/domain/events';
+import type { createPrefilterGate } from './conditions';
 import type { ConversationActivityDeps, createConversationTracker } from './conversations';
 import type { PrepareDeliveryActivities } from './prepare-deliveries';
 
 export interface PreparedEventWithConditions extends PreparedEvent {
-  /** The app has custom conditions to judge against this message. */
+  /** The app has custom conditions to judge against this message, and their prefilters let at least one through. */
   judge: boolean;
 }
 
@@ -20,6 +21,7 @@ export function createPrepareEventActivity(
   parts: {
     prepareDeliveries: PrepareDeliveryActivities['prepareDeliveries'];
     tracker: ReturnType<typeof createConversationTracker>;
+    conditionsToJudge: ReturnType<typeof createPrefilterGate>;
   },
 ) {
   return {
@@ -32,7 +34,8 @@ export function createPrepareEventActivity(
         judging ? listActiveConditions(deps.db, event.appId) : [],
         parts.tracker.trackConversation(event),
       ]);
-      return { ...prepared, judge: conditions.length > 0 };
+      // Prefilters run here too: when none lets a condition through, the judging activity is not even scheduled.
+      return { ...prepared, judge: await parts.conditionsToJudge(event, conditions) };
     },
   };
 }

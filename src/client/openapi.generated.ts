@@ -460,9 +460,29 @@ export interface paths {
     put?: never;
     /**
      * Try a condition prompt against a transcript
-     * @description Judges one condition with the same LLM prompt and schema as real evaluations. Nothing is stored and nothing fires. 501 when this service has no LLM configured; 503 when the LLM is unreachable or rate-limited; 502 when it refuses or answers unusably.
+     * @description Judges one condition with the same LLM prompt and schema as real evaluations. Nothing is stored and nothing fires. With a `prefilter`, that runs first against `event`, and when it is false the LLM is not asked (as in real evaluations). 501 when this service has no LLM configured and the LLM is to be asked; 503 when the LLM is unreachable or rate-limited; 502 when it refuses or answers unusably; 422 for a prefilter that is not valid.
      */
     post: operations['tryCondition'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app_id}/filters/try': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Try a filter against a sample event
+     * @description Checks a webhook filter or condition prefilter (CEL) as saving it would, then runs it against `event`. Its variables: `event_type` (string), `app_id` (string), `event_id` (string), `conversation_id` (string), `timestamp` (timestamp), `user.id` (string), `user.email` (string), `user.name` (string), `user.logged_in` (bool), `message` (string), `response` (string). Absent text is "" and an absent user is not logged in. 422 invalid_filter names the problem and its position. Nothing is stored.
+     */
+    post: operations['tryFilter'];
     delete?: never;
     options?: never;
     head?: never;
@@ -743,6 +763,8 @@ export interface components {
         prompt: string;
         /** @enum {string} */
         fire: 'once_per_conversation' | 'every_match';
+        /** @description The CEL expression that gates the LLM; null: always asked. */
+        prefilter: string | null;
       }[];
       enabled: boolean;
       /** @description Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing". */
@@ -761,6 +783,15 @@ export interface components {
       retry_schedule: string | null;
       /** @description This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS. */
       timeout_ms: number | null;
+      /** @description The CEL expression events must meet; null: every event. */
+      filter: string | null;
+      /** @enum {string} */
+      format: 'standard' | 'slack' | 'discord' | 'teams';
+      /**
+       * @description rest_hook: made by a REST Hook subscribe (Zapier, Make); deleted when its URL answers 410.
+       * @enum {string}
+       */
+      created_via: 'api' | 'rest_hook';
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -796,6 +827,8 @@ export interface components {
          * @enum {string}
          */
         fire?: 'once_per_conversation' | 'every_match';
+        /** @description A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the LLM is not asked about this condition for that message. */
+        prefilter?: string | null;
       }[];
       /** @default true */
       enabled?: boolean;
@@ -803,6 +836,14 @@ export interface components {
       retry_schedule?: string | null;
       /** @description Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS. */
       timeout_ms?: number | null;
+      /** @description A CEL expression over the event, such as `user.logged_in && message.contains("refund")`: events for which it is false are recorded as skipped (filtered), not sent. It gates custom conditions before the LLM too. */
+      filter?: string | null;
+      /**
+       * @description The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord (a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).
+       * @default standard
+       * @enum {string}
+       */
+      format?: 'standard' | 'slack' | 'discord' | 'teams';
     };
     WebhookList: {
       data: components['schemas']['Webhook'][];
@@ -821,6 +862,8 @@ export interface components {
         prompt: string;
         /** @enum {string} */
         fire: 'once_per_conversation' | 'every_match';
+        /** @description The CEL expression that gates the LLM; null: always asked. */
+        prefilter: string | null;
       }[];
       enabled: boolean;
       /** @description Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing". */
@@ -839,6 +882,15 @@ export interface components {
       retry_schedule: string | null;
       /** @description This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS. */
       timeout_ms: number | null;
+      /** @description The CEL expression events must meet; null: every event. */
+      filter: string | null;
+      /** @enum {string} */
+      format: 'standard' | 'slack' | 'discord' | 'teams';
+      /**
+       * @description rest_hook: made by a REST Hook subscribe (Zapier, Make); deleted when its URL answers 410.
+       * @enum {string}
+       */
+      created_via: 'api' | 'rest_hook';
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -862,6 +914,8 @@ export interface components {
         prompt: string;
         /** @enum {string} */
         fire: 'once_per_conversation' | 'every_match';
+        /** @description The CEL expression that gates the LLM; null: always asked. */
+        prefilter: string | null;
       }[];
       enabled: boolean;
       /** @description Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing". */
@@ -880,6 +934,15 @@ export interface components {
       retry_schedule: string | null;
       /** @description This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS. */
       timeout_ms: number | null;
+      /** @description The CEL expression events must meet; null: every event. */
+      filter: string | null;
+      /** @enum {string} */
+      format: 'standard' | 'slack' | 'discord' | 'teams';
+      /**
+       * @description rest_hook: made by a REST Hook subscribe (Zapier, Make); deleted when its URL answers 410.
+       * @enum {string}
+       */
+      created_via: 'api' | 'rest_hook';
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -912,12 +975,21 @@ export interface components {
          * @enum {string}
          */
         fire?: 'once_per_conversation' | 'every_match';
+        /** @description A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the LLM is not asked about this condition for that message. */
+        prefilter?: string | null;
       }[];
       enabled?: boolean;
       /** @description Delays between attempts, e.g. "5s,5m,30m"; replaces RETRY_SCHEDULE for this webhook. null: the default. */
       retry_schedule?: string | null;
       /** @description Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS. */
       timeout_ms?: number | null;
+      /** @description A CEL expression over the event; null removes the filter. */
+      filter?: string | null;
+      /**
+       * @description The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord (a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).
+       * @enum {string}
+       */
+      format?: 'standard' | 'slack' | 'discord' | 'teams';
     } & (unknown & unknown);
     WebhookSecret: {
       secret: string;
@@ -1288,13 +1360,19 @@ export interface components {
     };
     TryConditionResult: {
       matched: boolean;
-      /** @description The judge's one-sentence reason. */
+      /** @description The judge's one-sentence reason, or why the LLM was not asked. */
       reason: string;
-      model: string;
+      /** @description null when the prefilter kept the LLM from being asked. */
+      model: string | null;
       tokens: {
         prompt: number | null;
         completion: number | null;
       };
+      /** @description The prefilter against the event; null without one. */
+      prefilter: {
+        matched: boolean;
+        error: string | null;
+      } | null;
     };
     TryConditionBody: {
       /** @description The condition to try: "When a user asks about pricing". */
@@ -1305,6 +1383,64 @@ export interface components {
         role: 'user' | 'assistant';
         text: string;
       }[];
+      /** @description A prefilter to try first, against `event`: when it is false, the LLM is not asked. */
+      prefilter?: string;
+      /** @description The event the prefilter sees; default: a message_sent from a logged-in user whose message and response are the transcript's last user and assistant turns. */
+      event?: {
+        /**
+         * @default message_sent
+         * @enum {string}
+         */
+        type?: 'message_sent' | 'user_signup' | 'conversation_end';
+        /**
+         * Format: date-time
+         * @description ISO 8601; default: now.
+         */
+        occurred_at?: string;
+        conversation_id?: string;
+        user?: {
+          id?: string;
+          /** @description Passed on as given: any address with an @ (internationalised ones too), at most 320 characters. */
+          email?: string;
+          name?: string;
+          logged_in: boolean;
+        };
+        message?: string;
+        response?: string;
+      };
+    };
+    TryFilterResult: {
+      /** @description Whether an event like this one would be delivered (or judged, for a prefilter). */
+      matched: boolean;
+      /** @description Why it did not match when it failed while running, such as an index out of range. */
+      error: string | null;
+    };
+    TryFilterBody: {
+      /** @description A CEL expression over the event. Its variables: `event_type` (string), `app_id` (string), `event_id` (string), `conversation_id` (string), `timestamp` (timestamp), `user.id` (string), `user.email` (string), `user.name` (string), `user.logged_in` (bool), `message` (string), `response` (string). */
+      filter: string;
+      /** @description The event to try it on; default: the seed's sample message. */
+      event?: {
+        /**
+         * @default message_sent
+         * @enum {string}
+         */
+        type?: 'message_sent' | 'user_signup' | 'conversation_end';
+        /**
+         * Format: date-time
+         * @description ISO 8601; default: now.
+         */
+        occurred_at?: string;
+        conversation_id?: string;
+        user?: {
+          id?: string;
+          /** @description Passed on as given: any address with an @ (internationalised ones too), at most 320 characters. */
+          email?: string;
+          name?: string;
+          logged_in: boolean;
+        };
+        message?: string;
+        response?: string;
+      };
     };
     Evaluation: {
       event_id: string;
@@ -1398,10 +1534,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1419,10 +1560,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1440,10 +1586,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1461,10 +1612,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1484,10 +1640,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1529,10 +1690,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1550,10 +1716,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1571,10 +1742,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1592,10 +1768,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1613,10 +1794,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1634,10 +1820,15 @@ export interface operations {
               code: 'invalid_url';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1655,10 +1846,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1678,10 +1874,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1722,10 +1923,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1743,10 +1949,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1764,10 +1975,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1785,10 +2001,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1806,10 +2027,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1829,10 +2055,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1871,10 +2102,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1892,10 +2128,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1913,10 +2154,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1934,10 +2180,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1955,10 +2206,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1976,10 +2232,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1997,10 +2258,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2020,10 +2286,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2068,10 +2339,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2089,10 +2365,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2110,10 +2391,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2131,10 +2417,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2152,10 +2443,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2173,10 +2469,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2194,10 +2495,15 @@ export interface operations {
               code: 'invalid_url';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2215,10 +2521,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2238,10 +2549,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2282,10 +2598,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2303,10 +2624,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2324,10 +2650,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2345,10 +2676,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2366,10 +2702,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2387,10 +2728,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2408,10 +2754,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2431,10 +2782,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2479,10 +2835,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2500,10 +2861,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2521,10 +2887,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2542,10 +2913,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2563,10 +2939,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2584,10 +2965,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2605,10 +2991,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2628,10 +3019,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2670,10 +3066,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2691,10 +3092,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2712,10 +3118,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2733,10 +3144,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2754,10 +3170,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2775,10 +3196,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2796,10 +3222,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2819,10 +3250,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2867,10 +3303,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2888,10 +3329,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2909,10 +3355,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2930,10 +3381,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2951,10 +3407,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2974,10 +3435,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3022,10 +3488,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3043,10 +3514,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3064,10 +3540,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3085,10 +3566,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3106,10 +3592,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3127,16 +3618,21 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
         };
       };
-      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. */
+      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
       422: {
         headers: {
           [name: string]: unknown;
@@ -3145,13 +3641,18 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'invalid_url' | 'duplicate_condition_id';
+              code: 'invalid_url' | 'duplicate_condition_id' | 'invalid_filter';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3169,10 +3670,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3192,10 +3698,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3238,10 +3749,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3259,10 +3775,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3280,10 +3801,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3301,10 +3827,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3322,10 +3853,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3345,10 +3881,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3389,10 +3930,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3410,10 +3956,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3431,10 +3982,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3452,10 +4008,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3473,10 +4034,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3494,10 +4060,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3515,10 +4086,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3538,10 +4114,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3588,10 +4169,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3609,10 +4195,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3630,10 +4221,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3651,10 +4247,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3672,10 +4273,15 @@ export interface operations {
               code: 'conditions_conflict';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3693,10 +4299,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3714,16 +4325,21 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
         };
       };
-      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. */
+      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
       422: {
         headers: {
           [name: string]: unknown;
@@ -3732,13 +4348,18 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'invalid_url' | 'duplicate_condition_id';
+              code: 'invalid_url' | 'duplicate_condition_id' | 'invalid_filter';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3756,10 +4377,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3779,10 +4405,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3825,10 +4456,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3846,10 +4482,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3867,10 +4508,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3888,10 +4534,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3909,10 +4560,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3932,10 +4588,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3978,10 +4639,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3999,10 +4665,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4020,10 +4691,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4041,10 +4717,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4062,10 +4743,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4083,10 +4769,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4104,10 +4795,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4127,10 +4823,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4182,10 +4883,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4203,10 +4909,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4224,10 +4935,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4245,10 +4961,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4266,10 +4987,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4287,10 +5013,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4308,10 +5039,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4331,10 +5067,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4379,10 +5120,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4400,10 +5146,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4421,10 +5172,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4442,10 +5198,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4463,10 +5224,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4484,10 +5250,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4505,10 +5276,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4528,10 +5304,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4578,10 +5359,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4599,10 +5385,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4620,10 +5411,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4641,10 +5437,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4662,10 +5463,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4683,10 +5489,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4704,10 +5515,15 @@ export interface operations {
               code: 'invalid_window';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4725,10 +5541,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4748,10 +5569,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4796,10 +5622,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4817,10 +5648,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4838,10 +5674,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4859,10 +5700,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4880,10 +5726,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4903,10 +5754,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4952,10 +5808,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4973,10 +5834,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4994,10 +5860,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5015,10 +5886,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5036,10 +5912,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5059,10 +5940,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5110,10 +5996,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5131,10 +6022,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5152,10 +6048,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5173,10 +6074,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5194,10 +6100,15 @@ export interface operations {
               code: 'invalid_window';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5215,10 +6126,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5238,10 +6154,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5288,10 +6209,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5309,10 +6235,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5330,10 +6261,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5351,10 +6287,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5372,10 +6313,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5395,10 +6341,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5455,10 +6406,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5476,10 +6432,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5497,10 +6458,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5518,10 +6484,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5539,10 +6510,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5560,10 +6536,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5581,10 +6562,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5604,10 +6590,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5648,10 +6639,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5669,10 +6665,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5690,10 +6691,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5711,10 +6717,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5732,10 +6743,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5755,10 +6771,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5813,10 +6834,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5834,10 +6860,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5855,10 +6886,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5876,10 +6912,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5897,10 +6938,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5920,10 +6966,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5966,10 +7017,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5987,10 +7043,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6008,10 +7069,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6029,10 +7095,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6050,10 +7121,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6073,10 +7149,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6131,10 +7212,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6152,10 +7238,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6173,10 +7264,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6194,10 +7290,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6215,10 +7316,15 @@ export interface operations {
               code: 'webhook_deleted' | 'webhook_disabled' | 'payload_expired';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6236,10 +7342,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6257,10 +7368,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6278,10 +7394,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6301,10 +7422,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6345,10 +7471,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6366,10 +7497,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6387,10 +7523,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6408,10 +7549,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6429,10 +7575,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6452,10 +7603,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6500,10 +7656,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6521,10 +7682,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6542,10 +7708,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6563,10 +7734,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6584,10 +7760,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6605,10 +7786,41 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'invalid_filter';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6626,10 +7838,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6647,10 +7864,15 @@ export interface operations {
               code: 'llm_not_configured';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6668,10 +7890,15 @@ export interface operations {
               code: 'llm_rejected' | 'llm_output_unusable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6691,10 +7918,278 @@ export interface operations {
               code: 'database_unavailable' | 'llm_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  tryFilter: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TryFilterBody'];
+      };
+    };
+    responses: {
+      /** @description Whether the event passes. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TryFilterResult'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'invalid_filter';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6737,10 +8232,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6758,10 +8258,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6779,10 +8284,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6800,10 +8310,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6821,10 +8336,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6844,10 +8364,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6890,10 +8415,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6911,10 +8441,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6932,10 +8467,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6953,10 +8493,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6974,10 +8519,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6995,10 +8545,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7016,10 +8571,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7039,10 +8599,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7080,10 +8645,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7121,10 +8691,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7173,10 +8748,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };

@@ -13,6 +13,7 @@ import {
   type WebhookRow,
 } from '../../db/queries/webhooks';
 import type { WebhookCondition } from '../../domain/conditions';
+import { checkFilter, describeFilterProblem } from '../../domain/filters';
 import { generateWebhookSecret } from '../../security/secret-box';
 import { notifyWebhooksChanged, sendTest } from '../../services/webhooks';
 import { isPlausibleId } from '../body';
@@ -50,6 +51,7 @@ function resolveConditions(
     id: c.id ?? `cond_${crypto.randomUUID().replaceAll('-', '')}`,
     prompt: c.prompt,
     fire: c.fire,
+    prefilter: c.prefilter ?? null,
   }));
   if (new Set(conditions.map((c) => c.id)).size !== conditions.length) {
     throw new ApiError('duplicate_condition_id', 'Invalid request body: conditions: condition ids must not repeat', [
@@ -58,6 +60,26 @@ function resolveConditions(
   }
   return conditions;
 }
+
+/**
+ * A 422 invalid_filter for each filter or prefilter that is not a valid expression over the event, naming the field,
+ * what is wrong and where; nothing is saved then.
+ */
+export function checkFilters(fields: Array<{ field: string; expression: string | null | undefined }>): void {
+  const details = fields.flatMap(({ field, expression }) => {
+    const problem = expression ? checkFilter(expression) : undefined;
+    return problem ? [{ field, message: describeFilterProblem(problem), position: problem.position }] : [];
+  });
+  if (details.length === 0) return;
+  throw new ApiError(
+    'invalid_filter',
+    `Invalid filter: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+    details,
+  );
+}
+
+const conditionFilters = (conditions: WebhookCondition[]) =>
+  conditions.map((c, i) => ({ field: `conditions.${i}.prefilter`, expression: c.prefilter }));
 
 export async function requireWebhook(ctx: RouteContext, webhookId: string): Promise<WebhookRow> {
   const webhook = isPlausibleId(webhookId) ? await findWebhook(ctx.deps.db, ctx.app.id, webhookId) : undefined;
@@ -113,9 +135,10 @@ export const webhookRoutes = [
         links: webhookLinks,
       },
     },
-    errors: ['invalid_url', 'duplicate_condition_id'],
+    errors: ['invalid_url', 'duplicate_condition_id', 'invalid_filter'],
   }).handle(async ({ body }, ctx) => {
     const conditions = resolveConditions(body.events, body.conditions);
+    checkFilters([{ field: 'filter', expression: body.filter }, ...conditionFilters(conditions)]);
     const { url, warning } = await checkedUrl(ctx.deps.destination, 'url', body.url);
     const secret = generateWebhookSecret();
     const webhook = await insertWebhook(ctx.deps.db, {
@@ -128,6 +151,8 @@ export const webhookRoutes = [
       enabled: body.enabled,
       retryScheduleMs: body.retry_schedule ?? null,
       timeoutMs: body.timeout_ms ?? null,
+      filter: body.filter ?? null,
+      format: body.format,
     });
     // The one answer that carries the secret unasked: the receiver needs it to verify signatures.
     return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
@@ -182,7 +207,7 @@ export const webhookRoutes = [
     params: webhookParams,
     body: updateWebhookBodySchema,
     responses: { 200: { description: 'The changed webhook.', schema: webhookUpdatedSchema } },
-    errors: ['invalid_url', 'duplicate_condition_id', 'conditions_conflict'],
+    errors: ['invalid_url', 'duplicate_condition_id', 'conditions_conflict', 'invalid_filter'],
   }).handle(async ({ params, body }, ctx) => {
     const current = await requireWebhook(ctx, params.webhook_id);
     const events = body.events ?? current.events;
@@ -196,6 +221,10 @@ export const webhookRoutes = [
             { field: 'conditions', message },
           ]),
     );
+    checkFilters([
+      { field: 'filter', expression: body.filter },
+      ...(body.conditions ? conditionFilters(conditions) : []),
+    ]);
     const checked = body.url === undefined ? undefined : await checkedUrl(ctx.deps.destination, 'url', body.url);
     const url = checked?.url;
     const webhook = await updateWebhook(ctx.deps.db, current.app_id, current.id, {
@@ -206,6 +235,8 @@ export const webhookRoutes = [
       ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
       ...('retry_schedule' in body ? { retryScheduleMs: body.retry_schedule ?? null } : {}),
       ...('timeout_ms' in body ? { timeoutMs: body.timeout_ms ?? null } : {}),
+      ...('filter' in body ? { filter: body.filter ?? null } : {}),
+      ...(body.format ? { format: body.format } : {}),
     });
     if (!webhook) throw notFound(`Webhook ${current.id}`);
     if (body.enabled === false) await notifyWebhooksChanged(ctx.deps, webhook.app_id, [webhook.id]);

@@ -58,14 +58,14 @@ export async function upsertDeliveries(
     /** The event's user, as src/security/user-key.ts keys it; null without a user id. */
     userKey: string | null;
     /** One delivery per target: a webhook, and for custom conditions the condition and its own payload. */
-    targets: Array<{ webhookId: string; conditionId?: string; payload: string }>;
+    targets: Array<{ webhookId: string; conditionId?: string; payload: string; format?: string }>;
   },
 ): Promise<Array<{ id: string; webhook_id: string; condition_id: string }>> {
   if (d.targets.length === 0) return [];
   const { rows } = await db.query<{ id: string; webhook_id: string; condition_id: string }>(
-    `INSERT INTO deliveries (id, app_id, webhook_id, condition_id, payload, event_id, event_type, conversation_id, workflow_id, is_test, user_key)
-     SELECT id, $5, webhook_id, condition_id, payload, $6, $7, $8, $9, $10, $11
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (id, webhook_id, condition_id, payload)
+    `INSERT INTO deliveries (id, app_id, webhook_id, condition_id, payload, event_id, event_type, conversation_id, workflow_id, is_test, user_key, format)
+     SELECT id, $5, webhook_id, condition_id, payload, $6, $7, $8, $9, $10, $11, format
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $12::text[]) AS t (id, webhook_id, condition_id, payload, format)
      ON CONFLICT (app_id, event_id, webhook_id, condition_id) DO UPDATE SET updated_at = deliveries.updated_at
      RETURNING id, webhook_id, condition_id`,
     [
@@ -80,6 +80,7 @@ export async function upsertDeliveries(
       d.workflowId,
       d.isTest,
       d.userKey,
+      d.targets.map((t) => t.format ?? 'standard'),
     ],
   );
   return rows;
@@ -91,7 +92,14 @@ export async function upsertDeliveries(
  */
 export interface DeliveryTarget {
   delivery: DeliveryRow;
-  webhook: { url: string; secret_encrypted: string; previous_secret_encrypted: string | null; enabled: boolean } | null;
+  webhook: {
+    url: string;
+    secret_encrypted: string;
+    previous_secret_encrypted: string | null;
+    enabled: boolean;
+    /** 'rest_hook': an automation platform's subscription, deleted (not disabled) when its URL answers 410. */
+    created_via: 'api' | 'rest_hook';
+  } | null;
 }
 
 export async function findDeliveryTarget(db: Queryable, deliveryId: string): Promise<DeliveryTarget | undefined> {
@@ -101,9 +109,10 @@ export async function findDeliveryTarget(db: Queryable, deliveryId: string): Pro
       w_secret: string | null;
       w_previous: string | null;
       w_enabled: boolean | null;
+      w_created_via: 'api' | 'rest_hook' | null;
     }
   >(
-    `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled,
+    `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled, w.created_via AS w_created_via,
        CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_encrypted END AS w_previous
      FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.app_id = d.app_id
      WHERE d.id = $1`,
@@ -111,12 +120,18 @@ export async function findDeliveryTarget(db: Queryable, deliveryId: string): Pro
   );
   const row = rows[0];
   if (!row) return undefined;
-  const { w_url, w_secret, w_previous, w_enabled, ...delivery } = row;
+  const { w_url, w_secret, w_previous, w_enabled, w_created_via, ...delivery } = row;
   return {
     delivery,
     webhook:
       w_url !== null && w_secret !== null
-        ? { url: w_url, secret_encrypted: w_secret, previous_secret_encrypted: w_previous, enabled: w_enabled ?? false }
+        ? {
+            url: w_url,
+            secret_encrypted: w_secret,
+            previous_secret_encrypted: w_previous,
+            enabled: w_enabled ?? false,
+            created_via: w_created_via ?? 'api',
+          }
         : null,
   };
 }
