@@ -1368,11 +1368,11 @@ export interface components {
         prompt: number | null;
         completion: number | null;
       };
-      /** @description The prefilter against the event; null without one. */
-      prefilter: {
+      /** @description The prefilter against the event; absent without one. */
+      prefilter?: {
         matched: boolean;
         error: string | null;
-      } | null;
+      };
     };
     TryConditionBody: {
       /** @description The condition to try: "When a user asks about pricing". */

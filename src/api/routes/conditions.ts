@@ -77,8 +77,8 @@ export const tryConditionResultSchema = z
     tokens: z.object({ prompt: z.number().int().nullable(), completion: z.number().int().nullable() }),
     prefilter: z
       .object({ matched: z.boolean(), error: z.string().nullable() })
-      .nullable()
-      .describe('The prefilter against the event; null without one.'),
+      .optional()
+      .describe('The prefilter against the event; absent without one.'),
   })
   .meta({ id: 'TryConditionResult' });
 
@@ -135,7 +135,7 @@ export const conditionRoutes = [
     responses: { 200: { description: 'The verdict.', schema: tryConditionResultSchema } },
     errors: ['llm_not_configured', 'llm_unavailable', 'llm_rejected', 'llm_output_unusable', 'invalid_filter'],
   }).handle(async ({ body }, ctx) => {
-    let prefilter = null;
+    let prefilter: { matched: boolean; error: string | null } | undefined;
     if (body.prefilter) {
       checkFilters([{ field: 'prefilter', expression: body.prefilter }]);
       const event = body.event ? sampleEvent(ctx.app.id, body.event) : eventFromTranscript(ctx.app.id, body.transcript);
@@ -178,7 +178,7 @@ export const conditionRoutes = [
             reason: verdict.reason,
             model: outcome.model,
             tokens: { prompt: outcome.promptTokens, completion: outcome.completionTokens },
-            prefilter,
+            ...(prefilter ? { prefilter } : {}),
           },
         };
       }
