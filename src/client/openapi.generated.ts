@@ -1216,6 +1216,18 @@ export interface components {
       example: {
         [key: string]: unknown;
       };
+      /** @description The same example as a webhook of each chat format gets it (format: slack, discord, teams). */
+      format_examples: {
+        slack: {
+          [key: string]: unknown;
+        };
+        discord: {
+          [key: string]: unknown;
+        };
+        teams: {
+          [key: string]: unknown;
+        };
+      };
     };
     DeliveryList: {
       data: components['schemas']['DeliverySummary'][];

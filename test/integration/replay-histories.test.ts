@@ -157,8 +157,7 @@ test('committed histories replay against the current workflow code', async () =>
   const results = [];
   const keys = parsePayloadKeys(FIXTURE_PAYLOAD_KEYS) as PayloadKey[];
   const options = { workflowBundle: { codePath: bundlePath }, dataConverter: payloadDataConverter(keys) };
-  for await (const result of Worker.runReplayHistories(options, histories))
-    results.push(result);
+  for await (const result of Worker.runReplayHistories(options, histories)) results.push(result);
   assert.equal(results.length, files.length);
   for (const result of results) assert.equal(result.error, undefined, `${result.workflowId}: ${result.error?.message}`);
 });

@@ -37,7 +37,13 @@ type Service = {
 };
 type Compose = { services: Record<string, Service> };
 
-const SECRETS = ['ADMIN_API_KEY', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS', 'CODEC_API_KEY', 'POSTGRES_PASSWORD'] as const;
+const SECRETS = [
+  'ADMIN_API_KEY',
+  'SECRETS_KEY',
+  'TEMPORAL_PAYLOAD_KEYS',
+  'CODEC_API_KEY',
+  'POSTGRES_PASSWORD',
+] as const;
 
 // --- Compose-style interpolation ------------------------------------------------------------------------------------
 
@@ -350,7 +356,14 @@ test('secrets come from the environment, are required, and have no real value in
   // No service hard-codes a secret.
   for (const [name, svc] of Object.entries(RAW.services)) {
     const env = svc.environment && !Array.isArray(svc.environment) ? svc.environment : {};
-    for (const secret of ['ADMIN_API_KEY', 'SECRETS_KEY', 'TEMPORAL_PAYLOAD_KEYS', 'CODEC_API_KEY', 'POSTGRES_PASSWORD', 'POSTGRES_PWD']) {
+    for (const secret of [
+      'ADMIN_API_KEY',
+      'SECRETS_KEY',
+      'TEMPORAL_PAYLOAD_KEYS',
+      'CODEC_API_KEY',
+      'POSTGRES_PASSWORD',
+      'POSTGRES_PWD',
+    ]) {
       if (env[secret] !== undefined)
         assert.match(String(env[secret]), /^\$\{[A-Z_]+:\?/, `${name}: ${secret} must be interpolated`);
     }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 
 import { sampleChatEvent } from '../../src/domain/event-catalogue';
 import type { ChatEvent } from '../../src/domain/events';
-import { checkFilter, evaluateFilter, FILTER_MAX_LENGTH,filterContext } from '../../src/domain/filters';
+import { checkFilter, evaluateFilter, FILTER_MAX_LENGTH, filterContext } from '../../src/domain/filters';
 
 const base = sampleChatEvent('message_sent', {
   appId: 'app_1',
