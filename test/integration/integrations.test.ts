@@ -298,3 +298,63 @@ describe('formats', () => {
     assert.ok(JSON.stringify(card).includes('Test: Message sent'));
   });
 });
+
+describe('REST Hooks and samples', () => {
+  test('subscribe makes a webhook for one event, samples are the real payloads as delivered, a 410 deletes it', async () => {
+    const created = await stack.request('POST', '/v1/apps', { name: 'Zap App' });
+    const appId = created.body.id as string;
+
+    const none = await stack.request('GET', `/v1/apps/${appId}/events/samples?type=message_sent`);
+    assert.equal(none.status, 200);
+    assert.equal(none.body.source, 'example');
+    assert.equal(none.body.data.length, 1);
+    assert.equal(none.body.data[0].event, 'Message sent');
+    assert.equal(none.body.data[0].last_message, 'User message', "the seed's example payload");
+    assert.equal(none.body.data[0].app_name, 'Zap App');
+
+    const sub = await stack.request('POST', `/v1/apps/${appId}/rest-hooks`, {
+      target_url: `${receiver.url}/zap`,
+      event: 'message_sent',
+    });
+    assert.equal(sub.status, 201, JSON.stringify(sub.body));
+    assert.equal(sub.body.created_via, 'rest_hook');
+    assert.deepEqual(sub.body.events, ['message_sent']);
+
+    const events = [messageEvent({ message: 'first' }), messageEvent({ message: 'second' })];
+    for (const e of events) await post(appId, e);
+    const delivered = receivedAt('/zap')
+      .slice(-2)
+      .map((r) => r.body);
+    const samples = await stack.request('GET', `/v1/apps/${appId}/events/samples?type=message_sent&limit=3`);
+    assert.equal(samples.body.source, 'deliveries');
+    assert.deepEqual(
+      samples.body.data.map((p: unknown) => JSON.stringify(p)),
+      [...delivered].reverse(),
+      'exactly as delivered, newest first',
+    );
+    const other = await stack.request('GET', `/v1/apps/${appId}/events/samples?type=user_signup`);
+    assert.equal(other.body.source, 'example');
+
+    const bad = await stack.request('POST', `/v1/apps/${appId}/rest-hooks`, {
+      target_url: `${receiver.url}/zap`,
+      event: 'custom_condition',
+    });
+    assert.equal(bad.status, 400, 'custom_condition needs its conditions');
+
+    // Zapier answers 410 once the Zap is off: the subscription's webhook is deleted, not disabled.
+    receiver.answer({ status: 410, body: 'gone' });
+    const gone = await post(appId, messageEvent({ message: 'third' }));
+    assert.equal(gone.deliveries[0]!.status, 'failed');
+    assert.match(gone.deliveries[0]!.error ?? '', /webhook deleted/);
+    const after = await stack.request('GET', `/v1/apps/${appId}/webhooks/${sub.body.id}`);
+    assert.equal(after.status, 404);
+
+    // A webhook made through the webhooks API is disabled by a 410, as before.
+    const plain = await addWebhook(appId, { url: `${receiver.url}/plain`, events: ['message_sent'] });
+    receiver.answer({ status: 410, body: 'gone' });
+    await post(appId, messageEvent({ message: 'fourth' }));
+    const disabled = await stack.request('GET', `/v1/apps/${appId}/webhooks/${plain.id}`);
+    assert.equal(disabled.body.enabled, false);
+    assert.equal(disabled.body.disabled_reason, 'gone');
+  });
+});

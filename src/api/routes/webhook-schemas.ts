@@ -129,6 +129,28 @@ export const createWebhookBodySchema = z
   .superRefine((body, ctx) => checkConditionsRule(body.events, body.conditions, ctx))
   .meta({ id: 'CreateWebhookBody', ...conditionsRule });
 
+/** Body of a REST Hook subscribe (Zapier's performSubscribe, Make's attach): one URL and one event type. */
+export const restHookBodySchema = z
+  .strictObject({
+    target_url: webhookUrlField.describe('The platform\u2019s hook URL (Zapier\u2019s bundle.targetUrl).'),
+    event: z.enum(WEBHOOK_EVENT_TYPES),
+    conditions: z
+      .array(conditionInputSchema)
+      .min(1)
+      .max(20)
+      .optional()
+      .describe('Required with custom_condition, refused otherwise.'),
+    filter: filterField.nullable().optional().describe('A CEL expression over the event, as on a webhook.'),
+    format: formatField.default('standard'),
+  })
+  .superRefine((body, ctx) => checkConditionsRule([body.event], body.conditions, ctx))
+  .meta({
+    id: 'RestHookBody',
+    if: { properties: { event: { const: 'custom_condition' } }, required: ['event'] },
+    then: { required: ['conditions'] },
+    else: { properties: { conditions: { maxItems: 0 } } },
+  });
+
 export const updateWebhookBodySchema = z
   .strictObject({
     url: webhookUrlField.optional(),

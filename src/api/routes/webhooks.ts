@@ -25,6 +25,7 @@ import {
   type conditionInputSchema,
   createWebhookBodySchema,
   NO_LLM_WARNING,
+  restHookBodySchema,
   rotatedSecretSchema,
   testSendResultSchema,
   updateWebhookBodySchema,
@@ -155,6 +156,50 @@ export const webhookRoutes = [
       format: body.format,
     });
     // The one answer that carries the secret unasked: the receiver needs it to verify signatures.
+    return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
+  }),
+
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/rest-hooks',
+    operationId: 'subscribeRestHook',
+    tags: ['Webhooks'],
+    summary: 'Subscribe a REST Hook (Zapier, Make)',
+    description:
+      'An automation platform\u2019s subscribe call: makes a webhook for `target_url` and one event type, and answers ' +
+      'it with its `id`, which the platform keeps for unsubscribing with DELETE /v1/apps/{app_id}/webhooks/{id}. ' +
+      'Such a webhook (created_via: rest_hook) is deleted, not disabled, when its URL answers 410, as Zapier does ' +
+      'once the Zap is off.',
+    access: 'key',
+    params: webhookParams.pick({ app_id: true }),
+    body: restHookBodySchema,
+    responses: {
+      201: {
+        description: 'The webhook, with its signing secret.',
+        schema: webhookWithSecretSchema,
+        links: webhookLinks,
+      },
+    },
+    errors: ['invalid_url', 'duplicate_condition_id', 'invalid_filter'],
+  }).handle(async ({ body }, ctx) => {
+    const conditions = resolveConditions([body.event], body.conditions);
+    checkFilters([{ field: 'filter', expression: body.filter }, ...conditionFilters(conditions)]);
+    const { url, warning } = await checkedUrl(ctx.deps.destination, 'target_url', body.target_url);
+    const secret = generateWebhookSecret();
+    const webhook = await insertWebhook(ctx.deps.db, {
+      appId: ctx.app.id,
+      url,
+      description: `REST Hook subscription (${body.event})`,
+      events: [body.event],
+      conditions,
+      secretEncrypted: ctx.deps.secrets.encrypt(secret),
+      enabled: true,
+      retryScheduleMs: null,
+      timeoutMs: null,
+      filter: body.filter ?? null,
+      format: body.format,
+      createdVia: 'rest_hook',
+    });
     return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
   }),
 

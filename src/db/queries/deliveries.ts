@@ -300,3 +300,21 @@ export async function findDeliveryApp(db: Queryable, deliveryId: string): Promis
   const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM deliveries WHERE id = $1', [deliveryId]);
   return rows[0]?.app_id;
 }
+
+/**
+ * The app's most recent real payloads of an event type, exactly as they were sent: standard-format deliveries that
+ * were attempted (not test sends, not skipped, payload not purged), one per event (and condition), newest first.
+ */
+export async function listSamplePayloads(db: Queryable, appId: string, type: string, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ payload: string }>(
+    `SELECT payload FROM (
+       SELECT DISTINCT ON (event_id, condition_id) payload, created_at FROM deliveries
+       WHERE app_id = $1 AND format = 'standard' AND NOT is_test AND payload IS NOT NULL AND attempt_count > 0
+         AND (CASE WHEN $2 = 'custom_condition' THEN condition_id <> '' ELSE event_type = $2 AND condition_id = '' END)
+         AND created_at > now() - interval '30 days'
+       ORDER BY event_id, condition_id, created_at DESC
+     ) one_per_event ORDER BY created_at DESC LIMIT $3`,
+    [appId, type, limit],
+  );
+  return rows.map((r) => r.payload);
+}
