@@ -178,7 +178,13 @@ export function checkFilter(expression: string): FilterProblem | undefined {
       position: rangeOf(e, expression.length),
     };
   }
-  const checked = parsed.check();
+  let checked: Cel.TypeCheckResult;
+  try {
+    checked = parsed.check();
+  } catch (error) {
+    const e = error as Cel.TypeError;
+    return { code: e.code ?? 'type_error', message: e.summary ?? e.message, position: rangeOf(e, expression.length) };
+  }
   if (!checked.valid) {
     const e = checked.error!;
     return { code: e.code ?? 'type_error', message: e.summary ?? e.message, position: rangeOf(e, expression.length) };
