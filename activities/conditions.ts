@@ -6,6 +6,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 
 import type { Db } from '../src/db/pool';
 import {
+  type ActiveCondition,
   appendTurns,
   listActiveConditions,
   listConditionsFiredElsewhere,
@@ -15,6 +16,7 @@ import {
 import type { EvaluationResult } from '../src/domain/conditions';
 import { ErrorType } from '../src/domain/errors';
 import { type ChatEvent, mayNeedJudging } from '../src/domain/events';
+import { evaluateFilter, type FilterContext, filterContext } from '../src/domain/filters';
 import { judgeConditions, type LlmClient, type TranscriptTurn } from '../src/llm/judge';
 import type { Metrics } from '../src/metrics';
 import type { SecretBox } from '../src/security/secret-box';
@@ -47,8 +49,52 @@ export function trimTranscript(turns: TranscriptTurn[], maxChars: number): Trans
   return kept;
 }
 
-export function createConditionActivities(deps: ConditionActivityDeps) {
+/**
+ * Whether the LLM is to be asked about a condition for this event: its webhook's filter and its own prefilter must
+ * both hold. Deterministic and cheap (src/domain/filters.ts), so a condition that cannot match costs no LLM call.
+ */
+export function passesPrefilters(condition: ActiveCondition, context: FilterContext): boolean {
+  return [condition.webhookFilter, condition.prefilter].every(
+    (expression) => !expression || evaluateFilter(expression, context).matched,
+  );
+}
+
+/** The event's turns join its conversation's transcript, which later messages are judged against. */
+function createTurnNoter(deps: Pick<ConditionActivityDeps, 'db' | 'secrets'>) {
   const userKeyOf = createUserKeyOf(deps.secrets);
+  return async (event: ChatEvent & { conversationId: string }): Promise<string | null> => {
+    const userKey = userKeyOf(event.appId, event.user?.id);
+    await appendTurns(deps.db, {
+      appId: event.appId,
+      conversationId: event.conversationId,
+      eventId: event.eventId,
+      occurredAt: event.occurredAt,
+      message: event.message,
+      response: event.response,
+      userKey,
+    });
+    return userKey;
+  };
+}
+
+/** prepareEvent's part in judging; not an activity of its own. */
+export function createPrefilterGate(deps: Pick<ConditionActivityDeps, 'db' | 'secrets'>) {
+  const noteTurns = createTurnNoter(deps);
+  /**
+   * Whether any of the app's conditions passes its prefilters for this message. When conditions exist but none
+   * passes, the message still joins the transcript here, since evaluateConditions will not run for it.
+   */
+  return async function conditionsToJudge(event: ChatEvent, active: ActiveCondition[]): Promise<boolean> {
+    if (active.length === 0 || !event.conversationId) return false;
+    const context = filterContext(event);
+    if (active.some((c) => passesPrefilters(c, context))) return true;
+    await noteTurns({ ...event, conversationId: event.conversationId });
+    return false;
+  };
+}
+
+export function createConditionActivities(deps: ConditionActivityDeps) {
+  const noteTurns = createTurnNoter(deps);
   return {
     /**
      * Judges the app's pending conditions for a message_sent event: one LLM call for all of them, none when there is
@@ -65,18 +111,13 @@ export function createConditionActivities(deps: ConditionActivityDeps) {
       const active = await listActiveConditions(deps.db, event.appId);
       // Transcripts are kept only for apps that have conditions to judge them against.
       if (active.length === 0) return null;
-      const userKey = userKeyOf(event.appId, event.user?.id);
-      await appendTurns(deps.db, {
-        appId: event.appId,
-        conversationId: event.conversationId,
-        eventId: event.eventId,
-        occurredAt: event.occurredAt,
-        message: event.message,
-        response: event.response,
-        userKey,
-      });
+      const userKey = await noteTurns({ ...event, conversationId: event.conversationId });
+      // Conditions whose prefilters fail for this message are not sent to the LLM: they cannot match it.
+      const variables = filterContext(event);
+      const gated = active.filter((c) => passesPrefilters(c, variables));
+      if (gated.length === 0) return null;
       const fired = await listConditionsFiredElsewhere(deps.db, event.appId, event.conversationId, event.eventId);
-      const pending = active.filter((c) => c.fire === 'every_match' || !fired.has(c.id));
+      const pending = gated.filter((c) => c.fire === 'every_match' || !fired.has(c.id));
       if (pending.length === 0) return null;
 
       const base = {

@@ -14,7 +14,7 @@ import {
   finishDeliveryWithoutAttempt,
   recordAttempt,
 } from '../src/db/queries/deliveries';
-import { disableWebhook, recordEndpointHealth } from '../src/db/queries/webhooks';
+import { deleteWebhook, disableWebhook, recordEndpointHealth } from '../src/db/queries/webhooks';
 import { type AttemptDecision, type AttemptResult, decideAfterAttempt, parseRetryAfter } from '../src/domain/delivery';
 import { ErrorType } from '../src/domain/errors';
 import type { Logger } from '../src/logger';
@@ -153,16 +153,20 @@ export function createDeliveryAttempts(deps: DeliverWebhookDeps) {
   }
 
   /**
-   * Keeps the endpoint's health: a 410 disables the webhook at once, and failures for longer than DISABLE_AFTER do.
-   * Test sends probe an endpoint and do not count; a refused destination says nothing about the endpoint.
+   * Keeps the endpoint's health: a 410 disables the webhook at once (or deletes it, when a REST Hook subscribe made
+   * it: the platform answers 410 once the Zap is off, and nobody will turn it on again), and failures for longer than
+   * DISABLE_AFTER disable it. Test sends probe an endpoint and do not count; a refused destination says nothing about
+   * the endpoint.
    */
   async function keepHealth(
     delivery: DeliveryRow,
     webhook: NonNullable<DeliveryTarget['webhook']>,
     decision: AttemptDecision,
-  ): Promise<{ reason: string } | undefined> {
+  ): Promise<{ reason: string } | 'deleted' | undefined> {
     if (delivery.is_test || decision.kind === 'blocked') return undefined;
     if (decision.kind === 'gone') {
+      if (webhook.created_via === 'rest_hook')
+        return (await deleteWebhook(deps.db, delivery.app_id, delivery.webhook_id)) ? 'deleted' : undefined;
       return (await disableWebhook(deps.db, delivery.webhook_id, 'gone')) ? { reason: 'gone' } : undefined;
     }
     const succeeded = decision.kind === 'succeeded';
@@ -230,9 +234,11 @@ export function createDeliveryAttempts(deps: DeliverWebhookDeps) {
         Math.random,
       );
       const succeeded = decision.kind === 'succeeded';
-      const disabled = await keepHealth(delivery, webhook, decision);
+      const health = await keepHealth(delivery, webhook, decision);
+      const deleted = health === 'deleted';
+      const disabled = deleted ? undefined : health;
       // A webhook disabled by this attempt takes no more attempts.
-      const retryInMs = decision.kind === 'retry' && !disabled ? decision.inMs : null;
+      const retryInMs = decision.kind === 'retry' && !health ? decision.inMs : null;
       const status = succeeded ? 'succeeded' : retryInMs === null ? 'failed' : 'pending';
       const { errorClass, errorMessage, error } = describe(sent, succeeded);
 
@@ -270,6 +276,7 @@ export function createDeliveryAttempts(deps: DeliverWebhookDeps) {
         deps.metrics.webhooksDisabled.inc({ reason: disabled.reason });
         log.warn({ reason: disabled.reason }, 'webhook disabled');
       }
+      if (deleted) log.info('REST Hook subscription answered 410: webhook deleted');
       if (succeeded && input.attempt === input.retryIndex + 1) observeEndToEnd(body);
       if (retryInMs === null) {
         deps.metrics.deliveries.inc({ outcome: status });
@@ -278,7 +285,11 @@ export function createDeliveryAttempts(deps: DeliverWebhookDeps) {
           status: succeeded ? 'succeeded' : 'failed',
           attempt: input.attempt,
           statusCode: sent.statusCode,
-          error: disabled ? `${error}; webhook disabled (${disabled.reason})` : error,
+          error: deleted
+            ? `${error}; webhook deleted (REST Hook unsubscribed)`
+            : disabled
+              ? `${error}; webhook disabled (${disabled.reason})`
+              : error,
           ...(disabled ? { disabled } : {}),
         };
       }

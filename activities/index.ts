@@ -2,7 +2,7 @@
  * Every activity the worker registers, built over its real dependencies. Workflows type their proxies with
  * `Activities`; the names here are the activity types recorded in histories, so they never change.
  */
-import { type ConditionActivityDeps, createConditionActivities } from './conditions';
+import { type ConditionActivityDeps, createConditionActivities, createPrefilterGate } from './conditions';
 import {
   type ConversationActivityDeps,
   createConversationActivities,
@@ -35,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
       prepareDeliveries: preparing.prepareDeliveries,
       tracker: createConversationTracker(deps),
       attempts,
+      conditionsToJudge: createPrefilterGate(deps),
     }),
     ...createConditionActivities(deps),
     ...createConversationActivities(deps),

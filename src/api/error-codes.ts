@@ -46,6 +46,11 @@ export const API_ERRORS = {
     meaning: 'The URL is, or its host resolves to, an address the service does not call (private, loopback, ...).',
   },
   duplicate_condition_id: { status: 422, meaning: 'Two conditions have the same id.' },
+  invalid_filter: {
+    status: 422,
+    meaning:
+      'A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position.',
+  },
   invalid_window: {
     status: 422,
     meaning: 'The window is empty (since is not before until), out of range, or holds too many chart buckets.',

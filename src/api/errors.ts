@@ -15,7 +15,7 @@ export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    readonly details?: Array<{ field: string; message: string }>,
+    readonly details?: Array<{ field: string; message: string; position?: { start: number; end: number } }>,
     /** Extra headers of the answer, such as a Retry-After other than the default. */
     readonly headers: Record<string, string> = {},
   ) {

@@ -292,9 +292,18 @@ function errorBodySchema(codes: readonly ApiErrorCode[]) {
       code: z.enum(codes as [ApiErrorCode, ...ApiErrorCode[]]),
       message: z.string().describe('What went wrong, for a person to read.'),
       details: z
-        .array(z.object({ field: z.string(), message: z.string() }))
+        .array(
+          z.object({
+            field: z.string(),
+            message: z.string(),
+            position: z
+              .object({ start: z.int(), end: z.int() })
+              .optional()
+              .describe('For invalid_filter: where in the expression, in characters from 0 (end excluded).'),
+          }),
+        )
         .optional()
-        .describe('For validation_failed: one entry per bad field.'),
+        .describe('For validation_failed and invalid_filter: one entry per bad field.'),
     }),
   });
 }

@@ -133,6 +133,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app_id}/rest-hooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Subscribe a REST Hook (Zapier, Make)
+     * @description An automation platform’s subscribe call: makes a webhook for `target_url` and one event type, and answers it with its `id`, which the platform keeps for unsubscribing with DELETE /v1/apps/{app_id}/webhooks/{id}. Such a webhook (created_via: rest_hook) is deleted, not disabled, when its URL answers 410, as Zapier does once the Zap is off.
+     */
+    post: operations['subscribeRestHook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app_id}/webhooks/{webhook_id}': {
     parameters: {
       query?: never;
@@ -332,6 +352,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/v1/apps/{app_id}/events/samples': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Recent payloads of an event type, for "Test trigger" and "Perform List"
+     * @description The most recent real payloads of `type` that this app delivered (standard format, not test sends), one per event, exactly as sent; when there are none yet, the example payload of the product documentation, with this app’s name and privacy settings. Zapier’s performList and Make’s sample data read it.
+     */
+    get: operations['listSamplePayloads'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/v1/apps/{app_id}/events': {
     parameters: {
       query?: never;
@@ -460,9 +500,29 @@ export interface paths {
     put?: never;
     /**
      * Try a condition prompt against a transcript
-     * @description Judges one condition with the same LLM prompt and schema as real evaluations. Nothing is stored and nothing fires. 501 when this service has no LLM configured; 503 when the LLM is unreachable or rate-limited; 502 when it refuses or answers unusably.
+     * @description Judges one condition with the same LLM prompt and schema as real evaluations. Nothing is stored and nothing fires. With a `prefilter`, that runs first against `event`, and when it is false the LLM is not asked (as in real evaluations). 501 when this service has no LLM configured and the LLM is to be asked; 503 when the LLM is unreachable or rate-limited; 502 when it refuses or answers unusably; 422 for a prefilter that is not valid.
      */
     post: operations['tryCondition'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app_id}/filters/try': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Try a filter against a sample event
+     * @description Checks a webhook filter or condition prefilter (CEL) as saving it would, then runs it against `event`. Its variables: `event_type` (string), `app_id` (string), `event_id` (string), `conversation_id` (string), `timestamp` (timestamp), `user.id` (string), `user.email` (string), `user.name` (string), `user.logged_in` (bool), `message` (string), `response` (string). Absent text is "" and an absent user is not logged in. 422 invalid_filter names the problem and its position. Nothing is stored.
+     */
+    post: operations['tryFilter'];
     delete?: never;
     options?: never;
     head?: never;
@@ -753,6 +813,8 @@ export interface components {
         prompt: string;
         /** @enum {string} */
         fire: 'once_per_conversation' | 'every_match';
+        /** @description The CEL expression that gates the LLM; null: always asked. */
+        prefilter: string | null;
       }[];
       enabled: boolean;
       /** @description Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing". */
@@ -771,6 +833,15 @@ export interface components {
       retry_schedule: string | null;
       /** @description This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS. */
       timeout_ms: number | null;
+      /** @description The CEL expression events must meet; null: every event. */
+      filter: string | null;
+      /** @enum {string} */
+      format: 'standard' | 'slack' | 'discord' | 'teams';
+      /**
+       * @description rest_hook: made by a REST Hook subscribe (Zapier, Make); deleted when its URL answers 410.
+       * @enum {string}
+       */
+      created_via: 'api' | 'rest_hook';
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -806,6 +877,8 @@ export interface components {
          * @enum {string}
          */
         fire?: 'once_per_conversation' | 'every_match';
+        /** @description A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the LLM is not asked about this condition for that message. */
+        prefilter?: string | null;
       }[];
       /** @default true */
       enabled?: boolean;
@@ -813,6 +886,46 @@ export interface components {
       retry_schedule?: string | null;
       /** @description Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS. */
       timeout_ms?: number | null;
+      /** @description A CEL expression over the event, such as `user.logged_in && message.contains("refund")`: events for which it is false are recorded as skipped (filtered), not sent. It gates custom conditions before the LLM too. */
+      filter?: string | null;
+      /**
+       * @description The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord (a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).
+       * @default standard
+       * @enum {string}
+       */
+      format?: 'standard' | 'slack' | 'discord' | 'teams';
+    };
+    RestHookBody: {
+      /**
+       * Format: uri
+       * @description The platform’s hook URL (Zapier’s bundle.targetUrl).
+       */
+      target_url: string;
+      /** @enum {string} */
+      event: 'message_sent' | 'user_signup' | 'conversation_end' | 'custom_condition';
+      /** @description Required with custom_condition, refused otherwise. */
+      conditions?: {
+        /** @description Stable id of the condition; generated when omitted. */
+        id?: string;
+        /** @description When to fire, in plain language: "When a user asks about pricing". */
+        prompt: string;
+        /**
+         * @description Fire at most once per conversation (default), or at every match.
+         * @default once_per_conversation
+         * @enum {string}
+         */
+        fire?: 'once_per_conversation' | 'every_match';
+        /** @description A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the LLM is not asked about this condition for that message. */
+        prefilter?: string | null;
+      }[];
+      /** @description A CEL expression over the event, as on a webhook. */
+      filter?: string | null;
+      /**
+       * @description The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord (a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).
+       * @default standard
+       * @enum {string}
+       */
+      format?: 'standard' | 'slack' | 'discord' | 'teams';
     };
     WebhookList: {
       data: components['schemas']['Webhook'][];
@@ -831,6 +944,8 @@ export interface components {
         prompt: string;
         /** @enum {string} */
         fire: 'once_per_conversation' | 'every_match';
+        /** @description The CEL expression that gates the LLM; null: always asked. */
+        prefilter: string | null;
       }[];
       enabled: boolean;
       /** @description Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing". */
@@ -849,6 +964,15 @@ export interface components {
       retry_schedule: string | null;
       /** @description This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS. */
       timeout_ms: number | null;
+      /** @description The CEL expression events must meet; null: every event. */
+      filter: string | null;
+      /** @enum {string} */
+      format: 'standard' | 'slack' | 'discord' | 'teams';
+      /**
+       * @description rest_hook: made by a REST Hook subscribe (Zapier, Make); deleted when its URL answers 410.
+       * @enum {string}
+       */
+      created_via: 'api' | 'rest_hook';
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -872,6 +996,8 @@ export interface components {
         prompt: string;
         /** @enum {string} */
         fire: 'once_per_conversation' | 'every_match';
+        /** @description The CEL expression that gates the LLM; null: always asked. */
+        prefilter: string | null;
       }[];
       enabled: boolean;
       /** @description Why it is off: "disabled by user", "gone" (the receiver answered 410) or "failing". */
@@ -890,6 +1016,15 @@ export interface components {
       retry_schedule: string | null;
       /** @description This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS. */
       timeout_ms: number | null;
+      /** @description The CEL expression events must meet; null: every event. */
+      filter: string | null;
+      /** @enum {string} */
+      format: 'standard' | 'slack' | 'discord' | 'teams';
+      /**
+       * @description rest_hook: made by a REST Hook subscribe (Zapier, Make); deleted when its URL answers 410.
+       * @enum {string}
+       */
+      created_via: 'api' | 'rest_hook';
       /**
        * Format: date-time
        * @description ISO 8601, UTC.
@@ -922,12 +1057,21 @@ export interface components {
          * @enum {string}
          */
         fire?: 'once_per_conversation' | 'every_match';
+        /** @description A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the LLM is not asked about this condition for that message. */
+        prefilter?: string | null;
       }[];
       enabled?: boolean;
       /** @description Delays between attempts, e.g. "5s,5m,30m"; replaces RETRY_SCHEDULE for this webhook. null: the default. */
       retry_schedule?: string | null;
       /** @description Attempt timeout in ms (1000-30000); null: DELIVERY_TIMEOUT_MS. */
       timeout_ms?: number | null;
+      /** @description A CEL expression over the event; null removes the filter. */
+      filter?: string | null;
+      /**
+       * @description The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord (a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).
+       * @enum {string}
+       */
+      format?: 'standard' | 'slack' | 'discord' | 'teams';
     } & (unknown & unknown);
     WebhookSecret: {
       secret: string;
@@ -1096,6 +1240,17 @@ export interface components {
         at: string;
       } | null;
     };
+    SamplePayloads: {
+      /** @description Payloads, newest first, exactly as they were delivered (standard format). */
+      data: {
+        [key: string]: unknown;
+      }[];
+      /**
+       * @description deliveries: real payloads of the last 30 days; example: none yet, so the documented example.
+       * @enum {string}
+       */
+      source: 'deliveries' | 'example';
+    };
     EventAccepted: {
       event_id: string;
       workflow_id: string;
@@ -1153,6 +1308,18 @@ export interface components {
       /** @description A payload of this type as this app’s receivers get it. */
       example: {
         [key: string]: unknown;
+      };
+      /** @description The same example as a webhook of each chat format gets it (format: slack, discord, teams). */
+      format_examples: {
+        slack: {
+          [key: string]: unknown;
+        };
+        discord: {
+          [key: string]: unknown;
+        };
+        teams: {
+          [key: string]: unknown;
+        };
       };
     };
     DeliveryList: {
@@ -1298,12 +1465,18 @@ export interface components {
     };
     TryConditionResult: {
       matched: boolean;
-      /** @description The judge's one-sentence reason. */
+      /** @description The judge's one-sentence reason, or why the LLM was not asked. */
       reason: string;
-      model: string;
+      /** @description null when the prefilter kept the LLM from being asked. */
+      model: string | null;
       tokens: {
         prompt: number | null;
         completion: number | null;
+      };
+      /** @description The prefilter against the event; absent without one. */
+      prefilter?: {
+        matched: boolean;
+        error: string | null;
       };
     };
     TryConditionBody: {
@@ -1315,6 +1488,64 @@ export interface components {
         role: 'user' | 'assistant';
         text: string;
       }[];
+      /** @description A prefilter to try first, against `event`: when it is false, the LLM is not asked. */
+      prefilter?: string;
+      /** @description The event the prefilter sees; default: a message_sent from a logged-in user whose message and response are the transcript's last user and assistant turns. */
+      event?: {
+        /**
+         * @default message_sent
+         * @enum {string}
+         */
+        type?: 'message_sent' | 'user_signup' | 'conversation_end';
+        /**
+         * Format: date-time
+         * @description ISO 8601; default: now.
+         */
+        occurred_at?: string;
+        conversation_id?: string;
+        user?: {
+          id?: string;
+          /** @description Passed on as given: any address with an @ (internationalised ones too), at most 320 characters. */
+          email?: string;
+          name?: string;
+          logged_in: boolean;
+        };
+        message?: string;
+        response?: string;
+      };
+    };
+    TryFilterResult: {
+      /** @description Whether an event like this one would be delivered (or judged, for a prefilter). */
+      matched: boolean;
+      /** @description Why it did not match when it failed while running, such as an index out of range. */
+      error: string | null;
+    };
+    TryFilterBody: {
+      /** @description A CEL expression over the event. Its variables: `event_type` (string), `app_id` (string), `event_id` (string), `conversation_id` (string), `timestamp` (timestamp), `user.id` (string), `user.email` (string), `user.name` (string), `user.logged_in` (bool), `message` (string), `response` (string). */
+      filter: string;
+      /** @description The event to try it on; default: the seed's sample message. */
+      event?: {
+        /**
+         * @default message_sent
+         * @enum {string}
+         */
+        type?: 'message_sent' | 'user_signup' | 'conversation_end';
+        /**
+         * Format: date-time
+         * @description ISO 8601; default: now.
+         */
+        occurred_at?: string;
+        conversation_id?: string;
+        user?: {
+          id?: string;
+          /** @description Passed on as given: any address with an @ (internationalised ones too), at most 320 characters. */
+          email?: string;
+          name?: string;
+          logged_in: boolean;
+        };
+        message?: string;
+        response?: string;
+      };
     };
     Evaluation: {
       event_id: string;
@@ -1408,10 +1639,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1429,10 +1665,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1450,10 +1691,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1471,10 +1717,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1494,10 +1745,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1539,10 +1795,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1560,10 +1821,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1581,10 +1847,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1602,10 +1873,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1623,10 +1899,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1644,10 +1925,15 @@ export interface operations {
               code: 'invalid_url';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1665,10 +1951,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1688,10 +1979,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1732,10 +2028,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1753,10 +2054,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1774,10 +2080,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1795,10 +2106,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1816,10 +2132,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1839,10 +2160,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1881,10 +2207,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1902,10 +2233,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1923,10 +2259,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1944,10 +2285,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1965,10 +2311,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -1986,10 +2337,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2007,10 +2363,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2030,10 +2391,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2078,10 +2444,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2099,10 +2470,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2120,10 +2496,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2141,10 +2522,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2162,10 +2548,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2183,10 +2574,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2204,10 +2600,15 @@ export interface operations {
               code: 'invalid_url';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2225,10 +2626,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2248,10 +2654,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2292,10 +2703,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2313,10 +2729,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2334,10 +2755,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2355,10 +2781,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2376,10 +2807,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2397,10 +2833,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2418,10 +2859,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2441,10 +2887,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2489,10 +2940,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2510,10 +2966,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2531,10 +2992,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2552,10 +3018,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2573,10 +3044,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2594,10 +3070,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2615,10 +3096,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2638,10 +3124,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2680,10 +3171,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2701,10 +3197,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2722,10 +3223,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2743,10 +3249,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2764,10 +3275,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2785,10 +3301,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2806,10 +3327,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2829,10 +3355,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2877,10 +3408,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2898,10 +3434,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2919,10 +3460,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2940,10 +3486,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2961,10 +3512,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -2984,10 +3540,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3032,10 +3593,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3053,10 +3619,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3074,10 +3645,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3095,10 +3671,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3116,10 +3697,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3137,16 +3723,21 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
         };
       };
-      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. */
+      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
       422: {
         headers: {
           [name: string]: unknown;
@@ -3155,13 +3746,18 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'invalid_url' | 'duplicate_condition_id';
+              code: 'invalid_url' | 'duplicate_condition_id' | 'invalid_filter';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3179,10 +3775,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3202,10 +3803,278 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  subscribeRestHook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RestHookBody'];
+      };
+    };
+    responses: {
+      /** @description The webhook, with its signing secret. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookWithSecret'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'invalid_url' | 'duplicate_condition_id' | 'invalid_filter';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3248,10 +4117,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3269,10 +4143,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3290,10 +4169,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3311,10 +4195,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3332,10 +4221,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3355,10 +4249,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3399,10 +4298,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3420,10 +4324,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3441,10 +4350,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3462,10 +4376,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3483,10 +4402,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3504,10 +4428,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3525,10 +4454,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3548,10 +4482,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3598,10 +4537,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3619,10 +4563,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3640,10 +4589,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3661,10 +4615,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3682,10 +4641,15 @@ export interface operations {
               code: 'conditions_conflict';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3703,10 +4667,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3724,16 +4693,21 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
         };
       };
-      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. */
+      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
       422: {
         headers: {
           [name: string]: unknown;
@@ -3742,13 +4716,18 @@ export interface operations {
           'application/json': {
             error: {
               /** @enum {string} */
-              code: 'invalid_url' | 'duplicate_condition_id';
+              code: 'invalid_url' | 'duplicate_condition_id' | 'invalid_filter';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3766,10 +4745,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3789,10 +4773,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3835,10 +4824,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3856,10 +4850,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3877,10 +4876,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3898,10 +4902,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3919,10 +4928,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3942,10 +4956,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -3988,10 +5007,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4009,10 +5033,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4030,10 +5059,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4051,10 +5085,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4072,10 +5111,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4093,10 +5137,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4114,10 +5163,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4137,10 +5191,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4192,10 +5251,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4213,10 +5277,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4234,10 +5303,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4255,10 +5329,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4276,10 +5355,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4297,10 +5381,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4318,10 +5407,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4341,10 +5435,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4389,10 +5488,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4410,10 +5514,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4431,10 +5540,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4452,10 +5566,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4473,10 +5592,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4494,10 +5618,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4515,10 +5644,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4538,10 +5672,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4588,10 +5727,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4609,10 +5753,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4630,10 +5779,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4651,10 +5805,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4672,10 +5831,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4693,10 +5857,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4714,10 +5883,15 @@ export interface operations {
               code: 'invalid_window';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4735,10 +5909,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4758,10 +5937,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4806,10 +5990,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4827,10 +6016,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4848,10 +6042,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4869,10 +6068,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4890,10 +6094,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4913,10 +6122,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4962,10 +6176,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -4983,10 +6202,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5004,10 +6228,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5025,10 +6254,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5046,10 +6280,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5069,10 +6308,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5120,10 +6364,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5141,10 +6390,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5162,10 +6416,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5183,10 +6442,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5204,10 +6468,15 @@ export interface operations {
               code: 'invalid_window';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5225,10 +6494,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5248,10 +6522,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5298,10 +6577,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5319,10 +6603,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5340,10 +6629,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5361,10 +6655,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5382,10 +6681,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5405,10 +6709,201 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  listSamplePayloads: {
+    parameters: {
+      query: {
+        /** @description The event type, as webhooks’ `events` name it. */
+        type: 'message_sent' | 'user_signup' | 'conversation_end' | 'custom_condition';
+        /** @description How many, at most (1-10, default 3). */
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The samples. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SamplePayloads'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5465,10 +6960,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5486,10 +6986,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5507,10 +7012,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5528,10 +7038,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5549,10 +7064,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5570,10 +7090,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5614,10 +7139,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5637,10 +7167,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5681,10 +7216,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5702,10 +7242,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5723,10 +7268,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5744,10 +7294,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5765,10 +7320,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5788,10 +7348,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5846,10 +7411,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5867,10 +7437,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5888,10 +7463,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5909,10 +7489,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5930,10 +7515,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5953,10 +7543,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -5999,10 +7594,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6020,10 +7620,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6041,10 +7646,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6062,10 +7672,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6083,10 +7698,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6106,10 +7726,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6164,10 +7789,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6185,10 +7815,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6206,10 +7841,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6227,10 +7867,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6248,10 +7893,15 @@ export interface operations {
               code: 'webhook_deleted' | 'webhook_disabled' | 'payload_expired';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6269,10 +7919,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6290,10 +7945,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6311,10 +7971,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6334,10 +7999,15 @@ export interface operations {
               code: 'temporal_unavailable' | 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6378,10 +8048,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6399,10 +8074,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6420,10 +8100,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6441,10 +8126,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6462,10 +8152,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6485,10 +8180,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6533,10 +8233,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6554,10 +8259,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6575,10 +8285,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6596,10 +8311,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6617,10 +8337,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6638,10 +8363,41 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'invalid_filter';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6659,10 +8415,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6680,10 +8441,15 @@ export interface operations {
               code: 'llm_not_configured';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6701,10 +8467,15 @@ export interface operations {
               code: 'llm_rejected' | 'llm_output_unusable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6724,10 +8495,278 @@ export interface operations {
               code: 'database_unavailable' | 'llm_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  tryFilter: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['TryFilterBody'];
+      };
+    };
+    responses: {
+      /** @description Whether the event passes. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['TryFilterResult'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'invalid_filter';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6770,10 +8809,15 @@ export interface operations {
               code: 'validation_failed';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6791,10 +8835,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6812,10 +8861,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6833,10 +8887,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6854,10 +8913,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6877,10 +8941,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6923,10 +8992,15 @@ export interface operations {
               code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6944,10 +9018,15 @@ export interface operations {
               code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6965,10 +9044,15 @@ export interface operations {
               code: 'forbidden';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -6986,10 +9070,15 @@ export interface operations {
               code: 'not_found';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7007,10 +9096,15 @@ export interface operations {
               code: 'body_too_large';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7028,10 +9122,15 @@ export interface operations {
               code: 'unsupported_media_type' | 'unsupported_encoding';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7049,10 +9148,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7072,10 +9176,15 @@ export interface operations {
               code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7113,10 +9222,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7154,10 +9268,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
@@ -7206,10 +9325,15 @@ export interface operations {
               code: 'internal';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };

@@ -7,6 +7,8 @@ export interface WebhookCondition {
   prompt: string;
   /** `once_per_conversation` (default) or `every_match`. */
   fire: 'once_per_conversation' | 'every_match';
+  /** A CEL expression over the event (src/domain/filters.ts): when it is false the LLM is not asked. */
+  prefilter?: string | null;
 }
 
 /** A condition the judge found met by an event's conversation. */

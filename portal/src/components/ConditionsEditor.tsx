@@ -11,12 +11,19 @@ export interface ConditionDraft {
   id?: string;
   prompt: string;
   fire: Fire;
+  /** A CEL expression; "" for none. */
+  prefilter: string;
 }
 
 let nextKey = 0;
-export function newCondition(prompt = '', fire: Fire = 'once_per_conversation', id?: string): ConditionDraft {
+export function newCondition(
+  prompt = '',
+  fire: Fire = 'once_per_conversation',
+  id?: string,
+  prefilter = '',
+): ConditionDraft {
   nextKey += 1;
-  return { key: `c${nextKey}`, prompt, fire, ...(id ? { id } : {}) };
+  return { key: `c${nextKey}`, prompt, fire, prefilter, ...(id ? { id } : {}) };
 }
 
 interface Props {
@@ -85,6 +92,32 @@ export function ConditionsEditor({ conditions, onChange, errors }: Props) {
                 {promptError && (
                   <p id={`condition-${c.key}-error`} className="field-error">
                     {promptError}
+                  </p>
+                )}
+              </div>
+              <div className="field">
+                <label htmlFor={`prefilter-${c.key}`}>Condition {n} prefilter (optional)</label>
+                <p id={`prefilter-${c.key}-hint`} className="hint">
+                  A rule checked before the AI is asked, such as <code>message.contains("price")</code>: when it is
+                  false, the message is not sent to the AI for this condition.
+                </p>
+                <input
+                  id={`prefilter-${c.key}`}
+                  className="input input-wide mono"
+                  value={c.prefilter}
+                  maxLength={1000}
+                  spellCheck={false}
+                  aria-invalid={errors[`conditions.${index}.prefilter`] ? true : undefined}
+                  aria-describedby={
+                    errors[`conditions.${index}.prefilter`]
+                      ? `prefilter-${c.key}-hint prefilter-${c.key}-error`
+                      : `prefilter-${c.key}-hint`
+                  }
+                  onChange={(e) => update(c.key, { prefilter: e.target.value })}
+                />
+                {errors[`conditions.${index}.prefilter`] && (
+                  <p id={`prefilter-${c.key}-error`} className="field-error">
+                    {errors[`conditions.${index}.prefilter`]}
                   </p>
                 )}
               </div>

@@ -90,7 +90,7 @@ export function TryPrompt({ prompts }: { prompts: string[] }) {
             {attempt.data && !attempt.isPending && (
               <p className={attempt.data.matched ? 'verdict verdict-yes' : 'verdict verdict-no'}>
                 <strong>{attempt.data.matched ? 'Matched' : 'Did not match'}</strong>: {attempt.data.reason}{' '}
-                <span className="muted">({attempt.data.model})</span>
+                {attempt.data.model && <span className="muted">({attempt.data.model})</span>}
               </p>
             )}
           </div>

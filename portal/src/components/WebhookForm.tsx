@@ -14,7 +14,18 @@ export interface WebhookDraft {
   enabled: boolean;
   retrySchedule: string;
   timeout: string;
+  /** A CEL expression; "" for none. */
+  filter: string;
+  format: WebhookFormat;
 }
+
+type WebhookFormat = Webhook['format'];
+const FORMATS: Array<{ value: WebhookFormat; label: string }> = [
+  { value: 'standard', label: 'Standard JSON payload (Zapier, Make, your own API)' },
+  { value: 'slack', label: 'Slack incoming webhook (a message with blocks)' },
+  { value: 'discord', label: 'Discord webhook (a message with an embed)' },
+  { value: 'teams', label: 'Microsoft Teams Workflows webhook (an Adaptive Card)' },
+];
 
 export const EMPTY_DRAFT: WebhookDraft = {
   url: '',
@@ -24,6 +35,8 @@ export const EMPTY_DRAFT: WebhookDraft = {
   enabled: true,
   retrySchedule: '',
   timeout: '',
+  filter: '',
+  format: 'standard',
 };
 
 export function draftOf(webhook: Webhook): WebhookDraft {
@@ -31,17 +44,24 @@ export function draftOf(webhook: Webhook): WebhookDraft {
     url: webhook.url,
     description: webhook.description ?? '',
     events: webhook.events,
-    conditions: webhook.conditions.map((c) => newCondition(c.prompt, c.fire, c.id)),
+    conditions: webhook.conditions.map((c) => newCondition(c.prompt, c.fire, c.id, c.prefilter ?? '')),
     enabled: webhook.enabled,
     retrySchedule: webhook.retry_schedule ?? '',
     timeout: webhook.timeout_ms === null ? '' : String(webhook.timeout_ms),
+    filter: webhook.filter ?? '',
+    format: webhook.format,
   };
 }
 
 const wantsConditions = (d: WebhookDraft) => d.events.includes('custom_condition');
 const conditionsOf = (d: WebhookDraft) =>
   wantsConditions(d)
-    ? d.conditions.map((c) => ({ ...(c.id ? { id: c.id } : {}), prompt: c.prompt, fire: c.fire }))
+    ? d.conditions.map((c) => ({
+        ...(c.id ? { id: c.id } : {}),
+        prompt: c.prompt,
+        fire: c.fire,
+        ...(c.prefilter.trim() ? { prefilter: c.prefilter.trim() } : {}),
+      }))
     : [];
 const TIMEOUT = /^\s*\d+\s*$/;
 /** submit() has checked that the text is digits; the server checks the range. */
@@ -57,6 +77,8 @@ export function createBody(d: WebhookDraft): CreateWebhookBody {
     ...(conditions.length ? { conditions } : {}),
     ...(d.retrySchedule.trim() ? { retry_schedule: d.retrySchedule.trim() } : {}),
     ...(d.timeout.trim() ? { timeout_ms: timeoutOf(d.timeout) } : {}),
+    ...(d.filter.trim() ? { filter: d.filter.trim() } : {}),
+    format: d.format,
   };
 }
 
@@ -76,6 +98,8 @@ export function updateBody(d: WebhookDraft, before: WebhookDraft): UpdateWebhook
   if (d.enabled !== before.enabled) body.enabled = d.enabled;
   if (d.retrySchedule.trim() !== before.retrySchedule) body.retry_schedule = d.retrySchedule.trim() || null;
   if (d.timeout.trim() !== before.timeout) body.timeout_ms = d.timeout.trim() ? timeoutOf(d.timeout) : null;
+  if (d.filter.trim() !== before.filter) body.filter = d.filter.trim() || null;
+  if (d.format !== before.format) body.format = d.format;
   return body;
 }
 
@@ -159,6 +183,51 @@ export function WebhookForm({ initial, busy, errors: serverErrors, failure, onSu
             <TryPrompt prompts={draft.conditions.map((c) => c.prompt)} />
           </>
         )}
+      </div>
+
+      <div className="panel">
+        <div className="field">
+          <label htmlFor="webhook-format">Format</label>
+          <p id="webhook-format-hint" className="hint">
+            What the endpoint expects. For Slack, Discord or Teams, paste the channel’s incoming webhook URL above.
+          </p>
+          <select
+            id="webhook-format"
+            className="input"
+            value={draft.format}
+            aria-describedby="webhook-format-hint"
+            onChange={(e) => set('format', e.target.value as WebhookFormat)}
+          >
+            {FORMATS.map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.label}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="webhook-filter">Filter (optional)</label>
+          <p id="webhook-filter-hint" className="hint">
+            Send only the events that meet a rule, such as{' '}
+            <code>user.logged_in &amp;&amp; message.contains("refund")</code>. Other events are logged as skipped
+            (filtered). The event catalogue lists the fields a rule can use.
+          </p>
+          <input
+            id="webhook-filter"
+            className="input input-wide mono"
+            value={draft.filter}
+            maxLength={1000}
+            spellCheck={false}
+            aria-invalid={errors['filter'] ? true : undefined}
+            aria-describedby={errors['filter'] ? 'webhook-filter-hint webhook-filter-error' : 'webhook-filter-hint'}
+            onChange={(e) => set('filter', e.target.value)}
+          />
+          {errors['filter'] && (
+            <p id="webhook-filter-error" className="field-error">
+              {errors['filter']}
+            </p>
+          )}
+        </div>
       </div>
 
       <div className="panel">

@@ -98,11 +98,23 @@ function EventSection({ type }: { type: EventType }) {
             caption={`Example ${type.name} payload`}
             copyLabel={`Copy the ${type.name} example`}
           />
+          {(['slack', 'discord', 'teams'] as const).map((format) => (
+            <details key={format} className="advanced">
+              <summary>As a {FORMAT_NAMES[format]} message</summary>
+              <CodeBlock
+                code={JSON.stringify(type.format_examples[format], null, 2)}
+                caption={`Example ${type.name} message in the ${format} format`}
+                copyLabel={`Copy the ${type.name} ${FORMAT_NAMES[format]} example`}
+              />
+            </details>
+          ))}
         </div>
       </div>
     </section>
   );
 }
+
+const FORMAT_NAMES = { slack: 'Slack', discord: 'Discord', teams: 'Microsoft Teams' } as const;
 
 function Guides() {
   return (

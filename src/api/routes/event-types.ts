@@ -6,6 +6,7 @@ import { z } from 'zod';
 
 import { EVENT_CATALOGUE, EXAMPLE_CONDITION_PROMPTS, examplePayload } from '../../domain/event-catalogue';
 import { EVENT_LABELS, WEBHOOK_EVENT_TYPES } from '../../domain/events';
+import { discordMessage, slackMessage, teamsMessage } from '../../domain/formats';
 import { appParams } from '../fields';
 import { defineRoute } from '../route';
 
@@ -24,6 +25,13 @@ const eventTypeSchema = z
     payload_event: z.string().describe('The payload\u2019s `event` value, e.g. "Message sent".'),
     fields: z.array(payloadFieldSchema).describe('Every field of the payload, in the order receivers get them.'),
     example: z.record(z.string(), z.unknown()).describe('A payload of this type as this app\u2019s receivers get it.'),
+    format_examples: z
+      .object({
+        slack: z.record(z.string(), z.unknown()),
+        discord: z.record(z.string(), z.unknown()),
+        teams: z.record(z.string(), z.unknown()),
+      })
+      .describe('The same example as a webhook of each chat format gets it (format: slack, discord, teams).'),
   })
   .meta({ id: 'EventType' });
 
@@ -52,11 +60,19 @@ export const eventTypeRoutes = [
     return {
       status: 200,
       body: {
-        data: EVENT_CATALOGUE.map((entry) => ({
-          ...entry,
-          payload_event: EVENT_LABELS[entry.type],
-          example: { ...examplePayload(entry.type, ctx.app, at) },
-        })),
+        data: EVENT_CATALOGUE.map((entry) => {
+          const example = examplePayload(entry.type, ctx.app, at);
+          return {
+            ...entry,
+            payload_event: EVENT_LABELS[entry.type],
+            example: { ...example },
+            format_examples: {
+              slack: { ...slackMessage(example) },
+              discord: { ...discordMessage(example) },
+              teams: { ...teamsMessage(example) },
+            },
+          };
+        }),
         example_condition_prompts: [...EXAMPLE_CONDITION_PROMPTS],
       },
     };

@@ -3,7 +3,10 @@ import crypto from 'node:crypto';
 
 import { z } from 'zod';
 
+import { listSamplePayloads } from '../../db/queries/deliveries';
 import { chatEventBodySchema, identifier, toChatEvent } from '../../domain/event-body';
+import { examplePayload } from '../../domain/event-catalogue';
+import { WEBHOOK_EVENT_TYPES } from '../../domain/events';
 import { acceptEvent } from '../../services/events';
 import { ApiError } from '../errors';
 import { appParams } from '../fields';
@@ -28,7 +31,50 @@ const eventLinks = {
   },
 };
 
+export const samplesQuerySchema = z.strictObject({
+  type: z.enum(WEBHOOK_EVENT_TYPES).describe('The event type, as webhooks\u2019 `events` name it.'),
+  limit: z.coerce.number().int().min(1).max(10).default(3).describe('How many, at most (1-10, default 3).'),
+});
+
+export const samplePayloadsSchema = z
+  .object({
+    data: z
+      .array(z.record(z.string(), z.unknown()))
+      .describe('Payloads, newest first, exactly as they were delivered (standard format).'),
+    source: z
+      .enum(['deliveries', 'example'])
+      .describe('deliveries: real payloads of the last 30 days; example: none yet, so the documented example.'),
+  })
+  .meta({ id: 'SamplePayloads' });
+
 export const eventRoutes = [
+  defineRoute({
+    method: 'get',
+    path: '/v1/apps/{app_id}/events/samples',
+    operationId: 'listSamplePayloads',
+    tags: ['Events'],
+    summary: 'Recent payloads of an event type, for "Test trigger" and "Perform List"',
+    description:
+      'The most recent real payloads of `type` that this app delivered (standard format, not test sends), one per ' +
+      'event, exactly as sent; when there are none yet, the example payload of the product documentation, with this ' +
+      'app\u2019s name and privacy settings. Zapier\u2019s performList and Make\u2019s sample data read it.',
+    access: 'key',
+    params: appParams,
+    query: samplesQuerySchema,
+    responses: { 200: { description: 'The samples.', schema: samplePayloadsSchema } },
+  }).handle(async ({ query }, ctx) => {
+    const payloads = await listSamplePayloads(ctx.deps.db, ctx.app.id, query.type, query.limit);
+    if (payloads.length > 0) {
+      return {
+        status: 200,
+        body: { data: payloads.map((p) => JSON.parse(p) as Record<string, unknown>), source: 'deliveries' as const },
+      };
+    }
+    // The seed document's example payload, as this app's receivers would get it.
+    const example = examplePayload(query.type, ctx.app, '2024-01-01T12:00:00.000Z');
+    return { status: 200, body: { data: [{ ...example }], source: 'example' as const } };
+  }),
+
   defineRoute({
     method: 'post',
     path: '/v1/apps/{app_id}/events',

@@ -6,8 +6,20 @@ import { type WebhookRow } from '../../db/queries/webhooks';
 import { formatDuration, parseRetrySchedule } from '../../domain/durations';
 import { identifier, nonBlankText, text } from '../../domain/event-body';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/events';
+import { FILTER_MAX_LENGTH } from '../../domain/filters';
+import { WEBHOOK_FORMATS } from '../../domain/formats';
 import { destinationUrlField, durationAlternatives, timestamp, warningsField } from '../fields';
 import { listOf } from '../pagination';
+
+/** A CEL expression; checked by the route (a 422 invalid_filter with its position), since no schema can say it. */
+const filterField = nonBlankText(FILTER_MAX_LENGTH);
+
+const formatField = z
+  .enum(WEBHOOK_FORMATS)
+  .describe(
+    'The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord ' +
+      '(a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).',
+  );
 
 export const conditionInputSchema = z.strictObject({
   id: identifier(64).optional().describe('Stable id of the condition; generated when omitted.'),
@@ -16,6 +28,13 @@ export const conditionInputSchema = z.strictObject({
     .enum(['once_per_conversation', 'every_match'])
     .default('once_per_conversation')
     .describe('Fire at most once per conversation (default), or at every match.'),
+  prefilter: filterField
+    .nullable()
+    .optional()
+    .describe(
+      'A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the ' +
+        'LLM is not asked about this condition for that message.',
+    ),
 });
 
 const eventsSchema = z
@@ -98,9 +117,39 @@ export const createWebhookBodySchema = z
     enabled: z.boolean().default(true),
     retry_schedule: retryScheduleField.nullable().optional(),
     timeout_ms: timeoutField.nullable().optional(),
+    filter: filterField
+      .nullable()
+      .optional()
+      .describe(
+        'A CEL expression over the event, such as `user.logged_in && message.contains("refund")`: events for which ' +
+          'it is false are recorded as skipped (filtered), not sent. It gates custom conditions before the LLM too.',
+      ),
+    format: formatField.default('standard'),
   })
   .superRefine((body, ctx) => checkConditionsRule(body.events, body.conditions, ctx))
   .meta({ id: 'CreateWebhookBody', ...conditionsRule });
+
+/** Body of a REST Hook subscribe (Zapier's performSubscribe, Make's attach): one URL and one event type. */
+export const restHookBodySchema = z
+  .strictObject({
+    target_url: webhookUrlField.describe('The platform\u2019s hook URL (Zapier\u2019s bundle.targetUrl).'),
+    event: z.enum(WEBHOOK_EVENT_TYPES),
+    conditions: z
+      .array(conditionInputSchema)
+      .min(1)
+      .max(20)
+      .optional()
+      .describe('Required with custom_condition, refused otherwise.'),
+    filter: filterField.nullable().optional().describe('A CEL expression over the event, as on a webhook.'),
+    format: formatField.default('standard'),
+  })
+  .superRefine((body, ctx) => checkConditionsRule([body.event], body.conditions, ctx))
+  .meta({
+    id: 'RestHookBody',
+    if: { properties: { event: { const: 'custom_condition' } }, required: ['event'] },
+    then: { required: ['conditions'] },
+    else: { properties: { conditions: { maxItems: 0 } } },
+  });
 
 export const updateWebhookBodySchema = z
   .strictObject({
@@ -111,6 +160,8 @@ export const updateWebhookBodySchema = z
     enabled: z.boolean().optional(),
     retry_schedule: retryScheduleField.nullable().optional(),
     timeout_ms: timeoutField.nullable().optional(),
+    filter: filterField.nullable().optional().describe('A CEL expression over the event; null removes the filter.'),
+    format: formatField.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
   .superRefine((body, ctx) => {
@@ -123,6 +174,7 @@ export const conditionSchema = z.object({
   id: z.string(),
   prompt: z.string(),
   fire: z.enum(['once_per_conversation', 'every_match']),
+  prefilter: z.string().nullable().describe('The CEL expression that gates the LLM; null: always asked.'),
 });
 
 export const webhookSchema = z
@@ -144,6 +196,11 @@ export const webhookSchema = z
       .describe('Start of the current run of failed attempts; null after any success.'),
     retry_schedule: z.string().nullable().describe("This webhook's delays between attempts; null: RETRY_SCHEDULE."),
     timeout_ms: z.int().nullable().describe("This webhook's attempt timeout; null: DELIVERY_TIMEOUT_MS."),
+    filter: z.string().nullable().describe('The CEL expression events must meet; null: every event.'),
+    format: z.enum(WEBHOOK_FORMATS),
+    created_via: z
+      .enum(['api', 'rest_hook'])
+      .describe('rest_hook: made by a REST Hook subscribe (Zapier, Make); deleted when its URL answers 410.'),
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -203,13 +260,16 @@ export function webhookJson(w: WebhookRow): z.input<typeof webhookSchema> {
     url: w.url,
     description: w.description,
     events: w.events,
-    conditions: w.conditions,
+    conditions: w.conditions.map((c) => ({ id: c.id, prompt: c.prompt, fire: c.fire, prefilter: c.prefilter ?? null })),
     enabled: w.enabled,
     disabled_reason: w.disabled_reason,
     disabled_at: w.disabled_at?.toISOString() ?? null,
     failing_since: w.failing_since?.toISOString() ?? null,
     retry_schedule: w.retry_schedule_ms ? w.retry_schedule_ms.map(formatDuration).join(',') : null,
     timeout_ms: w.timeout_ms,
+    filter: w.filter,
+    format: w.format,
+    created_via: w.created_via,
     created_at: w.created_at.toISOString(),
     updated_at: w.updated_at.toISOString(),
   };

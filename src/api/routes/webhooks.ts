@@ -13,6 +13,7 @@ import {
   type WebhookRow,
 } from '../../db/queries/webhooks';
 import type { WebhookCondition } from '../../domain/conditions';
+import { checkFilter, describeFilterProblem } from '../../domain/filters';
 import { generateWebhookSecret } from '../../security/secret-box';
 import { notifyWebhooksChanged, sendTest } from '../../services/webhooks';
 import { isPlausibleId } from '../body';
@@ -24,6 +25,7 @@ import {
   type conditionInputSchema,
   createWebhookBodySchema,
   NO_LLM_WARNING,
+  restHookBodySchema,
   rotatedSecretSchema,
   testSendResultSchema,
   updateWebhookBodySchema,
@@ -50,6 +52,7 @@ function resolveConditions(
     id: c.id ?? `cond_${crypto.randomUUID().replaceAll('-', '')}`,
     prompt: c.prompt,
     fire: c.fire,
+    prefilter: c.prefilter ?? null,
   }));
   if (new Set(conditions.map((c) => c.id)).size !== conditions.length) {
     throw new ApiError('duplicate_condition_id', 'Invalid request body: conditions: condition ids must not repeat', [
@@ -58,6 +61,26 @@ function resolveConditions(
   }
   return conditions;
 }
+
+/**
+ * A 422 invalid_filter for each filter or prefilter that is not a valid expression over the event, naming the field,
+ * what is wrong and where; nothing is saved then.
+ */
+export function checkFilters(fields: Array<{ field: string; expression: string | null | undefined }>): void {
+  const details = fields.flatMap(({ field, expression }) => {
+    const problem = expression ? checkFilter(expression) : undefined;
+    return problem ? [{ field, message: describeFilterProblem(problem), position: problem.position }] : [];
+  });
+  if (details.length === 0) return;
+  throw new ApiError(
+    'invalid_filter',
+    `Invalid filter: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+    details,
+  );
+}
+
+const conditionFilters = (conditions: WebhookCondition[]) =>
+  conditions.map((c, i) => ({ field: `conditions.${i}.prefilter`, expression: c.prefilter }));
 
 export async function requireWebhook(ctx: RouteContext, webhookId: string): Promise<WebhookRow> {
   const webhook = isPlausibleId(webhookId) ? await findWebhook(ctx.deps.db, ctx.app.id, webhookId) : undefined;
@@ -114,9 +137,10 @@ export const webhookRoutes = [
         links: webhookLinks,
       },
     },
-    errors: ['invalid_url', 'duplicate_condition_id'],
+    errors: ['invalid_url', 'duplicate_condition_id', 'invalid_filter'],
   }).handle(async ({ body }, ctx) => {
     const conditions = resolveConditions(body.events, body.conditions);
+    checkFilters([{ field: 'filter', expression: body.filter }, ...conditionFilters(conditions)]);
     const { url, warning } = await checkedUrl(ctx.deps.destination, 'url', body.url);
     const secret = generateWebhookSecret();
     const webhook = await insertWebhook(ctx.deps.db, {
@@ -129,8 +153,54 @@ export const webhookRoutes = [
       enabled: body.enabled,
       retryScheduleMs: body.retry_schedule ?? null,
       timeoutMs: body.timeout_ms ?? null,
+      filter: body.filter ?? null,
+      format: body.format,
     });
     // The one answer that carries the secret unasked: the receiver needs it to verify signatures.
+    return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
+  }),
+
+  defineRoute({
+    method: 'post',
+    path: '/v1/apps/{app_id}/rest-hooks',
+    operationId: 'subscribeRestHook',
+    tags: ['Webhooks'],
+    summary: 'Subscribe a REST Hook (Zapier, Make)',
+    description:
+      'An automation platform\u2019s subscribe call: makes a webhook for `target_url` and one event type, and answers ' +
+      'it with its `id`, which the platform keeps for unsubscribing with DELETE /v1/apps/{app_id}/webhooks/{id}. ' +
+      'Such a webhook (created_via: rest_hook) is deleted, not disabled, when its URL answers 410, as Zapier does ' +
+      'once the Zap is off.',
+    access: 'key',
+    params: webhookParams.pick({ app_id: true }),
+    body: restHookBodySchema,
+    responses: {
+      201: {
+        description: 'The webhook, with its signing secret.',
+        schema: webhookWithSecretSchema,
+        links: webhookLinks,
+      },
+    },
+    errors: ['invalid_url', 'duplicate_condition_id', 'invalid_filter'],
+  }).handle(async ({ body }, ctx) => {
+    const conditions = resolveConditions([body.event], body.conditions);
+    checkFilters([{ field: 'filter', expression: body.filter }, ...conditionFilters(conditions)]);
+    const { url, warning } = await checkedUrl(ctx.deps.destination, 'target_url', body.target_url);
+    const secret = generateWebhookSecret();
+    const webhook = await insertWebhook(ctx.deps.db, {
+      appId: ctx.app.id,
+      url,
+      description: `REST Hook subscription (${body.event})`,
+      events: [body.event],
+      conditions,
+      secretEncrypted: ctx.deps.secrets.encrypt(secret),
+      enabled: true,
+      retryScheduleMs: null,
+      timeoutMs: null,
+      filter: body.filter ?? null,
+      format: body.format,
+      createdVia: 'rest_hook',
+    });
     return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
   }),
 
@@ -183,7 +253,7 @@ export const webhookRoutes = [
     params: webhookParams,
     body: updateWebhookBodySchema,
     responses: { 200: { description: 'The changed webhook.', schema: webhookUpdatedSchema } },
-    errors: ['invalid_url', 'duplicate_condition_id', 'conditions_conflict'],
+    errors: ['invalid_url', 'duplicate_condition_id', 'conditions_conflict', 'invalid_filter'],
   }).handle(async ({ params, body }, ctx) => {
     const current = await requireWebhook(ctx, params.webhook_id);
     const events = body.events ?? current.events;
@@ -197,6 +267,10 @@ export const webhookRoutes = [
             { field: 'conditions', message },
           ]),
     );
+    checkFilters([
+      { field: 'filter', expression: body.filter },
+      ...(body.conditions ? conditionFilters(conditions) : []),
+    ]);
     const checked = body.url === undefined ? undefined : await checkedUrl(ctx.deps.destination, 'url', body.url);
     const url = checked?.url;
     const webhook = await updateWebhook(ctx.deps.db, current.app_id, current.id, {
@@ -207,6 +281,8 @@ export const webhookRoutes = [
       ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
       ...('retry_schedule' in body ? { retryScheduleMs: body.retry_schedule ?? null } : {}),
       ...('timeout_ms' in body ? { timeoutMs: body.timeout_ms ?? null } : {}),
+      ...('filter' in body ? { filter: body.filter ?? null } : {}),
+      ...(body.format ? { format: body.format } : {}),
     });
     if (!webhook) throw notFound(`Webhook ${current.id}`);
     if (body.enabled === false) await notifyWebhooksChanged(ctx.deps, webhook.app_id, [webhook.id]);

@@ -3,16 +3,18 @@ import type { Queryable } from '../pool';
 
 export interface ActiveCondition extends WebhookCondition {
   webhookId: string;
+  /** The webhook's own filter: it gates its conditions as it gates its other events. */
+  webhookFilter: string | null;
 }
 
 /** Conditions of the app's enabled webhooks that subscribe to custom_condition. */
 export async function listActiveConditions(db: Queryable, appId: string): Promise<ActiveCondition[]> {
-  const { rows } = await db.query<{ webhook_id: string; conditions: WebhookCondition[] }>(
-    `SELECT id AS webhook_id, conditions FROM webhooks
+  const { rows } = await db.query<{ webhook_id: string; filter: string | null; conditions: WebhookCondition[] }>(
+    `SELECT id AS webhook_id, filter, conditions FROM webhooks
      WHERE app_id = $1 AND enabled AND 'custom_condition' = ANY(events) ORDER BY created_at, id`,
     [appId],
   );
-  return rows.flatMap((r) => r.conditions.map((c) => ({ ...c, webhookId: r.webhook_id })));
+  return rows.flatMap((r) => r.conditions.map((c) => ({ ...c, webhookId: r.webhook_id, webhookFilter: r.filter })));
 }
 
 /** Conditions that other events of this conversation have already fired. */

@@ -58,15 +58,15 @@ export async function upsertDeliveries(
     /** The event's user, as src/security/user-key.ts keys it; null without a user id. */
     userKey: string | null;
     /** One delivery per target: a webhook, and for custom conditions the condition and its own payload. */
-    targets: Array<{ webhookId: string; conditionId?: string; payload: string }>;
+    targets: Array<{ webhookId: string; conditionId?: string; payload: string; format?: string }>;
   },
 ): Promise<DeliveryRow[]> {
   if (d.targets.length === 0) return [];
   // The whole row: a repeated preparation gets each delivery as it now stands, attempts and all.
   const { rows } = await db.query<DeliveryRow>(
-    `INSERT INTO deliveries (id, app_id, webhook_id, condition_id, payload, event_id, event_type, conversation_id, workflow_id, is_test, user_key)
-     SELECT id, $5, webhook_id, condition_id, payload, $6, $7, $8, $9, $10, $11
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t (id, webhook_id, condition_id, payload)
+    `INSERT INTO deliveries (id, app_id, webhook_id, condition_id, payload, event_id, event_type, conversation_id, workflow_id, is_test, user_key, format)
+     SELECT id, $5, webhook_id, condition_id, payload, $6, $7, $8, $9, $10, $11, format
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $12::text[]) AS t (id, webhook_id, condition_id, payload, format)
      ON CONFLICT (app_id, event_id, webhook_id, condition_id) DO UPDATE SET updated_at = deliveries.updated_at
      RETURNING *`,
     [
@@ -81,6 +81,7 @@ export async function upsertDeliveries(
       d.workflowId,
       d.isTest,
       d.userKey,
+      d.targets.map((t) => t.format ?? 'standard'),
     ],
   );
   return rows;
@@ -99,6 +100,8 @@ export interface DeliveryTarget {
     enabled: boolean;
     /** The endpoint's run of failures, as read with the rest (recordEndpointHealth clears it on a success). */
     failing_since: Date | null;
+    /** 'rest_hook': an automation platform's subscription, deleted (not disabled) when its URL answers 410. */
+    created_via: 'api' | 'rest_hook';
   } | null;
 }
 
@@ -110,9 +113,11 @@ export async function findDeliveryTarget(db: Queryable, deliveryId: string): Pro
       w_previous: string | null;
       w_enabled: boolean | null;
       w_failing_since: Date | null;
+      w_created_via: 'api' | 'rest_hook' | null;
     }
   >(
     `SELECT d.*, w.url AS w_url, w.secret_encrypted AS w_secret, w.enabled AS w_enabled, w.failing_since AS w_failing_since,
+       w.created_via AS w_created_via,
        CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret_encrypted END AS w_previous
      FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id AND w.app_id = d.app_id
      WHERE d.id = $1`,
@@ -120,7 +125,7 @@ export async function findDeliveryTarget(db: Queryable, deliveryId: string): Pro
   );
   const row = rows[0];
   if (!row) return undefined;
-  const { w_url, w_secret, w_previous, w_enabled, w_failing_since, ...delivery } = row;
+  const { w_url, w_secret, w_previous, w_enabled, w_failing_since, w_created_via, ...delivery } = row;
   return {
     delivery,
     webhook:
@@ -131,6 +136,7 @@ export async function findDeliveryTarget(db: Queryable, deliveryId: string): Pro
             previous_secret_encrypted: w_previous,
             enabled: w_enabled ?? false,
             failing_since: w_failing_since,
+            created_via: w_created_via ?? 'api',
           }
         : null,
   };
@@ -299,4 +305,22 @@ export async function countRecoverableDeliveries(
 export async function findDeliveryApp(db: Queryable, deliveryId: string): Promise<string | undefined> {
   const { rows } = await db.query<{ app_id: string }>('SELECT app_id FROM deliveries WHERE id = $1', [deliveryId]);
   return rows[0]?.app_id;
+}
+
+/**
+ * The app's most recent real payloads of an event type, exactly as they were sent: standard-format deliveries that
+ * were attempted (not test sends, not skipped, payload not purged), one per event (and condition), newest first.
+ */
+export async function listSamplePayloads(db: Queryable, appId: string, type: string, limit: number): Promise<string[]> {
+  const { rows } = await db.query<{ payload: string }>(
+    `SELECT payload FROM (
+       SELECT DISTINCT ON (event_id, condition_id) payload, created_at FROM deliveries
+       WHERE app_id = $1 AND format = 'standard' AND NOT is_test AND payload IS NOT NULL AND attempt_count > 0
+         AND (CASE WHEN $2 = 'custom_condition' THEN condition_id <> '' ELSE event_type = $2 AND condition_id = '' END)
+         AND created_at > now() - interval '30 days'
+       ORDER BY event_id, condition_id, created_at DESC
+     ) one_per_event ORDER BY created_at DESC LIMIT $3`,
+    [appId, type, limit],
+  );
+  return rows.map((r) => r.payload);
 }

@@ -1,6 +1,7 @@
 import { EXACT_CREATED_AT, type PageKey } from '../../api/pagination';
 import type { WebhookCondition } from '../../domain/conditions';
 import type { WebhookEventType } from '../../domain/events';
+import type { WebhookFormat } from '../../domain/formats';
 import { newId } from '../ids';
 import type { Queryable } from '../pool';
 
@@ -19,6 +20,11 @@ export interface WebhookRow {
   /** Null: the service-wide RETRY_SCHEDULE and DELIVERY_TIMEOUT_MS. */
   retry_schedule_ms: number[] | null;
   timeout_ms: number | null;
+  /** A CEL expression over the event (src/domain/filters.ts); null: every event. */
+  filter: string | null;
+  format: WebhookFormat;
+  /** 'rest_hook': made by an automation platform's subscribe call, and deleted when its URL answers 410. */
+  created_via: 'api' | 'rest_hook';
   /** Start of the current run of failed attempts; null after any success. */
   failing_since: Date | null;
   disabled_at: Date | null;
@@ -38,11 +44,15 @@ export async function insertWebhook(
     enabled: boolean;
     retryScheduleMs: number[] | null;
     timeoutMs: number | null;
+    /** Defaults: no filter, the standard format, made through the webhooks API. */
+    filter?: string | null;
+    format?: WebhookFormat;
+    createdVia?: WebhookRow['created_via'];
   },
 ): Promise<WebhookRow> {
   const { rows } = await db.query<WebhookRow>(
-    `INSERT INTO webhooks (id, app_id, url, description, events, conditions, secret_encrypted, enabled, retry_schedule_ms, timeout_ms)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+    `INSERT INTO webhooks (id, app_id, url, description, events, conditions, secret_encrypted, enabled, retry_schedule_ms, timeout_ms, filter, format, created_via)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING *`,
     [
       newId('wh'),
       input.appId,
@@ -54,6 +64,9 @@ export async function insertWebhook(
       input.enabled,
       input.retryScheduleMs,
       input.timeoutMs,
+      input.filter ?? null,
+      input.format ?? 'standard',
+      input.createdVia ?? 'api',
     ],
   );
   return rows[0]!;
@@ -101,6 +114,9 @@ export interface WebhookPatch {
   /** null resets to the service-wide default. */
   retryScheduleMs?: number[] | null;
   timeoutMs?: number | null;
+  /** null removes the filter. */
+  filter?: string | null;
+  format?: WebhookFormat;
 }
 
 /** Applies the fields present in `patch`. Turning a webhook on clears the reason it was turned off. */
@@ -123,6 +139,8 @@ export async function updateWebhook(
        failing_since = CASE WHEN $8 THEN NULL ELSE failing_since END,
        retry_schedule_ms = CASE WHEN $9::boolean THEN $10::integer[] ELSE retry_schedule_ms END,
        timeout_ms = CASE WHEN $11::boolean THEN $12::integer ELSE timeout_ms END,
+       filter = CASE WHEN $13::boolean THEN $14::text ELSE filter END,
+       format = COALESCE($15, format),
        updated_at = now()
      WHERE app_id = $1 AND id = $2 RETURNING *`,
     [
@@ -138,6 +156,9 @@ export async function updateWebhook(
       patch.retryScheduleMs ?? null,
       'timeoutMs' in patch,
       patch.timeoutMs ?? null,
+      'filter' in patch,
+      patch.filter ?? null,
+      patch.format ?? null,
     ],
   );
   return rows[0];
