@@ -30,6 +30,7 @@ import { runConditions } from './scenarios/conditions';
 import { runFairness } from './scenarios/fairness';
 import { runFanout } from './scenarios/fanout';
 import { runPragmas } from './scenarios/pragmas';
+import { runOnProductionStack } from './scenarios/production-stack';
 import { runProfile } from './scenarios/profile';
 import { runRetries } from './scenarios/retries';
 import { runSettingsLookup } from './scenarios/settings-lookup';
@@ -46,6 +47,8 @@ const USAGE = `npm run bench [-- options]
   --systems-only     measure the systems only: no fan-out, conditions, optimisations or profile
   --render FILE      write the report and chart again from a results JSON, measuring nothing
   --compare FILE     set chat-webhooks' figures beside those of an earlier results JSON
+  --stack production also measure bare-temporal, temporal-floor and chat-webhooks on the production
+                     stack (npm run stack: the Temporal server on Postgres), after everything else
   --help             this text
 `;
 
@@ -57,6 +60,7 @@ const { values: args } = parseArgs({
     'systems-only': { type: 'boolean', default: false },
     render: { type: 'string' },
     compare: { type: 'string' },
+    stack: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -82,6 +86,8 @@ async function report(results: BenchResults, dir: string, base: string, comparis
 }
 
 async function measure(): Promise<void> {
+  if (args.stack !== undefined && args.stack !== 'production' && args.stack !== 'dev')
+    throw new Error(`--stack must be dev or production, not ${args.stack}`);
   const quick = args.quick!;
   const selected = selectedSystems();
   const outDir = path.resolve(args.out ?? path.join(BENCH_DIR, 'results'));
@@ -137,6 +143,8 @@ async function measure(): Promise<void> {
       'Fan-out, conditions, optimisations and the profile were not run (--only without chat-webhooks, or --systems-only).',
     );
   }
+
+  if (args.stack === 'production') await runOnProductionStack(ctx, results);
 
   const stats = await ctx.receiver.stats();
   results.receiver = stats;

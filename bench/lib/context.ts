@@ -62,6 +62,8 @@ export interface Ctx {
   optimisationBuilds: Promise<{ compiled: CompiledBuild; zodFreeBundle?: string }>;
   /** Created by the systems scenario once chat-webhooks runs. */
   apps: { main?: BenchApp; fanout: Map<number, BenchApp>; conditions?: BenchApp; burst?: BenchApp };
+  /** Every signing secret the receiver checks against (a scenario that makes webhooks adds to it). */
+  receiverSecrets?: string[];
   /** --quick: the dev server every Temporal measurement shares (see withTemporal). */
   quickServer?: TemporalServer;
 }

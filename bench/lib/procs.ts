@@ -134,6 +134,22 @@ export function findByComm(comm: string): number[] {
   return found;
 }
 
+/** A process and its children (the stack's postmaster and its backends): read from /proc's parent ids. */
+export function withChildren(pid: number | undefined): number[] {
+  if (pid === undefined) return [];
+  const found = [pid];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /** CPU seconds of each process of a group (which may change: Postgres backends come and go). */
 export function groupCpu(pids: number[]): Map<number, number> {
   return new Map(pids.map((pid) => [pid, readProc(pid)?.cpuS ?? 0]));

@@ -69,6 +69,18 @@ export function renderMarkdown(r: BenchResults, chartFile: string | undefined, c
     ...header(r),
     '',
     ...resultsSection(r, chartFile),
+    ...(r.productionStack
+      ? [
+          '## On the production stack (`--stack production`)',
+          '',
+          `The same measurements on \`npm run stack\`'s Temporal server 1.32.2, built from its Go module, with persistence and visibility on its own PostgreSQL 15 (which also holds chat-webhooks' data), in the same run as the dev-server rows above (${Math.round(r.productionStack.seconds)} s).`,
+          '',
+          ...systemTable({ ...r, systems: r.productionStack.systems }),
+          '',
+          ...engineWorkTable({ ...r, systems: r.productionStack.systems }),
+          '',
+        ]
+      : []),
     '## Engine work per event',
     '',
     ...engineWorkTable(r),

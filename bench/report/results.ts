@@ -85,6 +85,8 @@ export interface BenchResults {
     atMax?: StepResult;
     steps: StepResult[];
   }>;
+  /** --stack production: the Temporal systems again on the production stack (Temporal server on Postgres). */
+  productionStack?: { systems: SystemResult[]; seconds: number };
   /** Tenants: app B's latency alone, and during app A's burst with task-queue fairness off and on. */
   fairness?: {
     burstEvents: number;

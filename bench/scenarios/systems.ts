@@ -35,7 +35,7 @@ const RAMP_START: Record<string, number> = {
 };
 
 /** The throughput search, then a run at 50% of the maximum with CPU figures. */
-async function measureSystem(ctx: Ctx, system: RunningSystem, target: Target): Promise<SystemResult> {
+export async function measureSystem(ctx: Ctx, system: RunningSystem, target: Target): Promise<SystemResult> {
   const stepOf = (rate: number, durationS: number, drainS: number) =>
     runStep(target, ctx.tracker, { rate, durationS, drainS });
   const rampOpts = ctx.sizes.ramp(RAMP_START[system.name] ?? 25);
@@ -164,6 +164,7 @@ async function setUpChatApps(ctx: Ctx, chat: RunningChat, results: BenchResults)
   // The fairness scenario's flooding tenant: its own app, and its own endpoint, as another customer's would be.
   ctx.apps.burst = await makeApp('Burst', [{ url: urls[1]!, events: ['message_sent'] }]);
   ctx.receiver.setSecrets(secrets);
+  ctx.receiverSecrets = secrets;
   results.meta.chatSetup = { apps: 3 + fanout.size, webhooks: secrets.length - 1 };
 }
 
