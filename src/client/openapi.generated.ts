@@ -7118,10 +7118,15 @@ export interface operations {
               code: 'rate_limited';
               /** @description What went wrong, for a person to read. */
               message: string;
-              /** @description For validation_failed: one entry per bad field. */
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
               details?: {
                 field: string;
                 message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
               }[];
             };
           };
