@@ -61,6 +61,11 @@ function conditionsSection(r: BenchResults): string[] {
     `- Conditions judged per call: ${f(c.conditionsPerCall, 2)} (5 on a conversation's first event; 4 after \`cond_a1\` fired once per conversation).`,
     `- Condition deliveries received: ${c.conditionDeliveries} (expected ${c.expectedConditionDeliveries}: once per conversation).`,
     `- Message deliveries: e2e p50 ${ms(c.step.e2eMs.p50)} ms, p99 ${ms(c.step.e2eMs.p99)} ms at ${c.step.rate} events/s.`,
+    ...(c.prefiltered
+      ? [
+          `- **Prefiltered** (the same webhooks, with CEL prefilters that refuse four of the five conditions before the LLM): ${c.prefiltered.llmCalls} LLM calls for ${c.prefiltered.accepted} events (${f(c.prefiltered.callsPerEvent, 2)} per event, expected about ${c.prefiltered.expectedLlmCalls}), ${c.prefiltered.conditionDeliveries} condition deliveries.`,
+        ]
+      : []),
   ];
 }
 

@@ -118,6 +118,16 @@ export interface BenchResults {
     conditionDeliveries: number;
     expectedConditionDeliveries: number;
     step: StepResult;
+    /** The same webhooks with prefilters that refuse four of five conditions before the LLM. */
+    prefiltered?: {
+      events: number;
+      accepted: number;
+      llmCalls: number;
+      callsPerEvent: number;
+      conditionsPerCall: number;
+      conditionDeliveries: number;
+      expectedLlmCalls: number;
+    };
   };
   optimisations: {
     /** The product restarted as in the main run, measured just before the variants below. */
