@@ -133,26 +133,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/v1/apps/{app_id}/rest-hooks': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Subscribe a REST Hook (Zapier, Make)
-     * @description An automation platform’s subscribe call: makes a webhook for `target_url` and one event type, and answers it with its `id`, which the platform keeps for unsubscribing with DELETE /v1/apps/{app_id}/webhooks/{id}. Such a webhook (created_via: rest_hook) is deleted, not disabled, when its URL answers 410, as Zapier does once the Zap is off.
-     */
-    post: operations['subscribeRestHook'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/v1/apps/{app_id}/webhooks/{webhook_id}': {
     parameters: {
       query?: never;
@@ -229,6 +209,26 @@ export interface paths {
      * @description Sends a sample payload of the webhook's first event type, marked `"test": true`, and waits a while for the outcome: 200 when the attempt ended, 202 (`status: pending`) when it did not end in time. A test send reaches a disabled webhook too.
      */
     post: operations['testWebhook'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/v1/apps/{app_id}/rest-hooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Subscribe a REST Hook (Zapier, Make)
+     * @description An automation platform’s subscribe call: makes a webhook for `target_url` and one event type, and answers it with its `id`, which the platform keeps for unsubscribing with DELETE /v1/apps/{app_id}/webhooks/{id}. Such a webhook (created_via: rest_hook) is deleted, not disabled, when its URL answers 410, as Zapier does once the Zap is off.
+     */
+    post: operations['subscribeRestHook'];
     delete?: never;
     options?: never;
     head?: never;
@@ -895,38 +895,6 @@ export interface components {
        */
       format?: 'standard' | 'slack' | 'discord' | 'teams';
     };
-    RestHookBody: {
-      /**
-       * Format: uri
-       * @description The platform’s hook URL (Zapier’s bundle.targetUrl).
-       */
-      target_url: string;
-      /** @enum {string} */
-      event: 'message_sent' | 'user_signup' | 'conversation_end' | 'custom_condition';
-      /** @description Required with custom_condition, refused otherwise. */
-      conditions?: {
-        /** @description Stable id of the condition; generated when omitted. */
-        id?: string;
-        /** @description When to fire, in plain language: "When a user asks about pricing". */
-        prompt: string;
-        /**
-         * @description Fire at most once per conversation (default), or at every match.
-         * @default once_per_conversation
-         * @enum {string}
-         */
-        fire?: 'once_per_conversation' | 'every_match';
-        /** @description A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the LLM is not asked about this condition for that message. */
-        prefilter?: string | null;
-      }[];
-      /** @description A CEL expression over the event, as on a webhook. */
-      filter?: string | null;
-      /**
-       * @description The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord (a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).
-       * @default standard
-       * @enum {string}
-       */
-      format?: 'standard' | 'slack' | 'discord' | 'teams';
-    };
     WebhookList: {
       data: components['schemas']['Webhook'][];
       /** @description Pass as cursor for the next page; null on the last page. */
@@ -1106,6 +1074,38 @@ export interface components {
         response_excerpt: string | null;
         error: string | null;
       } | null;
+    };
+    RestHookBody: {
+      /**
+       * Format: uri
+       * @description The platform’s hook URL (Zapier’s bundle.targetUrl).
+       */
+      target_url: string;
+      /** @enum {string} */
+      event: 'message_sent' | 'user_signup' | 'conversation_end' | 'custom_condition';
+      /** @description Required with custom_condition, refused otherwise. */
+      conditions?: {
+        /** @description Stable id of the condition; generated when omitted. */
+        id?: string;
+        /** @description When to fire, in plain language: "When a user asks about pricing". */
+        prompt: string;
+        /**
+         * @description Fire at most once per conversation (default), or at every match.
+         * @default once_per_conversation
+         * @enum {string}
+         */
+        fire?: 'once_per_conversation' | 'every_match';
+        /** @description A CEL expression over the event, such as `user.logged_in && message.contains("price")`: when false, the LLM is not asked about this condition for that message. */
+        prefilter?: string | null;
+      }[];
+      /** @description A CEL expression over the event, as on a webhook. */
+      filter?: string | null;
+      /**
+       * @description The body: standard (our JSON payload, the default), slack (an incoming-webhook message with blocks), discord (a webhook message with an embed) or teams (an Adaptive Card for a Teams Workflows webhook).
+       * @default standard
+       * @enum {string}
+       */
+      format?: 'standard' | 'slack' | 'discord' | 'teams';
     };
     UrlCheck: {
       /** @description Whether a webhook or alert_url with this URL would be saved. */
@@ -3819,269 +3819,6 @@ export interface operations {
       };
     };
   };
-  subscribeRestHook: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        /** @description The app id (app_...). */
-        app_id: string;
-      };
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['RestHookBody'];
-      };
-    };
-    responses: {
-      /** @description The webhook, with its signing secret. */
-      201: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['WebhookWithSecret'];
-        };
-      };
-      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'forbidden';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `not_found`: No such resource, or the key does not reach it. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'not_found';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `body_too_large`: The body is larger than 256 KB. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'body_too_large';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'unsupported_media_type' | 'unsupported_encoding';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
-      422: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'invalid_url' | 'duplicate_condition_id' | 'invalid_filter';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'internal';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
-      503: {
-        headers: {
-          /** @description Seconds to wait before retrying (usually 5). */
-          'Retry-After': string;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': {
-            error: {
-              /** @enum {string} */
-              code: 'database_unavailable';
-              /** @description What went wrong, for a person to read. */
-              message: string;
-              /** @description For validation_failed and invalid_filter: one entry per bad field. */
-              details?: {
-                field: string;
-                message: string;
-                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
-                position?: {
-                  start: number;
-                  end: number;
-                };
-              }[];
-            };
-          };
-        };
-      };
-    };
-  };
   getWebhook: {
     parameters: {
       query?: never;
@@ -5433,6 +5170,269 @@ export interface operations {
             error: {
               /** @enum {string} */
               code: 'temporal_unavailable' | 'database_unavailable';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+    };
+  };
+  subscribeRestHook: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description The app id (app_...). */
+        app_id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RestHookBody'];
+      };
+    };
+    responses: {
+      /** @description The webhook, with its signing secret. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookWithSecret'];
+        };
+      };
+      /** @description `validation_failed`: A field breaks a rule; `details` names each one. `invalid_json`: The body is not valid JSON. `invalid_utf8`: The body is not valid UTF-8. `invalid_encoding`: The body does not match its Content-Encoding. `request_aborted`: The body was not received in full. */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'validation_failed' | 'invalid_json' | 'invalid_utf8' | 'invalid_encoding' | 'request_aborted';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unauthorized`: No key, or a key the service does not know. `portal_session_expired`: The portal session has expired: ask for a new portal link. `portal_session_revoked`: The portal session was revoked: ask for a new portal link. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unauthorized' | 'portal_session_expired' | 'portal_session_revoked';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `forbidden`: The key may not do this: an admin-only route, or a portal session without the right to it. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'forbidden';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `not_found`: No such resource, or the key does not reach it. */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'not_found';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `body_too_large`: The body is larger than 256 KB. */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'body_too_large';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not application/json. `unsupported_encoding`: The body’s charset or Content-Encoding is not supported. */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'unsupported_media_type' | 'unsupported_encoding';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `invalid_url`: The URL is, or its host resolves to, an address the service does not call (private, loopback, ...). `duplicate_condition_id`: Two conditions have the same id. `invalid_filter`: A filter or prefilter is not a valid CEL expression over the event: `details` names the field, the problem and its position. */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'invalid_url' | 'duplicate_condition_id' | 'invalid_filter';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `internal`: A fault in the service; nothing half-done is kept. Logged with the request. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'internal';
+              /** @description What went wrong, for a person to read. */
+              message: string;
+              /** @description For validation_failed and invalid_filter: one entry per bad field. */
+              details?: {
+                field: string;
+                message: string;
+                /** @description For invalid_filter: where in the expression, in characters from 0 (end excluded). */
+                position?: {
+                  start: number;
+                  end: number;
+                };
+              }[];
+            };
+          };
+        };
+      };
+      /** @description `database_unavailable`: The database is unreachable; nothing was done. Retry later. */
+      503: {
+        headers: {
+          /** @description Seconds to wait before retrying (usually 5). */
+          'Retry-After': string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            error: {
+              /** @enum {string} */
+              code: 'database_unavailable';
               /** @description What went wrong, for a person to read. */
               message: string;
               /** @description For validation_failed and invalid_filter: one entry per bad field. */

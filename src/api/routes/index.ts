@@ -9,6 +9,7 @@ import { eventRoutes } from './events';
 import { operationRoutes } from './operations';
 import { portalSessionRoutes } from './portal-sessions';
 import { recoveryRoutes } from './recoveries';
+import { restHookRoutes } from './rest-hooks';
 import { urlCheckRoutes } from './url-checks';
 import { userRoutes } from './users';
 import { webhookStatsRoutes } from './webhook-stats';
@@ -18,6 +19,7 @@ export const API_ROUTES: readonly Route[] = [
   ...appRoutes,
   ...portalSessionRoutes,
   ...webhookRoutes,
+  ...restHookRoutes,
   ...urlCheckRoutes,
   ...recoveryRoutes,
   ...webhookStatsRoutes,

@@ -1,4 +1,4 @@
-/** /v1/apps/{app_id}/webhooks: webhooks, their signing secrets and test sends. */
+/** /v1/apps/{app_id}/webhooks: webhooks, their signing secrets and test sends (REST Hook subscribes: rest-hooks.ts). */
 import crypto from 'node:crypto';
 
 import { type z } from 'zod';
@@ -25,7 +25,6 @@ import {
   type conditionInputSchema,
   createWebhookBodySchema,
   NO_LLM_WARNING,
-  restHookBodySchema,
   rotatedSecretSchema,
   testSendResultSchema,
   updateWebhookBodySchema,
@@ -97,9 +96,34 @@ function warnings(ctx: RouteContext, w: WebhookRow, urlWarning?: string): { warn
   return list.length > 0 ? { warnings: list } : {};
 }
 
+/**
+ * Checks and saves a new webhook, for the webhooks API and for a REST Hook subscribe (whose URL field is target_url),
+ * and answers it with its signing secret: the one answer that carries it unasked, since the receiver needs it.
+ */
+export async function createWebhook(
+  ctx: RouteContext,
+  urlField: string,
+  input: Omit<Parameters<typeof insertWebhook>[1], 'appId' | 'conditions' | 'secretEncrypted'> & {
+    conditions: z.output<typeof conditionInputSchema>[] | undefined;
+  },
+) {
+  const conditions = resolveConditions(input.events, input.conditions);
+  checkFilters([{ field: 'filter', expression: input.filter }, ...conditionFilters(conditions)]);
+  const { url, warning } = await checkedUrl(ctx.deps.destination, urlField, input.url);
+  const secret = generateWebhookSecret();
+  const webhook = await insertWebhook(ctx.deps.db, {
+    ...input,
+    appId: ctx.app.id,
+    url,
+    conditions,
+    secretEncrypted: ctx.deps.secrets.encrypt(secret),
+  });
+  return { status: 201 as const, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
+}
+
 /** The links from an answer carrying a webhook to the operations on it. */
 const byWebhook = { app_id: '$response.body#/app_id', webhook_id: '$response.body#/id' };
-const webhookLinks = {
+export const webhookLinks = {
   GetWebhook: { operationId: 'getWebhook', parameters: byWebhook },
   UpdateWebhook: { operationId: 'updateWebhook', parameters: byWebhook },
   GetWebhookSecret: { operationId: 'getWebhookSecret', parameters: byWebhook },
@@ -138,71 +162,19 @@ export const webhookRoutes = [
       },
     },
     errors: ['invalid_url', 'duplicate_condition_id', 'invalid_filter'],
-  }).handle(async ({ body }, ctx) => {
-    const conditions = resolveConditions(body.events, body.conditions);
-    checkFilters([{ field: 'filter', expression: body.filter }, ...conditionFilters(conditions)]);
-    const { url, warning } = await checkedUrl(ctx.deps.destination, 'url', body.url);
-    const secret = generateWebhookSecret();
-    const webhook = await insertWebhook(ctx.deps.db, {
-      appId: ctx.app.id,
-      url,
+  }).handle(async ({ body }, ctx) =>
+    createWebhook(ctx, 'url', {
+      url: body.url,
       description: body.description ?? null,
       events: body.events,
-      conditions,
-      secretEncrypted: ctx.deps.secrets.encrypt(secret),
+      conditions: body.conditions,
       enabled: body.enabled,
       retryScheduleMs: body.retry_schedule ?? null,
       timeoutMs: body.timeout_ms ?? null,
       filter: body.filter ?? null,
       format: body.format,
-    });
-    // The one answer that carries the secret unasked: the receiver needs it to verify signatures.
-    return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
-  }),
-
-  defineRoute({
-    method: 'post',
-    path: '/v1/apps/{app_id}/rest-hooks',
-    operationId: 'subscribeRestHook',
-    tags: ['Webhooks'],
-    summary: 'Subscribe a REST Hook (Zapier, Make)',
-    description:
-      'An automation platform\u2019s subscribe call: makes a webhook for `target_url` and one event type, and answers ' +
-      'it with its `id`, which the platform keeps for unsubscribing with DELETE /v1/apps/{app_id}/webhooks/{id}. ' +
-      'Such a webhook (created_via: rest_hook) is deleted, not disabled, when its URL answers 410, as Zapier does ' +
-      'once the Zap is off.',
-    access: 'key',
-    params: webhookParams.pick({ app_id: true }),
-    body: restHookBodySchema,
-    responses: {
-      201: {
-        description: 'The webhook, with its signing secret.',
-        schema: webhookWithSecretSchema,
-        links: webhookLinks,
-      },
-    },
-    errors: ['invalid_url', 'duplicate_condition_id', 'invalid_filter'],
-  }).handle(async ({ body }, ctx) => {
-    const conditions = resolveConditions([body.event], body.conditions);
-    checkFilters([{ field: 'filter', expression: body.filter }, ...conditionFilters(conditions)]);
-    const { url, warning } = await checkedUrl(ctx.deps.destination, 'target_url', body.target_url);
-    const secret = generateWebhookSecret();
-    const webhook = await insertWebhook(ctx.deps.db, {
-      appId: ctx.app.id,
-      url,
-      description: `REST Hook subscription (${body.event})`,
-      events: [body.event],
-      conditions,
-      secretEncrypted: ctx.deps.secrets.encrypt(secret),
-      enabled: true,
-      retryScheduleMs: null,
-      timeoutMs: null,
-      filter: body.filter ?? null,
-      format: body.format,
-      createdVia: 'rest_hook',
-    });
-    return { status: 201, body: { ...webhookJson(webhook), secret, ...warnings(ctx, webhook, warning) } };
-  }),
+    }),
+  ),
 
   defineRoute({
     method: 'get',
