@@ -14,10 +14,12 @@
  * cached in ~/.cache/chat-webhooks/go/, so later runs start in seconds. Ports: compose's (API 3000, 3001…, UI 8233,
  * Temporal 7233) when free, other free ones otherwise.
  */
+import fs from 'node:fs';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 
 import { freePortForChild } from '../src/net/free-port';
+import { versionLabel, workflowBuildId } from '../src/temporal/worker-deployment';
 import { ensureGoBinaries, ensureRelease, STACK_VERSIONS, startProductionStack } from '../support/production-stack';
 
 const USAGE = 'usage: npm run stack -- [--apis N] [--workers N] [--no-ui] [--no-fairness] [--keep] [--build-only]';
@@ -100,12 +102,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
 
   const p = stack.processes;
+  const workerVersion = versionLabel({
+    deploymentName: stack.workerDeployment,
+    buildId: workflowBuildId(fs.readFileSync(stack.env.WORKFLOW_BUNDLE_PATH!, 'utf8')),
+  });
   process.stdout.write(
     [
       '',
       `chat-webhooks production stack is running (started in ${Math.round((Date.now() - t0) / 1000)} s)`,
       ...stack.apiUrls.map((url, i) => `  API ${i + 1}        ${url}   (pid ${p.apis[i]!.pid})`),
-      ...p.workers.map((w, i) => `  Worker ${i + 1}     task queue ${stack.taskQueue}   (pid ${w.pid})`),
+      ...p.workers.map(
+        (w, i) => `  Worker ${i + 1}     task queue ${stack.taskQueue}, version ${workerVersion}   (pid ${w.pid})`,
+      ),
       `  Temporal     ${stack.temporalAddress}   (server ${STACK_VERSIONS.temporalServer}, pid ${p.temporal.pid})`,
       ...(stack.uiUrl ? [`  Temporal UI  ${stack.uiUrl}   (ui-server ${STACK_VERSIONS.temporalUi})`] : []),
       `  Postgres     ${stack.postgresUrl.replace(/:[^:@/]+@/, ':***@')}   (pid ${p.postgres.pid})`,

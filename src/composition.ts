@@ -187,6 +187,8 @@ export async function startConfiguredWorker(
     security: config.temporal.security,
     shutdownGraceMs: config.shutdownGraceMs,
     tuning: { ...config.worker.tuning, ...parts.tuning },
+    versioning: config.worker.versioning,
+    logger,
   });
   return {
     ...handle,

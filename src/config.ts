@@ -6,14 +6,15 @@
  * - production (`NODE_ENV=production`, or the `api`, `worker` and `migrate` subcommands): the values each role needs
  *   (see PRODUCTION_REQUIREMENTS) must be set, and start-up names every one that is missing.
  */
-import fs from 'node:fs';
-
 import { z } from 'zod';
 
+import { ConfigError } from './config-error';
 import { parseDuration, parseRetrySchedule } from './domain/durations';
 import { invalidCidrs } from './security/destination';
 import { parsePayloadKeys, type PayloadKey } from './temporal/codec';
 import type { TemporalSecurity } from './temporal/connection-options';
+import { temporalSecurity } from './temporal/security-settings';
+import type { WorkerVersioning } from './temporal/worker-deployment';
 
 export type Role = 'dev' | 'api' | 'worker' | 'migrate' | 'tool';
 
@@ -53,6 +54,14 @@ const cidrList = z.string().transform((text, ctx) => {
   if (bad.length > 0) ctx.addIssue({ code: 'custom', message: `not CIDR ranges: ${bad.join(', ')}` });
   return list;
 });
+
+/** A Worker Deployment name or build id, by the server's rules (Temporal 1.32). */
+const versionPart = (kind: 'name' | 'build id') =>
+  z
+    .string()
+    .max(480)
+    .refine((v) => !v.startsWith('__'), `a Worker Deployment ${kind} cannot start with __`)
+    .refine((v) => kind !== 'name' || !/[.:]/.test(v), 'a Worker Deployment name cannot contain . or :');
 
 const payloadKeys = z.string().transform((text, ctx) => {
   const parsed = parsePayloadKeys(text);
@@ -209,6 +218,13 @@ const envSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: positiveInt.optional(),
   /** Workflows one worker keeps in its sticky cache. */
   WORKER_MAX_CACHED_WORKFLOWS: positiveInt.optional(),
+  // Worker Versioning (Temporal Worker Deployments). Unset: unversioned workers, every workflow change patched.
+  /** The Worker Deployment the worker belongs to (docker-compose: chat-webhooks); setting it turns versioning on. */
+  TEMPORAL_WORKER_DEPLOYMENT: versionPart('name').optional(),
+  /** The worker's build id. Default: a hash of its workflow code, so only a change to workflows is a new version. */
+  TEMPORAL_WORKER_BUILD_ID: versionPart('build id').optional(),
+  /** auto: a worker whose version was never current or ramping makes it current. manual: the operator does. */
+  TEMPORAL_WORKER_PROMOTE: z.enum(['auto', 'manual']).default('auto'),
 });
 
 export type Env = Record<string, string | undefined>;
@@ -272,12 +288,12 @@ export interface Config {
       maxConcurrentWorkflowTaskExecutions?: number;
       maxCachedWorkflows?: number;
     };
+    /** Worker Versioning; undefined: the worker is unversioned. */
+    versioning: WorkerVersioning | undefined;
   };
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError };
 
 /** Parses the environment once. Throws ConfigError naming every bad or missing variable. */
 export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
@@ -293,6 +309,11 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
   // Rows outliving their payloads is the point; payloads outliving their rows cannot happen.
   if (e.LOG_RETENTION < e.PAYLOAD_RETENTION) {
     throw new ConfigError('LOG_RETENTION must be at least PAYLOAD_RETENTION');
+  }
+
+  const stray = ['TEMPORAL_WORKER_BUILD_ID', 'TEMPORAL_WORKER_PROMOTE'].filter((name) => cleaned[name] !== undefined);
+  if (!e.TEMPORAL_WORKER_DEPLOYMENT && stray.length > 0) {
+    throw new ConfigError(`${stray.join(' and ')} need TEMPORAL_WORKER_DEPLOYMENT, the Worker Deployment's name`);
   }
 
   if (production && role !== 'dev' && role !== 'tool') {
@@ -350,7 +371,14 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
       // undefined: dev generates keys (serve.ts); production has them, or has encryption turned off.
       payloadKeys: e.TEMPORAL_PAYLOAD_ENCRYPTION === 'off' ? undefined : e.TEMPORAL_PAYLOAD_KEYS,
       payloadEncryption: e.TEMPORAL_PAYLOAD_ENCRYPTION === 'on',
-      security: temporalSecurity(e),
+      security: temporalSecurity({
+        tls: e.TEMPORAL_TLS,
+        cert: e.TEMPORAL_TLS_CERT,
+        key: e.TEMPORAL_TLS_KEY,
+        ca: e.TEMPORAL_TLS_CA,
+        serverName: e.TEMPORAL_TLS_SERVER_NAME,
+        apiKey: e.TEMPORAL_API_KEY,
+      }),
     },
     codec: {
       apiKey: e.CODEC_API_KEY,
@@ -387,72 +415,14 @@ export function loadConfig(env: Env = process.env, role: Role = 'dev'): Config {
         maxConcurrentWorkflowTaskExecutions: e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
         maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS,
       }),
+      versioning: e.TEMPORAL_WORKER_DEPLOYMENT
+        ? {
+            deploymentName: e.TEMPORAL_WORKER_DEPLOYMENT,
+            buildId: e.TEMPORAL_WORKER_BUILD_ID,
+            promote: e.TEMPORAL_WORKER_PROMOTE,
+          }
+        : undefined,
     },
-  };
-}
-
-/**
- * A PEM given inline, or the path of a file holding one. Read once at start-up, so a wrong path or a file that is no
- * PEM stops the process with its variable's name instead of failing at the first connection.
- */
-function pemOrFile(name: string, value: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Buffer {
-  let text = value;
-  if (!value.includes('-----BEGIN')) {
-    try {
-      text = fs.readFileSync(value, 'utf8');
-    } catch (error) {
-      throw new ConfigError(
-        `${name}: not a PEM, and not a readable file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give the PEM itself or its file's path`,
-      );
-    }
-  }
-  // "PRIVATE KEY" also matches "RSA PRIVATE KEY" and "EC PRIVATE KEY".
-  if (!new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(text))
-    throw new ConfigError(`${name}: holds no PEM ${kind.toLowerCase()} (-----BEGIN …${kind}-----)`);
-  return Buffer.from(text);
-}
-
-/** An inline value, or a file holding it (a path: starts with / or .), trimmed. */
-function valueOrFile(name: string, value: string): string {
-  if (!value.startsWith('/') && !value.startsWith('.')) return value;
-  try {
-    const text = fs.readFileSync(value, 'utf8').trim();
-    if (!text) throw new ConfigError(`${name}: ${value} is empty`);
-    return text;
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`${name}: cannot read ${value} (${(error as NodeJS.ErrnoException).code ?? error})`);
-  }
-}
-
-function temporalSecurity(e: z.infer<typeof envSchema>): TemporalSecurity {
-  const { TEMPORAL_TLS_CERT: cert, TEMPORAL_TLS_KEY: key, TEMPORAL_TLS_CA: ca } = e;
-  const serverName = e.TEMPORAL_TLS_SERVER_NAME;
-  if (cert !== undefined && key === undefined)
-    throw new ConfigError('TEMPORAL_TLS_CERT is set without TEMPORAL_TLS_KEY: mutual TLS needs both');
-  if (key !== undefined && cert === undefined)
-    throw new ConfigError('TEMPORAL_TLS_KEY is set without TEMPORAL_TLS_CERT: mutual TLS needs both');
-  const anyTls = cert !== undefined || ca !== undefined || serverName !== undefined;
-  if (e.TEMPORAL_TLS === false && anyTls)
-    throw new ConfigError('TEMPORAL_TLS=false, but TEMPORAL_TLS_CERT, _KEY, _CA or _SERVER_NAME is set: remove one');
-  const apiKey = e.TEMPORAL_API_KEY === undefined ? undefined : valueOrFile('TEMPORAL_API_KEY', e.TEMPORAL_API_KEY);
-  const tlsOn = e.TEMPORAL_TLS ?? (anyTls || apiKey !== undefined);
-  return {
-    tls: tlsOn
-      ? {
-          ...(ca !== undefined ? { ca: pemOrFile('TEMPORAL_TLS_CA', ca, 'CERTIFICATE') } : {}),
-          ...(cert !== undefined && key !== undefined
-            ? {
-                clientCert: {
-                  cert: pemOrFile('TEMPORAL_TLS_CERT', cert, 'CERTIFICATE'),
-                  key: pemOrFile('TEMPORAL_TLS_KEY', key, 'PRIVATE KEY'),
-                },
-              }
-            : {}),
-          ...(serverName !== undefined ? { serverName } : {}),
-        }
-      : undefined,
-    apiKey,
   };
 }
 

@@ -5,12 +5,11 @@
  * processes from a production build. `npm run stack` (scripts/production-stack.ts), its test and the chaos run's
  * `--stack production` start it through `startProductionStack`.
  *
- * Go binaries are built once (`go install`, GOTOOLCHAIN downloads the Go they need) into a cache outside the repo,
- * ~/.cache/chat-webhooks/go/<name>-<version>/ (CHAT_WEBHOOKS_CACHE moves it); the build of chat-webhooks itself is
- * cached there by a hash of its sources. A second start takes seconds.
+ * What it runs is built once and cached outside the repo (support/stack-build.ts); its Postgres is a cluster of its
+ * own (support/stack-postgres.ts). A second start takes seconds.
  *
- * Versions and the server's settings have one source each: STACK_VERSIONS below (docker-compose.yml's image tags are
- * tested against it) and deploy/temporal/ (server.yaml, dynamic-config.yaml, setup-schema.sh), which both use.
+ * Versions and the server's settings have one source each: STACK_VERSIONS (support/stack-build.ts; docker-compose.yml's
+ * image tags are tested against it) and deploy/temporal/ (server.yaml, dynamic-config.yaml, setup-schema.sh), which both use.
  */
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -22,313 +21,31 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import pg from 'pg';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
 import { freePortForChild } from '../src/net/free-port';
-import { PACKAGE_ROOT } from '../src/package-root';
 import { generateApiKey } from '../src/security/api-keys';
 import { generateSecretsKey } from '../src/security/secret-box';
 import { generatePayloadKeys } from '../src/temporal/codec';
 import { sdkConnectionOptions, type TemporalSecurity } from '../src/temporal/connection-options';
+import { currentBuildId } from '../src/temporal/worker-deployment';
+import { DEPLOY_DIR, ensureGoBinaries, ensureRelease, NAMESPACE_RETENTION_HOURS, STACK_VERSIONS } from './stack-build';
+import { asPostgresUser, initPostgres, postgresBinDir } from './stack-postgres';
 import { StackProcess, type UnexpectedExit } from './stack-process';
+
+export {
+  cacheDir,
+  DEPLOY_DIR,
+  ensureGoBinaries,
+  ensureRelease,
+  NAMESPACE_RETENTION_HOURS,
+  STACK_VERSIONS,
+} from './stack-build';
 
 const execFileAsync = promisify(execFile);
 
-/** What the stack runs; docker-compose.yml uses the same tags (test/unit/production-stack-sync.test.ts). */
-export const STACK_VERSIONS = {
-  /** go.temporal.io/server: the server and temporal-sql-tool (temporalio/server, temporalio/admin-tools images). */
-  temporalServer: '1.32.2',
-  /** github.com/temporalio/ui-server/v2 (temporalio/ui image). 2.58.1 does not build here (two modules refused). */
-  temporalUi: '2.56.4',
-  /** The Go that builds them (the server needs ≥ 1.26.10); GOTOOLCHAIN fetches it through the module proxy. */
-  goToolchain: 'go1.27.3',
-} as const;
-
-/** How long Temporal keeps a closed workflow's history, as docker-compose's temporal-setup registers the namespace. */
-export const NAMESPACE_RETENTION_HOURS = 72;
-
-export const DEPLOY_DIR = path.join(PACKAGE_ROOT, 'deploy', 'temporal');
-
-export function cacheDir(): string {
-  return process.env.CHAT_WEBHOOKS_CACHE ?? path.join(os.homedir(), '.cache', 'chat-webhooks');
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Go binaries
-
-interface GoBinary {
-  name: string;
-  module: string;
-  version: string;
-}
-
-const GO_BINARIES = {
-  server: {
-    name: 'temporal-server',
-    module: 'go.temporal.io/server/cmd/server',
-    version: STACK_VERSIONS.temporalServer,
-  },
-  sqlTool: {
-    name: 'temporal-sql-tool',
-    module: 'go.temporal.io/server/cmd/tools/sql',
-    version: STACK_VERSIONS.temporalServer,
-  },
-  ui: {
-    name: 'temporal-ui-server',
-    module: 'github.com/temporalio/ui-server/v2/cmd/server',
-    version: STACK_VERSIONS.temporalUi,
-  },
-} satisfies Record<string, GoBinary>;
-
-export interface GoBinaries {
-  server: string;
-  sqlTool: string;
-  ui: string;
-  /** The server module's schema/postgresql/v12 folder, copied beside the server binary. */
-  schemaDir: string;
-}
-
-function goBinDir(binary: GoBinary): string {
-  return path.join(cacheDir(), 'go', `${binary.name}-${binary.version}`);
-}
-
-/** `go` on PATH, or Go's default install folder. */
-function findGo(): string {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/local/go/bin']) {
-    const candidate = path.join(dir, 'go');
-    if (dir && fs.existsSync(candidate)) return candidate;
-  }
-  throw new Error(
-    'Building the Temporal server needs Go 1.21 or later (it then downloads ' +
-      `${STACK_VERSIONS.goToolchain} itself): install it from https://go.dev/dl/ or put its bin folder on PATH`,
-  );
-}
-
-async function goInstall(binary: GoBinary, log: (line: string) => void): Promise<string> {
-  const dir = goBinDir(binary);
-  // Both the server and the UI server build a binary named `server`: each gets its own GOBIN.
-  const file = path.join(dir, binary.module.endsWith('/sql') ? 'sql' : 'server');
-  if (fs.existsSync(file)) return file;
-  const started = Date.now();
-  log(`building ${binary.module}@v${binary.version} (first run only; a few minutes on 2 cores)`);
-  const partial = `${dir}.partial-${process.pid}`;
-  fs.mkdirSync(partial, { recursive: true });
-  try {
-    await execFileAsync(findGo(), ['install', `${binary.module}@v${binary.version}`], {
-      env: { ...process.env, GOBIN: partial, GOTOOLCHAIN: STACK_VERSIONS.goToolchain, GOFLAGS: '-mod=mod' },
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 30 * 60_000,
-    });
-  } catch (error) {
-    fs.rmSync(partial, { recursive: true, force: true });
-    const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new Error(`go install ${binary.module}@v${binary.version} failed:\n${stderr.slice(-3000)}`, {
-      cause: error,
-    });
-  }
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
-  // A rename makes the folder appear whole, so a build killed halfway is never taken for a finished one.
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.renameSync(partial, dir);
-  log(`built ${binary.name} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return file;
-}
-
-/** The server module's Postgres schema, copied next to the binary so the module cache may be cleaned. */
-async function schemaDir(): Promise<string> {
-  const target = path.join(goBinDir(GO_BINARIES.server), 'schema', 'postgresql', 'v12');
-  if (fs.existsSync(path.join(target, 'temporal', 'versioned'))) return target;
-  const { stdout } = await execFileAsync(findGo(), ['env', 'GOMODCACHE'], {
-    env: { ...process.env, GOTOOLCHAIN: STACK_VERSIONS.goToolchain },
-  });
-  const source = path.join(
-    stdout.trim(),
-    `go.temporal.io/server@v${STACK_VERSIONS.temporalServer}`,
-    'schema',
-    'postgresql',
-    'v12',
-  );
-  if (!fs.existsSync(source)) throw new Error(`Temporal's schema is not in the Go module cache (${source})`);
-  fs.cpSync(source, target, { recursive: true });
-  // The module cache is read-only; the copy need not be.
-  await execFileAsync('chmod', ['-R', 'u+w', target]);
-  return target;
-}
-
-/**
- * The three Go binaries, built when missing. The server and the SQL tool share a module, so they build one after the
- * other (the second reuses the first's compiled packages); the UI server builds beside them.
- */
-export async function ensureGoBinaries(log: (line: string) => void = () => undefined): Promise<GoBinaries> {
-  return withBuildLock(path.join(cacheDir(), 'go', '.build-lock'), log, () => buildGoBinaries(log));
-}
-
-/**
- * One build at a time per cache: stacks started at once (test files in parallel) wait for the first to finish its
- * build, then find the binaries. A lock left by a process that died is taken over.
- */
-async function withBuildLock<T>(lock: string, log: (line: string) => void, fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
-  let told = false;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
-      break;
-    } catch {
-      const holder = Number(fs.readFileSync(path.join(lock, 'pid'), { encoding: 'utf8', flag: 'a+' }) || 0);
-      let alive: boolean;
-      try {
-        if (holder > 0) process.kill(holder, 0);
-        alive = holder > 0;
-      } catch {
-        alive = false;
-      }
-      if (!alive && holder > 0) {
-        fs.rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (!told) log(`waiting for another process's build (${lock})`);
-      told = true;
-      await new Promise((r) => setTimeout(r, 2_000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-async function buildGoBinaries(log: (line: string) => void): Promise<GoBinaries> {
-  const [[server, sqlTool], ui] = await Promise.all([
-    (async () => {
-      const server = await goInstall(GO_BINARIES.server, log);
-      return [server, await goInstall(GO_BINARIES.sqlTool, log)] as const;
-    })(),
-    goInstall(GO_BINARIES.ui, log),
-  ]);
-  return { server, sqlTool, ui, schemaDir: await schemaDir() };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The chat-webhooks build
-
-const BUILD_INPUTS = ['src', 'workflows', 'activities', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
-
-function sourceHash(): string {
-  const hash = crypto.createHash('sha256');
-  const add = (file: string) => {
-    const stat = fs.statSync(file);
-    if (stat.isDirectory()) {
-      for (const entry of fs.readdirSync(file).sort()) add(path.join(file, entry));
-    } else {
-      hash.update(path.relative(PACKAGE_ROOT, file));
-      hash.update(fs.readFileSync(file));
-    }
-  };
-  for (const input of BUILD_INPUTS) add(path.join(PACKAGE_ROOT, input));
-  return hash.digest('hex').slice(0, 16);
-}
-
-/**
- * A production build in a folder of its own, laid out as the Docker image is (dist/, bin/, migrations/, portal/dist,
- * package.json, node_modules), so a `npm run build:server` in the checkout never pulls files from under a running
- * stack. Runs build:server's two steps (tsc, then the workflow bundle) into it; cached by a hash of the sources.
- */
-export async function ensureRelease(log: (line: string) => void = () => undefined): Promise<string> {
-  const dir = path.join(cacheDir(), 'release', sourceHash());
-  const marker = path.join(dir, '.complete');
-  if (!fs.existsSync(marker)) await withBuildLock(`${dir}.lock`, log, () => buildRelease(dir, marker, log));
-  return dir;
-}
-
-async function buildRelease(dir: string, marker: string, log: (line: string) => void): Promise<void> {
-  // Another process may have finished it while this one waited for the lock.
-  if (fs.existsSync(marker)) return;
-  const started = Date.now();
-  log('building chat-webhooks for production (tsc and the workflow bundle)');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  const tsc = require.resolve('typescript/bin/tsc', { paths: [PACKAGE_ROOT] });
-  await execFileAsync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', path.join(dir, 'dist')], {
-    cwd: PACKAGE_ROOT,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const silent = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
-  const bundle = await bundleWorkflowCode({
-    workflowsPath: path.join(PACKAGE_ROOT, 'workflows'),
-    logger: silent as never,
-  });
-  fs.writeFileSync(path.join(dir, 'dist', 'workflow-bundle.js'), bundle.code);
-  fs.mkdirSync(path.join(dir, 'bin'));
-  fs.copyFileSync(path.join(PACKAGE_ROOT, 'bin', 'chat-webhooks.js'), path.join(dir, 'bin', 'chat-webhooks.js'));
-  fs.copyFileSync(path.join(PACKAGE_ROOT, 'package.json'), path.join(dir, 'package.json'));
-  fs.cpSync(path.join(PACKAGE_ROOT, 'migrations'), path.join(dir, 'migrations'), { recursive: true });
-  fs.symlinkSync(path.join(PACKAGE_ROOT, 'node_modules'), path.join(dir, 'node_modules'));
-  fs.mkdirSync(path.join(dir, 'portal'));
-  // The portal is built by `npm run build` (setup.sh); linked, so a rebuild shows without a new release.
-  fs.symlinkSync(path.join(PACKAGE_ROOT, 'portal', 'dist'), path.join(dir, 'portal', 'dist'));
-  fs.writeFileSync(marker, new Date().toISOString());
-  log(`built chat-webhooks in ${Math.round((Date.now() - started) / 1000)} s`);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Postgres
-
-function postgresBinDir(): string {
-  const root = '/usr/lib/postgresql';
-  const versions = fs.existsSync(root)
-    ? fs
-        .readdirSync(root)
-        .filter((v) => fs.existsSync(path.join(root, v, 'bin', 'postgres')))
-        .sort((a, b) => Number(a) - Number(b))
-    : [];
-  if (versions.length === 0)
-    throw new Error('No PostgreSQL server in /usr/lib/postgresql: install it (apt-get install postgresql)');
-  return path.join(root, versions.at(-1)!, 'bin');
-}
-
-/** Postgres refuses to run as root: then it runs as the `postgres` user (Debian's package creates it). */
-function asPostgresUser(command: string, args: string[]): { command: string; args: string[] } {
-  if (process.getuid?.() !== 0) return { command, args };
-  return {
-    command: 'setpriv',
-    args: ['--reuid=postgres', '--regid=postgres', '--init-groups', '--', command, ...args],
-  };
-}
-
-async function initPostgres(dataDir: string, password: string): Promise<void> {
-  const bin = postgresBinDir();
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const pwfile = path.join(path.dirname(dataDir), 'pgpass-init');
-  fs.writeFileSync(pwfile, password, { mode: 0o600 });
-  if (process.getuid?.() === 0) {
-    await execFileAsync('chown', ['postgres:postgres', dataDir, pwfile]);
-    // The postgres user must reach the data folder through its parents.
-    for (let dir = path.dirname(dataDir); dir !== '/' && dir !== os.tmpdir(); dir = path.dirname(dir)) {
-      fs.chmodSync(dir, fs.statSync(dir).mode | 0o711);
-    }
-  }
-  const init = asPostgresUser(path.join(bin, 'initdb'), [
-    '-D',
-    dataDir,
-    '-U',
-    'postgres',
-    '--pwfile',
-    pwfile,
-    '--auth-host=scram-sha-256',
-    '--auth-local=peer',
-    '-E',
-    'UTF8',
-    '--locale=C',
-  ]);
-  try {
-    await execFileAsync(init.command, init.args, { timeout: 120_000 });
-  } finally {
-    fs.rmSync(pwfile, { force: true });
-  }
-}
+/** docker-compose.yml's TEMPORAL_WORKER_DEPLOYMENT default (test/unit/production-stack-sync.test.ts). */
+export const WORKER_DEPLOYMENT = 'chat-webhooks';
 
 // ---------------------------------------------------------------------------------------------------------------
 // The stack
@@ -346,6 +63,8 @@ export interface ProductionStackOptions {
   ui?: boolean;
   /** matching.enableFairness on the server (default true, as deploy/temporal/dynamic-config.yaml has it). */
   fairness?: boolean;
+  /** More dynamic config for the server, over deploy/temporal/dynamic-config.yaml's (tests shorten intervals). */
+  dynamicConfig?: Record<string, unknown>;
   /** Added to every api and worker's environment (and to migrate's): DELIVERY_TIMEOUT_MS, RETRY_SCHEDULE, … */
   env?: Record<string, string>;
   /** Ports of the api processes, in order; default free ports. */
@@ -401,6 +120,13 @@ export interface ProductionStack {
     apis: StackProcess[];
     workers: StackProcess[];
   };
+  /** The Worker Deployment every worker polls in (TEMPORAL_WORKER_DEPLOYMENT, as in docker-compose.yml). */
+  workerDeployment: string;
+  /**
+   * Starts one more worker process from the same build, with `env` over the stack's (a new build id, say), and adds it
+   * to `processes.workers`. Resolves when it is running.
+   */
+  addWorker(name: string, env: Record<string, string>): Promise<StackProcess>;
   /** Every process's unexpected exits so far. */
   unexpectedExits(): UnexpectedExit[];
   /** Stops everything, apps first, then the UI, Temporal and Postgres; removes workDir unless `keep`. */
@@ -564,14 +290,15 @@ export async function startProductionStack(opts: ProductionStackOptions = {}): P
     ])
       ports[name] = String(await freePortForChild());
     let dynamicConfig = path.join(DEPLOY_DIR, 'dynamic-config.yaml');
-    if (opts.fairness === false) {
+    const overrides = {
+      ...(opts.fairness === false ? { 'matching.enableFairness': false } : {}),
+      ...opts.dynamicConfig,
+    };
+    if (Object.keys(overrides).length > 0) {
+      const base = parseYaml(fs.readFileSync(dynamicConfig, 'utf8')) as Record<string, unknown>;
+      for (const [key, value] of Object.entries(overrides)) base[key] = [{ value }];
       dynamicConfig = path.join(workDir, 'dynamic-config.yaml');
-      fs.writeFileSync(
-        dynamicConfig,
-        fs
-          .readFileSync(path.join(DEPLOY_DIR, 'dynamic-config.yaml'), 'utf8')
-          .replace(/(matching\.enableFairness:\n\s+- value: )true/, '$1false'),
-      );
+      fs.writeFileSync(dynamicConfig, stringifyYaml(base));
     }
     const temporalAddress = `127.0.0.1:${temporalPort}`;
     const tls = opts.tls;
@@ -701,6 +428,8 @@ export async function startProductionStack(opts: ProductionStackOptions = {}): P
       ...opts.env,
     };
     const bin = path.join(release, 'bin', 'chat-webhooks.js');
+    // Versioned workers, as docker-compose.yml runs them; the first one makes its version current.
+    const workerEnv = { TEMPORAL_WORKER_DEPLOYMENT: WORKER_DEPLOYMENT };
     const app = (name: string, role: 'api' | 'worker', extra: Record<string, string>) =>
       new StackProcess({
         name,
@@ -726,7 +455,7 @@ export async function startProductionStack(opts: ProductionStackOptions = {}): P
         throw new Error(`chat-webhooks migrate failed:\n${error.stdout ?? ''}${error.stderr ?? error.message}`);
       });
       fs.writeFileSync(logFile('migrate'), migrate.stdout + migrate.stderr);
-      for (let i = 0; i < (opts.workers ?? 2); i++) workers.push(app(`worker-${i + 1}`, 'worker', {}));
+      for (let i = 0; i < (opts.workers ?? 2); i++) workers.push(app(`worker-${i + 1}`, 'worker', workerEnv));
       for (let i = 0; i < apiCount; i++) apis.push(app(`api-${i + 1}`, 'api', { PORT: String(apiPorts[i]) }));
       await Promise.all(
         [...workers, ...apis].map(async (proc) => {
@@ -734,6 +463,17 @@ export async function startProductionStack(opts: ProductionStackOptions = {}): P
           started.push(proc);
         }),
       );
+      if (workers.length > 0) {
+        // Until the first worker's version is current, new workflows would wait in the queue: ready means routed.
+        await waitFor('a current worker version', 60_000, async () => {
+          const connection = await Connection.connect(sdkConnectionOptions(temporalAddress, temporalSecurity));
+          try {
+            return (await currentBuildId(connection, namespace, WORKER_DEPLOYMENT)).buildId !== undefined;
+          } finally {
+            await connection.close();
+          }
+        });
+      }
       log(`${apis.length} api and ${workers.length} worker processes running`);
     }
 
@@ -751,6 +491,14 @@ export async function startProductionStack(opts: ProductionStackOptions = {}): P
       codecApiKey,
       env,
       processes: { postgres, temporal, ui, apis, workers },
+      workerDeployment: WORKER_DEPLOYMENT,
+      async addWorker(name, extra) {
+        const proc = app(name, 'worker', { ...workerEnv, ...extra });
+        await proc.start();
+        started.push(proc);
+        workers.push(proc);
+        return proc;
+      },
       unexpectedExits: () => started.flatMap((proc) => proc.unexpectedExits),
       async stop() {
         await stopAll();

@@ -16,6 +16,7 @@ import {
   patched,
   proxyActivities,
   setHandler,
+  setWorkflowOptions,
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -121,3 +122,8 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
     return 'idle';
   }
 }
+
+// Versioned workers pin every other workflow to the build it started on (src/temporal/worker-deployment.ts). A
+// conversation's timer may wait as long as a conversation lasts, so it moves to the current build at its next task
+// instead; changes to this workflow therefore still go behind patched(), which the replay test checks.
+setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, conversationWorkflow);

@@ -11,6 +11,7 @@
  *   try-condition  judge one custom condition against a transcript with the configured LLM
  *   replay    send a stored delivery again (through the API)
  *   recover   send again a webhook's failed and skipped deliveries in a window (through the API)
+ *   build-id  the build id this release's workers poll as (Worker Versioning)
  *
  * Serving commands are in serve.ts, operator tools in tools.ts; both build real dependencies through
  * src/composition.ts.
@@ -18,9 +19,9 @@
 import { ConfigError } from '../config';
 import { TemporalConnectError } from '../temporal/connection-options';
 import { runApi, runDev, runMigrate, runWorker } from './serve';
-import { runReceiver, runRecover, runReplay, runTryCondition } from './tools';
+import { runBuildId, runReceiver, runRecover, runReplay, runTryCondition } from './tools';
 
-const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver|try-condition|replay|recover> [options]';
+const USAGE = 'usage: chat-webhooks <dev|api|worker|migrate|receiver|try-condition|replay|recover|build-id> [options]';
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
     'try-condition': () => runTryCondition(rest),
     replay: () => runReplay(rest),
     recover: () => runRecover(rest),
+    'build-id': () => runBuildId(),
   };
   const run = command ? commands[command] : undefined;
   if (!run) {

@@ -22,6 +22,8 @@ import { TemporalConnectError } from '../temporal/connection-options';
 import { startDevServer } from '../temporal/dev-server';
 import { setUpRetentionSchedule } from '../temporal/retention-schedule';
 import { registerSearchAttributes } from '../temporal/search-attribute-setup';
+import type { WorkerHandle } from '../temporal/worker';
+import { type PromotionOutcome, versionLabel } from '../temporal/worker-deployment';
 import { VERSION } from '../version';
 import { loadOrCreateDevSecret } from './dev-secrets';
 import { ensurePortalBuilt } from './portal-build';
@@ -97,6 +99,28 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
+const PROMOTION_MESSAGES: Record<PromotionOutcome, string> = {
+  promoted: 'this worker version is now current: new workflows start on it',
+  current: 'this worker version is current',
+  'not-new':
+    'this worker version was current or ramping before: left as it is (TEMPORAL_WORKER_PROMOTE=auto promotes new versions only)',
+  manual: 'this worker version waits for the operator to make it current or ramp it (TEMPORAL_WORKER_PROMOTE=manual)',
+};
+
+/** The worker's start line (its version, when versioned), then, once known, what promotion did. */
+function logWorkerRunning(logger: Logger, config: Config, worker: WorkerHandle): void {
+  const version = worker.deploymentVersion && versionLabel(worker.deploymentVersion);
+  logger.info(
+    { task_queue: config.temporal.taskQueue, version: VERSION, ...(version ? { deployment_version: version } : {}) },
+    'worker running',
+  );
+  worker.promotion?.then(
+    (outcome) => logger.info({ deployment_version: version, outcome }, PROMOTION_MESSAGES[outcome]),
+    (error: unknown) =>
+      logger.error({ deployment_version: version, err: error }, 'could not promote this worker version'),
+  );
+}
+
 export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   const config = withDevCodecKeys(loadConfig(env, 'dev'));
   const logger = createLogger(config.log.level);
@@ -149,6 +173,7 @@ export async function runDev(env: NodeJS.ProcessEnv): Promise<void> {
   const metrics = createMetrics();
   const parts = { config, db, secrets, logger, metrics };
   const worker = await startConfiguredWorker({ ...parts, temporalAddress });
+  if (worker.deploymentVersion) logWorkerRunning(logger, config, worker);
   // The API shares the worker's connection: a new event's workflow gets its first task in the answer to the start call
   // (eager start; the benchmark measured e2e p50 −66% in one process). The worker closes that connection after the API stops.
   const client = new Client({
@@ -219,7 +244,7 @@ export async function runWorker(env: NodeJS.ProcessEnv): Promise<void> {
   const metricsServer =
     config.metricsPort > 0 ? await serveMetrics(metrics, config.metricsPort, config.http.host) : undefined;
   onShutdown(logger, [worker.shutdown, ...(metricsServer ? [() => closeServer(metricsServer)] : []), () => db.end()]);
-  logger.info({ task_queue: config.temporal.taskQueue, version: VERSION }, 'worker running');
+  logWorkerRunning(logger, config, worker);
   await worker.running;
 }
 

@@ -1,6 +1,7 @@
 /**
- * Operator commands: `replay` and `recover` (through a running API), `try-condition` (the configured LLM, directly)
- * and `receiver` (a local receiver that prints and verifies what it gets).
+ * Operator commands: `replay` and `recover` (through a running API), `try-condition` (the configured LLM, directly),
+ * `receiver` (a local receiver that prints and verifies what it gets) and `build-id` (the worker version a release's
+ * workers poll as).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { ChatWebhooksError, createChatWebhooksClient, ok } from '../client';
 import { ConfigError, loadConfig } from '../config';
 import { createLlmClient, judgeConditions } from '../llm/judge';
 import { startPrintingReceiver } from '../receiver/print-receiver';
+import { workflowCode } from '../temporal/worker';
+import { workflowBuildId } from '../temporal/worker-deployment';
 
 const TRY_USAGE =
   'usage: chat-webhooks try-condition --prompt "When ..." (--transcript turns.json | --message TEXT [--response TEXT])';
@@ -31,6 +34,18 @@ export async function runReceiver(args: string[]): Promise<void> {
     status: Number(values.status),
   });
   process.stdout.write(`receiver listening on http://${values.host}:${receiver.port}/ (answers ${values.status})\n`);
+}
+
+/**
+ * `build-id`: the build id this release's workers poll as, with the same settings (TEMPORAL_WORKER_BUILD_ID, else the
+ * hash of WORKFLOW_BUNDLE_PATH's code, else of the workflows bundled now), for `temporal worker deployment
+ * set-current-version --build-id`.
+ */
+export async function runBuildId(): Promise<void> {
+  const config = loadConfig(process.env, 'tool');
+  const buildId =
+    config.worker.versioning?.buildId ?? workflowBuildId(await workflowCode(config.temporal.workflowBundlePath));
+  process.stdout.write(`${buildId}\n`);
 }
 
 /**

@@ -91,6 +91,56 @@ describe('config', () => {
     });
   });
 
+  test('worker versioning: off unless TEMPORAL_WORKER_DEPLOYMENT is set; build id and promotion need it', () => {
+    assert.equal(loadConfig({}, 'dev').worker.versioning, undefined);
+    // Empty means unset, as in compose: `TEMPORAL_WORKER_DEPLOYMENT=` runs unversioned workers.
+    assert.equal(loadConfig({ TEMPORAL_WORKER_DEPLOYMENT: '' }, 'dev').worker.versioning, undefined);
+    assert.deepEqual(loadConfig({ TEMPORAL_WORKER_DEPLOYMENT: 'chat-webhooks' }, 'dev').worker.versioning, {
+      deploymentName: 'chat-webhooks',
+      buildId: undefined,
+      promote: 'auto',
+    });
+    assert.deepEqual(
+      loadConfig(
+        { TEMPORAL_WORKER_DEPLOYMENT: 'cw', TEMPORAL_WORKER_BUILD_ID: 'v1.4.0+abc', TEMPORAL_WORKER_PROMOTE: 'manual' },
+        'dev',
+      ).worker.versioning,
+      { deploymentName: 'cw', buildId: 'v1.4.0+abc', promote: 'manual' },
+    );
+    assert.throws(
+      () => loadConfig({ TEMPORAL_WORKER_BUILD_ID: 'v2' }, 'dev'),
+      /TEMPORAL_WORKER_BUILD_ID need TEMPORAL_WORKER_DEPLOYMENT/,
+    );
+    assert.throws(
+      () => loadConfig({ TEMPORAL_WORKER_PROMOTE: 'manual' }, 'dev'),
+      /TEMPORAL_WORKER_PROMOTE need TEMPORAL_WORKER_DEPLOYMENT/,
+    );
+  });
+
+  test('worker versioning refuses names and build ids the server would refuse, naming the variable', () => {
+    const bad: Array<[string, string, RegExp]> = [
+      ['TEMPORAL_WORKER_DEPLOYMENT', 'chat.webhooks', /TEMPORAL_WORKER_DEPLOYMENT: .*cannot contain \. or :/],
+      ['TEMPORAL_WORKER_DEPLOYMENT', 'chat:webhooks', /TEMPORAL_WORKER_DEPLOYMENT: .*cannot contain \. or :/],
+      ['TEMPORAL_WORKER_DEPLOYMENT', '__system', /TEMPORAL_WORKER_DEPLOYMENT: .*cannot start with __/],
+      ['TEMPORAL_WORKER_BUILD_ID', '__v1', /TEMPORAL_WORKER_BUILD_ID: .*cannot start with __/],
+      ['TEMPORAL_WORKER_BUILD_ID', 'x'.repeat(481), /TEMPORAL_WORKER_BUILD_ID: /],
+      ['TEMPORAL_WORKER_PROMOTE', 'sometimes', /TEMPORAL_WORKER_PROMOTE: /],
+    ];
+    for (const [name, value, message] of bad) {
+      assert.throws(
+        () => loadConfig({ TEMPORAL_WORKER_DEPLOYMENT: 'chat-webhooks', [name]: value }, 'dev'),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
+        `${name}=${value}`,
+      );
+    }
+    // A build id may hold dots and colons (image tags, versions); only the deployment name may not.
+    assert.equal(
+      loadConfig({ TEMPORAL_WORKER_DEPLOYMENT: 'cw', TEMPORAL_WORKER_BUILD_ID: 'registry:5000/app:1.2.3' }, 'dev')
+        .worker.versioning?.buildId,
+      'registry:5000/app:1.2.3',
+    );
+  });
+
   test('worker tuning refuses anything but a positive integer, naming the variable', () => {
     const names = [
       'WORKER_MAX_CONCURRENT_ACTIVITIES',

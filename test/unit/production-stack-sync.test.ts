@@ -10,7 +10,12 @@ import { test } from 'node:test';
 
 import { parse } from 'yaml';
 
-import { DEPLOY_DIR, NAMESPACE_RETENTION_HOURS, STACK_VERSIONS } from '../../support/production-stack';
+import {
+  DEPLOY_DIR,
+  NAMESPACE_RETENTION_HOURS,
+  STACK_VERSIONS,
+  WORKER_DEPLOYMENT,
+} from '../../support/production-stack';
 
 const ROOT = path.resolve(__dirname, '../..');
 type Service = {
@@ -84,4 +89,13 @@ test('the dynamic config turns task-queue fairness on', () => {
 
 test('both register the namespace with the same retention', () => {
   assert.match(script(service('temporal-setup')), new RegExp(`--retention ${NAMESPACE_RETENTION_HOURS}h\\b`));
+});
+
+test('both run versioned workers in the same Worker Deployment', () => {
+  // ${TEMPORAL_WORKER_DEPLOYMENT-chat-webhooks}: the stack's name unless the operator sets another (or none).
+  const value = String(service('worker').environment?.TEMPORAL_WORKER_DEPLOYMENT);
+  assert.equal(value, `\${TEMPORAL_WORKER_DEPLOYMENT-${WORKER_DEPLOYMENT}}`);
+  const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+  assert.match(example, new RegExp(`^TEMPORAL_WORKER_DEPLOYMENT=${WORKER_DEPLOYMENT}$`, 'm'));
+  assert.equal(String(service('worker').environment?.TEMPORAL_WORKER_PROMOTE), '${TEMPORAL_WORKER_PROMOTE:-auto}');
 });
