@@ -125,5 +125,10 @@ export async function conversationWorkflow(input: ConversationInput): Promise<'i
 
 // Versioned workers pin every other workflow to the build it started on (src/temporal/worker-deployment.ts). A
 // conversation's timer may wait as long as a conversation lasts, so it moves to the current build at its next task
-// instead; changes to this workflow therefore still go behind patched(), which the replay test checks.
-setWorkflowOptions({ versioningBehavior: 'AUTO_UPGRADE' }, conversationWorkflow);
+// instead; changes to this workflow therefore still go behind patched(), which the replay test checks. Said only on a
+// versioned worker: the server refuses a task completed with a versioning behaviour by an unversioned one (which
+// still reports a version, with its build id and no deployment name).
+setWorkflowOptions(
+  () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: 'AUTO_UPGRADE' } : {}),
+  conversationWorkflow,
+);
